@@ -1,0 +1,67 @@
+"""Shared fixtures: a real fake OpenAI server, an isolated config and data dir, a started client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from copilot_tui import CopilotClient
+from tests.servers.openai_server import FakeOpenAI
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may touch the user's real config, data or keys."""
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "OLLAMA_HOST", "LAB_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COPILOT_TUI_CONFIG", str(tmp_path / "cfg" / "config.toml"))
+    monkeypatch.setenv("COPILOT_TUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("PATH", os.environ.get("PATH", ""))
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server: FakeOpenAI) -> Iterator[FakeOpenAI]:
+    server.reset()
+    yield server
+    server.reset()
+
+
+def write_config(path: Path, base_url: str, **extra: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        'default_model = "lab/gpt-4o-mini"',
+        "[providers.lab]",
+        'type = "openai"',
+        f'base_url = "{base_url}"',
+        'api_key_env = "LAB_API_KEY"',
+    ]
+    lines += [f"{k} = {v}" for k, v in extra.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, fake: FakeOpenAI) -> Path:
+    return write_config(tmp_path / "cfg" / "config.toml", fake.base_url)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def client(config_path: Path, data_dir: Path) -> AsyncIterator[CopilotClient]:
+    async with CopilotClient(config_path=config_path, data_dir=data_dir) as c:
+        yield c

@@ -1,0 +1,304 @@
+"""A real HTTP server on 127.0.0.1 speaking the OpenAI Chat Completions wire format, scriptable.
+
+Run by the tests in a background thread; also runnable by hand for trying the app:
+``python -m tests.servers.openai_server --port 8000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DEMO_MARKDOWN = """Here is a short answer with **bold**, `code` and a list:
+
+1. Create the environment: `python -m venv .venv`
+2. Activate it:
+   - Linux/macOS: `source .venv/bin/activate`
+   - Windows: `.venv\\Scripts\\activate`
+
+```python
+import sys
+print(sys.prefix)  # shows the venv path
+```
+
+| command | what it does |
+|---|---|
+| `pip install x` | installs x |
+| `pip freeze` | lists packages |
+
+That's all you need.
+"""
+
+
+@dataclass
+class Script:
+    """How the server answers one chat request for a model."""
+
+    text: str | None = None  # None: echo the last user message
+    chunks: list[str] | None = None  # explicit chunks (overrides text)
+    delay: float = 0.0  # seconds between chunks
+    first_delay: float = 0.0  # seconds before the first chunk
+    usage: bool = True
+    status: int = 200
+    error_body: str | bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # for error bodies / raw bodies
+    raw_body: bytes | None = None  # a 200 reply that is not SSE
+    drop_after: int | None = None  # close the socket after N chunks
+    stall_after: int | None = None  # stop sending after N chunks, keep the socket open
+    malformed_at: int | None = None  # send a broken JSON chunk before chunk N
+    error_at: int | None = None  # send an {"error": ...} data line before chunk N
+    no_finish: bool = False  # end the body without finish_reason and [DONE]
+    repeat: int = 1  # repeat the text N times (big replies)
+
+
+def split_tokens(text: str) -> list[str]:
+    return re.findall(r"\s*\S+|\s+$", text) or [text]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence
+        pass
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        fake = self.server.fake
+        if self.path.rstrip("/").endswith("/models"):
+            if fake.models_status != 200:
+                self._send_json(fake.models_status, {"error": {"message": "models unavailable"}})
+                return
+            self._send_json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.model_ids()]})
+            return
+        self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+
+    def do_POST(self) -> None:
+        fake = self.server.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self._send_json(400, {"error": {"message": "invalid JSON body"}})
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        model = body.get("model", "")
+        record = {"model": model, "body": body, "headers": dict(self.headers), "start": time.monotonic(), "end": None}
+        with fake.lock:
+            fake.requests.append(record)
+            fake.active += 1
+            fake.max_active = max(fake.max_active, fake.active)
+        try:
+            self._chat(fake, model, body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with fake.lock:
+                fake.active -= 1
+                record["end"] = time.monotonic()
+
+    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any]) -> None:
+        script = fake.next_script(model)
+        if script is None:
+            self._send_json(404, {"error": {"message": f"The model `{model}` does not exist", "code": "model_not_found"}})
+            return
+        if script.status != 200:
+            payload = script.error_body if script.error_body is not None else json.dumps({"error": {"message": f"scripted error {script.status}", "type": "server_error"}})
+            data = payload.encode() if isinstance(payload, str) else payload
+            self.send_response(script.status)
+            self.send_header("Content-Type", script.content_type or "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in script.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if script.raw_body is not None:
+            self.send_response(200)
+            self.send_header("Content-Type", script.content_type or "text/html")
+            self.send_header("Content-Length", str(len(script.raw_body)))
+            self.end_headers()
+            self.wfile.write(script.raw_body)
+            return
+        messages = body.get("messages") or []
+        if script.chunks is not None:
+            chunks = list(script.chunks)
+        else:
+            last_user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+            text = script.text if script.text is not None else f"Echo: {last_user}"
+            chunks = split_tokens(text) * script.repeat
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        cid = f"chatcmpl-{len(fake.requests)}"
+
+        def event(payload: Any) -> bytes:
+            return f"data: {json.dumps(payload)}\n\n".encode()
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+            return event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model,
+                          "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": None})
+
+        w = self.wfile
+        w.write(b": keep-alive comment\n\n")
+        w.write(chunk({"role": "assistant", "content": ""}))
+        w.flush()
+        if script.first_delay:
+            time.sleep(script.first_delay)
+        for i, piece in enumerate(chunks):
+            if script.malformed_at == i:
+                w.write(b'data: {"choices": [{"delta": {"content": "bro\n\n')
+                w.flush()
+                return
+            if script.error_at == i:
+                w.write(event({"error": {"message": "The server had an error while processing your request.", "type": "server_error"}}))
+                w.flush()
+                return
+            if script.drop_after == i:
+                w.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if script.stall_after == i:
+                w.flush()
+                fake.stop_event.wait(600)
+                return
+            if i and script.delay:
+                time.sleep(script.delay)
+            w.write(chunk({"content": piece}))
+            w.flush()
+        if script.no_finish:
+            return
+        w.write(chunk({}, "stop"))
+        if script.usage:
+            w.write(event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model, "choices": [],
+                           "usage": {"prompt_tokens": sum(len(str(m.get('content', '')).split()) for m in messages),
+                                     "completion_tokens": len(chunks), "total_tokens": 0}}))
+        w.write(b"data: [DONE]\n\n")
+        w.flush()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: FakeOpenAI
+
+
+class FakeOpenAI:
+    """Start with ``start()``; ``base_url`` ends in ``/v1``. Scripts are per model, consumed per request."""
+
+    DEFAULT_MODELS = ("gpt-4o-mini", "other", "slow", "demo", "fail")
+
+    def __init__(self, port: int = 0) -> None:
+        self.port = port
+        self.lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        self.active = 0
+        self.max_active = 0
+        self.models_status = 200
+        self.stop_event = threading.Event()
+        self._scripts: dict[str, deque[Script]] = defaultdict(deque)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self._scripts.clear()
+            self.requests.clear()
+            self.max_active = 0
+            self.models_status = 200
+        self.script("gpt-4o-mini", Script())
+        self.script("other", Script(text=None, delay=0.005))
+        self.script("slow", Script(delay=0.05))
+        self.script("demo", Script(text=DEMO_MARKDOWN, delay=0.02))
+        self.script("fail", Script(status=500))
+
+    def script(self, model: str, *scripts: Script) -> None:
+        """Answer the next requests for ``model`` with these scripts; the last one repeats."""
+        with self.lock:
+            self._scripts[model] = deque(scripts)
+
+    def next_script(self, model: str) -> Script | None:
+        with self.lock:
+            queue = self._scripts.get(model)
+            if not queue:
+                return None
+            return queue.popleft() if len(queue) > 1 else queue[0]
+
+    def model_ids(self) -> list[str]:
+        with self.lock:
+            return sorted(self._scripts)
+
+    def requests_for(self, model: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r for r in self.requests if r["model"] == model]
+
+    def start(self) -> FakeOpenAI:
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
+        self._server.fake = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible server for trying copilot-tui.")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--delay", type=float, default=0.03, help="seconds between tokens")
+    args = parser.parse_args()
+    fake = FakeOpenAI(args.port).start()
+    fake.script("gpt-4o-mini", Script(delay=args.delay))
+    fake.script("other", Script(delay=args.delay * 2))
+    fake.script("slow", Script(delay=args.delay * 5))
+    fake.script("demo", Script(text=DEMO_MARKDOWN, delay=args.delay))
+    print(f"fake OpenAI server on {fake.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Session events, named as in the Copilot SDK (``assistant.message_delta``, ``session.idle``...)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+USER_MESSAGE = "user.message"
+TURN_START = "assistant.turn_start"
+MESSAGE_DELTA = "assistant.message_delta"
+MESSAGE = "assistant.message"
+USAGE = "assistant.usage"
+SESSION_ERROR = "session.error"
+SESSION_IDLE = "session.idle"
+SESSION_STATUS = "session.status"  # waiting / loading model / retrying in N s
+TITLE_CHANGED = "session.title_changed"
+MODEL_CHANGE = "session.model_change"
+SESSION_CREATED = "session.created"
+SESSION_DELETED = "session.deleted"
+
+
+class EventData:
+    """Attribute access over a dict (``event.data.delta_content``), tolerant of missing keys."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: Any) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._values.get(name, default)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"EventData({self._values!r})"
+
+
+@dataclass(slots=True)
+class SessionEvent:
+    type: str
+    data: EventData
+    session_id: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    timestamp: float = field(default_factory=time.time)
+
+    @classmethod
+    def make(cls, type: str, session_id: str, **data: Any) -> SessionEvent:
+        return cls(type=type, data=EventData(**data), session_id=session_id)

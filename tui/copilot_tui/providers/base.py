@@ -1,0 +1,82 @@
+"""The provider interface: a model list and a stream of reply chunks, nothing about sessions."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+from ..config import ProviderConfig
+from ..types import ModelInfo, ProviderStatus, Usage
+
+
+@dataclass(slots=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    model: str  # the provider's own model name (no "provider/" prefix)
+    messages: list[ChatMessage]
+    max_tokens: int | None = None
+    initiator: str = "user"  # "user" for a typed turn
+
+
+@dataclass(slots=True)
+class StreamChunk:
+    """One step of a reply: text, usage, the finish marker, or a progress note for the user."""
+
+    text: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    status: str | None = None  # e.g. "loading model", "waiting for the local model"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(ABC):
+    """A configured back end. Subclasses raise only :class:`~copilot_tui.errors.ProviderError`.
+
+    ``stream_chat`` must end normally only when the reply is complete; a stream that stops
+    early raises ``IncompleteReply`` so the caller keeps the partial text and marks it.
+    """
+
+    type: ClassVar[str]
+    default_max_concurrency: ClassVar[int | None] = None
+
+    def __init__(self, name: str, config: ProviderConfig, http: httpx.AsyncClient) -> None:
+        self.name = name
+        self.config = config
+        self.http = http
+
+    @property
+    def max_concurrency(self) -> int | None:
+        if self.config.max_concurrency is not None:
+            return self.config.max_concurrency
+        return self.default_max_concurrency
+
+    @abstractmethod
+    async def list_models(self) -> list[ModelInfo]: ...
+
+    @abstractmethod
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]: ...
+
+    async def status(self) -> ProviderStatus:
+        """Whether the provider can be used now; the default asks for the model list."""
+        from ..errors import CopilotTuiError
+
+        try:
+            models = await self.list_models()
+        except CopilotTuiError as exc:
+            return ProviderStatus(self.name, self.type, False, reason=str(exc))
+        return ProviderStatus(self.name, self.type, True, models=models)
+
+    def model_info(self, model: str, name: str | None = None, **extra: Any) -> ModelInfo:
+        return ModelInfo(id=f"{self.name}/{model}", name=name or model, provider=self.name, **extra)
+
+    async def aclose(self) -> None:
+        """Release resources the provider owns (the shared HTTP client is not one of them)."""

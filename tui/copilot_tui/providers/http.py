@@ -1,0 +1,216 @@
+"""HTTP plumbing shared by the providers: the client, error mapping and readable messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from .. import errors as E
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=None)
+MAX_ERROR_BODY = 64 * 1024
+
+_WAIT_RE = re.compile(
+    r"(?:retry after|try again in|wait)\s+(\d+(?:\.\d+)?)\s*(seconds?|s\b|minutes?|hours?)",
+    re.IGNORECASE,
+)
+_CONTEXT_RE = re.compile(
+    r"context[ _]length|context window|maximum context|too many tokens|prompt is too long|"
+    r"tokens? limit|exceeds? the (?:maximum|context)|input is too long|too large",
+    re.IGNORECASE,
+)
+
+
+def make_http_client() -> httpx.AsyncClient:
+    """One pooled client for every provider: connections are reused across sessions."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=32)
+    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=limits, follow_redirects=False)
+
+
+def host_of(url: str | httpx.URL) -> str:
+    try:
+        u = httpx.URL(str(url))
+        return f"{u.host}:{u.port}" if u.port else u.host
+    except Exception:
+        return str(url)
+
+
+def parse_wait_seconds(text: str) -> float | None:
+    match = _WAIT_RE.search(text or "")
+    if not match:
+        return None
+    value, unit = float(match.group(1)), match.group(2).lower()
+    if unit.startswith("minute"):
+        value *= 60
+    elif unit.startswith("hour"):
+        value *= 3600
+    return value
+
+
+def retry_after_header(headers: httpx.Headers) -> float | None:
+    for name in ("retry-after", "x-ratelimit-timeremaining"):
+        raw = headers.get(name)
+        if raw:
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                continue
+    return None
+
+
+def error_fields(body: Any) -> tuple[str | None, str | None]:
+    """(message, code) from the common JSON error shapes of OpenAI, Anthropic, Ollama, GitHub."""
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, str):
+            return err, body.get("code") if isinstance(body.get("code"), str) else None
+        if isinstance(err, dict):
+            msg = err.get("message") or body.get("message") or err.get("details")
+            code = err.get("code") or err.get("type") or body.get("code")
+            return (str(msg) if msg else None), (str(code) if code else None)
+    return None, None
+
+
+def _tidy(message: str, limit: int = 300) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def _sentence(text: str) -> str:
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def error_from_response(
+    status: int, headers: httpx.Headers, body_bytes: bytes, *, provider: str, model: str | None = None
+) -> E.ProviderError:
+    """Map an HTTP error reply to a ProviderError with one readable sentence."""
+    text = body_bytes.decode("utf-8", errors="replace")
+    content_type = headers.get("content-type", "")
+    message: str | None = None
+    code: str | None = None
+    try:
+        message, code = error_fields(json.loads(text))
+    except ValueError:
+        if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
+            message = None
+        elif text.strip():
+            message = _tidy(text, 200)
+    detail = f": {_sentence(_tidy(message))}" if message else "."
+    retry_after = retry_after_header(headers) or parse_wait_seconds(message or "")
+    kw: dict[str, Any] = {"status_code": status, "code": code, "retry_after": retry_after}
+    who = provider
+    if status == 401:
+        return E.AuthenticationError(f"{who} rejected the API key (401 Unauthorized){detail}", **kw)
+    if status == 403:
+        return E.PermissionDenied(f"{who} refused access (403 Forbidden){detail}", **kw)
+    if status == 404:
+        what = f"model {model!r}" if model else "the requested resource"
+        return E.ModelNotFound(f"{who} does not know {what} (404 Not Found){detail}", **kw)
+    if status == 413 or (status == 400 and (code == "context_length_exceeded" or _CONTEXT_RE.search(message or ""))):
+        return E.ContextTooLong(
+            f"The conversation is too long for this model ({status}){detail} Start a new session or switch to a model with a larger context.",
+            **kw,
+        )
+    if status == 429:
+        if code in {"insufficient_quota"}:
+            return E.QuotaExceeded(f"{who} says the account is out of quota (429){detail}", **kw)
+        wait = f" Retry after {round(retry_after)} seconds." if retry_after else ""
+        return E.RateLimitError(f"{who} is rate limiting requests (429){detail}{wait}", **kw)
+    if status >= 500:
+        retryable = status in (502, 503, 504)
+        reason = httpx.codes.get_reason_phrase(status) or "Server Error"
+        return E.ServerError(f"{who} had a server error ({status} {reason}){detail}", retryable=retryable, **kw)
+    return E.BadRequest(f"{who} rejected the request ({status}){detail}", **kw)
+
+
+def error_from_transport(exc: httpx.HTTPError, *, provider: str, url: str | httpx.URL, started: bool) -> E.ProviderError:
+    """Map httpx transport failures to NetworkError/IncompleteReply with a readable sentence."""
+    host = host_of(url)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return E.NetworkError(f"Timed out connecting to {provider} at {host}.")
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "name resolution" in text:
+            return E.NetworkError(f"Could not find the host {host} for {provider} (DNS lookup failed).")
+        if "refused" in text:
+            return E.NetworkError(f"Could not connect to {provider} at {host}: connection refused.")
+        return E.NetworkError(f"Could not connect to {provider} at {host}.")
+    if isinstance(exc, httpx.ReadTimeout):
+        if started:
+            return E.IncompleteReply(f"{provider} stopped sending in the middle of the reply (read timed out).", retryable=False)
+        return E.NetworkError(f"{provider} at {host} did not answer in time (read timed out).")
+    if isinstance(exc, httpx.TimeoutException):
+        return E.NetworkError(f"The request to {provider} at {host} timed out.")
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        if started:
+            return E.IncompleteReply(f"The connection to {provider} dropped in the middle of the reply.", retryable=False)
+        return E.NetworkError(f"The connection to {provider} at {host} closed before it answered.")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return E.ProviderUnavailable(f"The URL for {provider} is not valid: {url}.")
+    return E.NetworkError(f"Network error talking to {provider} at {host}: {type(exc).__name__}.")
+
+
+@asynccontextmanager
+async def open_stream(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    model: str | None = None,
+    headers: dict[str, str] | None = None,
+    json_body: Any = None,
+    timeout: httpx.Timeout | None = None,
+) -> AsyncIterator[httpx.Response]:
+    """POST/GET with a streamed body; non-2xx and transport errors become ProviderErrors."""
+    try:
+        request = http.build_request(method, url, headers=headers, json=json_body, timeout=timeout or http.timeout)
+        response = await http.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise error_from_transport(exc, provider=provider, url=url, started=False) from None
+    try:
+        if response.status_code >= 400:
+            body = await _read_limited(response)
+            raise error_from_response(response.status_code, response.headers, body, provider=provider, model=model)
+        yield response
+    finally:
+        await response.aclose()
+
+
+async def _read_limited(response: httpx.Response) -> bytes:
+    data = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) > MAX_ERROR_BODY:
+                break
+    except httpx.HTTPError:
+        pass
+    return bytes(data)
+
+
+async def get_json(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    provider: str,
+    headers: dict[str, str] | None = None,
+    timeout: float | httpx.Timeout | None = None,
+) -> Any:
+    """GET a JSON document; errors become ProviderErrors."""
+    try:
+        response = await http.get(url, headers=headers, timeout=timeout if timeout is not None else http.timeout)
+    except httpx.HTTPError as exc:
+        raise error_from_transport(exc, provider=provider, url=url, started=False) from None
+    if response.status_code >= 400:
+        raise error_from_response(response.status_code, response.headers, response.content[:MAX_ERROR_BODY], provider=provider)
+    try:
+        return response.json()
+    except ValueError:
+        raise E.ProtocolError(f"{provider} returned something that is not JSON from {url}.") from None

@@ -1,0 +1,357 @@
+"""A session: its history, its queue of prompts, and the task that runs each turn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from .. import events as ev
+from ..errors import CopilotTuiError, ProviderError
+from ..providers.base import ChatMessage, ChatRequest
+from ..types import Message, ReplyStats, SessionInfo
+
+if TYPE_CHECKING:
+    from .client import CopilotClient
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[ev.SessionEvent], Any]
+State = Literal["idle", "waiting", "streaming"]
+
+FLUSH_INTERVAL = 1.0  # seconds between saves of a streaming reply
+MAX_RETRY_WAIT = 20.0  # longer server-requested waits become an error
+MAX_ATTEMPTS = 4
+TITLE_LENGTH = 60
+
+
+def auto_title(prompt: str) -> str:
+    line = next((ln.strip() for ln in prompt.splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "\u2026"
+
+
+@dataclass(slots=True)
+class _Pending:
+    message_id: str
+    prompt: str
+    max_tokens: int | None
+
+
+class Session:
+    """One conversation. Sends are queued and run one at a time; sessions never wait on each other."""
+
+    def __init__(self, client: CopilotClient, info: SessionInfo) -> None:
+        self._client = client
+        self.info = info
+        self.state: State = "idle"
+        self.status_note: str | None = None  # "waiting for the local model", "retrying in 3 s"
+        self.live: Message | None = None  # the reply streaming now, with its text so far
+        self._handlers: list[Handler] = []
+        self._pending: deque[_Pending] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._turn: asyncio.Task[None] | None = None
+        self._abort_requested = False
+        self._disposed = False
+
+    # -- identity ------------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        return self.info.session_id
+
+    @property
+    def model(self) -> str:
+        return self.info.model
+
+    @property
+    def title(self) -> str:
+        return self.info.title
+
+    @property
+    def busy(self) -> bool:
+        return self.state != "idle" or bool(self._pending)
+
+    def __repr__(self) -> str:
+        return f"<Session {self.session_id} {self.model} {self.state}>"
+
+    # -- events --------------------------------------------------------------------------
+
+    def on(self, handler: Handler) -> Callable[[], None]:
+        """Subscribe to this session's events; returns the unsubscribe function."""
+        self._handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in self._handlers:
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    def _emit(self, type_: str, **data: Any) -> None:
+        event = ev.SessionEvent.make(type_, self.session_id, **data)
+        for handler in (*self._handlers, *self._client._handlers):
+            try:
+                handler(event)
+            except Exception:  # a listener's bug must never break a turn
+                log.exception("event handler failed for %s", type_)
+
+    # -- public API ----------------------------------------------------------------------
+
+    async def send(self, prompt: str, *, max_tokens: int | None = None) -> str:
+        """Queue a prompt and return its message id at once; the turn runs in the background."""
+        if self._disposed:
+            raise CopilotTuiError(f"Session {self.session_id!r} was disposed; resume it to use it again.")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise CopilotTuiError("The prompt is empty.")
+        pending = _Pending(uuid.uuid4().hex, prompt, max_tokens)
+        self._pending.append(pending)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain(), name=f"session-{self.session_id}")
+            self._client._tasks.add(self._worker)
+            self._worker.add_done_callback(self._client._tasks.discard)
+        return pending.message_id
+
+    async def send_and_wait(self, prompt: str, *, timeout: float | None = 300.0, max_tokens: int | None = None) -> Message:
+        """Send and wait for this turn's reply; raise its ProviderError if it failed."""
+        done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
+        turn_id: list[str] = []
+        failure: list[ev.SessionEvent] = []
+
+        def watch(event: ev.SessionEvent) -> None:
+            if not turn_id or event.data.get("turn_id") != turn_id[0]:
+                return
+            if event.type == ev.SESSION_ERROR:
+                failure.append(event)
+            elif event.type == ev.SESSION_IDLE and not done.done():
+                done.set_result(event)
+
+        unsubscribe = self.on(watch)
+        try:
+            turn_id.append(await self.send(prompt, max_tokens=max_tokens))
+            idle = await asyncio.wait_for(asyncio.shield(done), timeout)
+        finally:
+            unsubscribe()
+        if failure and failure[0].data.get("exception") is not None:
+            raise failure[0].data.exception
+        message = await self._client._store.get_message(idle.data.message_id) if idle.data.get("message_id") else None
+        if message is None:
+            raise CopilotTuiError("The reply was not saved.")
+        return message
+
+    async def abort(self) -> None:
+        """Stop the running turn (its partial reply is kept, marked aborted); queued prompts still run."""
+        turn = self._turn
+        if turn and not turn.done():
+            self._abort_requested = True
+            turn.cancel()
+            try:
+                await asyncio.wait({turn})
+            finally:
+                self._abort_requested = False
+
+    async def cancel_all(self) -> None:
+        """Drop queued prompts and abort the running turn."""
+        self._pending.clear()
+        await self.abort()
+
+    async def get_messages(self, *, limit: int | None = None, before_seq: int | None = None) -> list[Message]:
+        messages = await self._client._store.get_messages(self.session_id, limit=limit, before_seq=before_seq)
+        if self.live is not None:
+            for i, m in enumerate(messages):
+                if m.id == self.live.id:
+                    messages[i] = self.live
+        return messages
+
+    async def set_model(self, model: str) -> None:
+        ref = await self._client._check_model(model)
+        self.info.model = ref
+        await self._client._store.update_session(self.session_id, model=ref, updated_at=time.time())
+        self._emit(ev.MODEL_CHANGE, model=ref)
+
+    async def rename(self, title: str) -> None:
+        title = " ".join(title.split())[:200]
+        self.info.title = title
+        await self._client._store.update_session(self.session_id, title=title)
+        self._emit(ev.TITLE_CHANGED, title=title)
+
+    async def dispose(self) -> None:
+        """Release the session's memory; its data stays on disk. A running turn is aborted."""
+        await self.cancel_all()
+        self._disposed = True
+        self._handlers.clear()
+        self._client._live.pop(self.session_id, None)
+
+    # -- the turn ------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        while self._pending:
+            pending = self._pending.popleft()
+            self._turn = asyncio.create_task(self._run_turn(pending), name=f"turn-{self.session_id}")
+            try:
+                await asyncio.shield(self._turn)
+            except asyncio.CancelledError:
+                if self._turn.done() and not self._turn.cancelled():
+                    continue  # the turn was aborted and finished cleanly
+                self._turn.cancel()
+                raise
+            finally:
+                self._turn = None
+
+    def _set_state(self, state: State, note: str | None = None) -> None:
+        self.state = state
+        self.status_note = note
+        self._emit(ev.SESSION_STATUS, state=state, status=note, turn_id=self._turn_id)
+
+    _turn_id: str | None = None
+
+    async def _run_turn(self, pending: _Pending) -> None:
+        client, store = self._client, self._client._store
+        self._turn_id = turn_id = pending.message_id
+        started = time.monotonic()
+        now = time.time()
+        model_ref = self.info.model
+        user = Message(turn_id, self.session_id, "user", pending.prompt, model_ref, "complete", None, now, now)
+        reply = Message(uuid.uuid4().hex, self.session_id, "assistant", "", model_ref, "streaming", None, now, now)
+        stats = ReplyStats()
+        parts: list[str] = []
+        chunks = 0
+        usage_out: int | None = None
+        usage_in: int | None = None
+        saved_reply = False
+
+        def finish_stats() -> ReplyStats:
+            stats.duration = time.monotonic() - started
+            stats.input_tokens = usage_in
+            if usage_out is not None:
+                stats.output_tokens, stats.tokens_estimated = usage_out, False
+            else:
+                stats.output_tokens, stats.tokens_estimated = chunks, True
+            return stats
+
+        try:
+            history = await store.get_messages(self.session_id)
+            await store.add_message(user)
+            self.info.message_count += 1
+            self._emit(ev.USER_MESSAGE, content=pending.prompt, message_id=turn_id, turn_id=turn_id)
+            if not self.info.title:
+                await self.rename(auto_title(pending.prompt))
+            self.info.updated_at = now
+            await store.add_message(reply, owner=True)
+            saved_reply = True
+            self.info.message_count += 1
+            self.live = reply
+            self._emit(ev.TURN_START, message_id=reply.id, turn_id=turn_id, model=model_ref)
+
+            provider, model_name = client._provider_for(model_ref)
+            request = ChatRequest(model=model_name, messages=self._chat_messages(history, pending.prompt), max_tokens=pending.max_tokens)
+            limiter = client._limiter(provider)
+            if limiter.locked():
+                self._set_state("waiting", "waiting: too many requests to this provider at once")
+            async with limiter:
+                attempt = 0
+                last_flush = time.monotonic()
+                while True:
+                    attempt += 1
+                    self._set_state("streaming", None)
+                    try:
+                        async for chunk in provider.stream_chat(request):
+                            if chunk.status is not None and not parts:
+                                self._set_state("waiting" if "wait" in chunk.status else "streaming", chunk.status)
+                            if chunk.text:
+                                if not parts:
+                                    stats.ttft = time.monotonic() - started
+                                    if self.status_note:
+                                        self._set_state("streaming", None)
+                                parts.append(chunk.text)
+                                chunks += 1
+                                self._emit(ev.MESSAGE_DELTA, delta_content=chunk.text, message_id=reply.id, turn_id=turn_id)
+                                t = time.monotonic()
+                                if t - last_flush >= FLUSH_INTERVAL:
+                                    last_flush = t
+                                    reply.content = "".join(parts)
+                                    await store.update_message(reply.id, content=reply.content)
+                            if chunk.usage is not None:
+                                usage_out = chunk.usage.output_tokens if chunk.usage.output_tokens is not None else usage_out
+                                usage_in = chunk.usage.input_tokens if chunk.usage.input_tokens is not None else usage_in
+                        break
+                    except ProviderError as exc:
+                        wait = self._retry_wait(exc, attempt, bool(parts))
+                        if wait is None:
+                            raise
+                        self._set_state("waiting", f"retrying in {max(1, round(wait))} s ({exc})")
+                        await asyncio.sleep(wait)
+            reply.content = "".join(parts)
+            reply.status = "complete"
+            reply.stats = finish_stats()
+            await store.update_message(reply.id, content=reply.content, status="complete", stats=reply.stats)
+            self._emit(ev.MESSAGE, content=reply.content, message_id=reply.id, turn_id=turn_id)
+            self._emit(
+                ev.USAGE, model=model_ref, input_tokens=usage_in, output_tokens=reply.stats.output_tokens,
+                estimated=reply.stats.tokens_estimated, duration=reply.stats.duration, ttft=reply.stats.ttft,
+                message_id=reply.id, turn_id=turn_id,
+            )
+            self._finish(turn_id, reply, aborted=False)
+        except asyncio.CancelledError:
+            reply.content = "".join(parts)
+            reply.status = "aborted"
+            reply.stats = finish_stats()
+            if saved_reply:
+                await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
+            self._finish(turn_id, reply, aborted=True)
+            if not self._abort_requested:
+                raise
+        except Exception as exc:
+            if isinstance(exc, CopilotTuiError):
+                message, error_type = str(exc), getattr(exc, "error_type", "error")
+            else:
+                log.exception("unexpected failure in a turn of %s", self.session_id)
+                message, error_type = f"Unexpected error: {type(exc).__name__}: {exc}", "internal"
+            reply.content = "".join(parts)
+            reply.status = "error"
+            reply.error = message
+            reply.stats = finish_stats()
+            if saved_reply:
+                try:
+                    await store.update_message(reply.id, content=reply.content, status="error", error=message, stats=reply.stats)
+                except CopilotTuiError as store_exc:
+                    message = f"{message} (and saving failed: {store_exc})"
+            self._emit(
+                ev.SESSION_ERROR, error_type=error_type, message=message, message_id=reply.id, turn_id=turn_id,
+                status_code=getattr(exc, "status_code", None), retry_after=getattr(exc, "retry_after", None),
+                had_text=bool(parts), prompt=pending.prompt, exception=exc,
+            )
+            self._finish(turn_id, reply, aborted=False)
+
+    def _finish(self, turn_id: str, reply: Message, *, aborted: bool) -> None:
+        self.live = None
+        self.state = "idle"
+        self.status_note = None
+        self._turn_id = None
+        self._emit(ev.SESSION_IDLE, aborted=aborted, message_id=reply.id, turn_id=turn_id, status=reply.status)
+
+    @staticmethod
+    def _retry_wait(exc: ProviderError, attempt: int, has_text: bool) -> float | None:
+        """Seconds to wait before retrying, or None: only before any text, only short waits."""
+        if has_text or not exc.retryable or attempt >= MAX_ATTEMPTS:
+            return None
+        if exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= MAX_RETRY_WAIT else None
+        base = min(8.0, 0.5 * 2 ** (attempt - 1))
+        return base + random.uniform(0, base / 2)
+
+    def _chat_messages(self, history: list[Message], prompt: str) -> list[ChatMessage]:
+        """The whole conversation for the model: system message, earlier turns, the new prompt."""
+        out: list[ChatMessage] = []
+        if self.info.system_message:
+            out.append(ChatMessage("system", self.info.system_message))
+        for m in history:
+            if m.role == "user" or (m.role == "assistant" and m.content):
+                out.append(ChatMessage(m.role, m.content))
+        out.append(ChatMessage("user", prompt))
+        return out

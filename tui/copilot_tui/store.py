@@ -1,0 +1,507 @@
+"""SQLite persistence for sessions, messages, comparisons and small UI state.
+
+One file in the data dir, WAL mode so readers never block the writer and a killed process loses
+nothing committed. Safe for several processes on the same file (``busy_timeout``). Schema
+versions live in ``PRAGMA user_version``; ``MIGRATIONS[n]`` upgrades version ``n`` to ``n+1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import SessionExists, StoreError
+from .types import GroupInfo, Message, ReplyStats, SessionInfo
+
+DB_NAME = "copilot-tui.sqlite3"
+T = TypeVar("T")
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1
+    """
+    CREATE TABLE groups (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL,
+        system_message TEXT,
+        group_id TEXT REFERENCES groups(id) ON DELETE SET NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_updated ON sessions(updated_at DESC);
+    CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL DEFAULT '',
+        model TEXT,
+        status TEXT NOT NULL DEFAULT 'complete',
+        error TEXT,
+        stats TEXT,
+        owner_pid INTEGER,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX messages_session ON messages(session_id, seq);
+    CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='seq');
+    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+    END;
+    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+    END;
+    CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, new.content);
+    END;
+    CREATE TABLE state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(slots=True, frozen=True)
+class SearchHit:
+    session_id: str
+    message_id: str
+    seq: int
+    role: str
+    snippet: str
+    title: str
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def fts_query(text: str) -> str:
+    """User text as an FTS5 query: every word a quoted phrase, the last one a prefix."""
+    words = [w for w in text.split() if w.strip('"')]
+    if not words:
+        return ""
+    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+class Store:
+    """Synchronous access; the service calls it through :class:`AsyncStore` off the event loop."""
+
+    def __init__(self, data_dir: Path | str, *, busy_timeout: float = 10.0) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / DB_NAME
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the data directory {self.data_dir}: {exc.strerror or exc}.") from None
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the session database {self.path}: {exc}.") from None
+        try:
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(self._explain(exc)) from None
+
+    def _explain(self, exc: sqlite3.Error) -> str:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return (
+                f"The session database {self.path} is corrupt ({text}). It was left untouched; "
+                f"move it aside (for example: copilot-tui db move-aside) to start with an empty one."
+            )
+        if "locked" in text or "busy" in text:
+            return f"The session database {self.path} is locked by another process; try again in a moment."
+        if "readonly" in text or "read-only" in text:
+            return f"The session database {self.path} is read-only; check the permissions of {self.data_dir}."
+        if "disk is full" in text or "full" in text:
+            return f"Cannot write the session database {self.path}: the disk is full."
+        if "unable to open" in text:
+            return f"Cannot open the session database {self.path}; check that {self.data_dir} is writable."
+        return f"Session database {self.path}: {text}."
+
+    def _setup(self) -> None:
+        c = self.conn
+        c.execute("PRAGMA foreign_keys = ON")
+        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            c.execute("PRAGMA journal_mode = DELETE")
+        c.execute("PRAGMA synchronous = NORMAL")
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The session database {self.path} was written by a newer copilot-tui (schema {version}); upgrade copilot-tui."
+            )
+        while version < SCHEMA_VERSION:
+            with self._tx(immediate=True):
+                # re-read inside the lock: another process may have migrated meanwhile
+                version = c.execute("PRAGMA user_version").fetchone()[0]
+                if version >= SCHEMA_VERSION:
+                    break
+                for statement in _split_sql(MIGRATIONS[version]):
+                    c.execute(statement)
+                c.execute(f"PRAGMA user_version = {version + 1}")
+            version += 1
+        self.recover_interrupted()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    class _Tx:
+        def __init__(self, store: Store, immediate: bool) -> None:
+            self.store, self.immediate = store, immediate
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store.conn.execute("BEGIN IMMEDIATE" if self.immediate else "BEGIN")
+            return self.store.conn
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            if exc_type is None:
+                self.store.conn.execute("COMMIT")
+            else:
+                try:
+                    self.store.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+
+    def _tx(self, immediate: bool = True) -> Store._Tx:
+        return Store._Tx(self, immediate)
+
+    def _run(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except (SessionExists, StoreError):
+            raise
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain(exc)) from None
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def create_session(
+        self, session_id: str, model: str, *, title: str = "", system_message: str | None = None,
+        group_id: str | None = None, now: float | None = None,
+    ) -> SessionInfo:
+        now = now or time.time()
+
+        def go() -> None:
+            try:
+                with self._tx():
+                    self.conn.execute(
+                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+                        (session_id, title, model, system_message, group_id, now, now),
+                    )
+            except sqlite3.IntegrityError:
+                raise SessionExists(f"A session with id {session_id!r} already exists.") from None
+
+        self._run(go)
+        return SessionInfo(session_id, title, model, now, now, 0, system_message, group_id)
+
+    _SESSION_SELECT = """
+        SELECT s.id, s.title, s.model, s.created_at, s.updated_at,
+               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id),
+               s.system_message, s.group_id,
+               (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' ORDER BY seq DESC LIMIT 1)
+        FROM sessions s
+    """
+
+    def get_session(self, session_id: str) -> SessionInfo | None:
+        row = self._run(lambda: self.conn.execute(self._SESSION_SELECT + " WHERE s.id = ?", (session_id,)).fetchone())
+        return SessionInfo(*row) if row else None
+
+    def list_sessions(self) -> list[SessionInfo]:
+        rows = self._run(lambda: self.conn.execute(self._SESSION_SELECT + " ORDER BY s.updated_at DESC, s.id").fetchall())
+        return [SessionInfo(*r) for r in rows]
+
+    def update_session(self, session_id: str, **fields: Any) -> None:
+        allowed = {"title", "model", "system_message", "group_id", "updated_at"}
+        cols = [k for k in fields if k in allowed]
+        if not cols:
+            return
+        sql = f"UPDATE sessions SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?"
+
+        def go() -> None:
+            with self._tx():
+                self.conn.execute(sql, [fields[c] for c in cols] + [session_id])
+
+        self._run(go)
+
+    def delete_session(self, session_id: str) -> bool:
+        def go() -> bool:
+            with self._tx():
+                cur = self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+                return cur.rowcount > 0
+
+        return self._run(go)
+
+    # -- messages ------------------------------------------------------------------------
+
+    def add_message(self, msg: Message, *, owner: bool = False) -> Message:
+        def go() -> int:
+            with self._tx():
+                cur = self.conn.execute(
+                    "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        msg.id, msg.session_id, msg.role, msg.content, msg.model, msg.status, msg.error,
+                        json.dumps(msg.stats.to_dict()), os.getpid() if owner else None, msg.created_at, msg.updated_at,
+                    ),
+                )
+                self.conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (msg.updated_at, msg.session_id))
+                return int(cur.lastrowid or 0)
+
+        msg.seq = self._run(go)
+        return msg
+
+    def update_message(
+        self, message_id: str, *, content: str | None = None, status: str | None = None,
+        error: str | None = None, stats: ReplyStats | None = None, now: float | None = None,
+    ) -> None:
+        now = now or time.time()
+        sets, args = ["updated_at = ?"], [now]
+        if content is not None:
+            sets.append("content = ?")
+            args.append(content)
+        if status is not None:
+            sets.append("status = ?")
+            args.append(status)
+            if status != "streaming":
+                sets.append("owner_pid = NULL")
+        if error is not None:
+            sets.append("error = ?")
+            args.append(error)
+        if stats is not None:
+            sets.append("stats = ?")
+            args.append(json.dumps(stats.to_dict()))
+
+        def go() -> None:
+            with self._tx():
+                self.conn.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", [*args, message_id])
+                if status is not None and status != "streaming":
+                    self.conn.execute(
+                        "UPDATE sessions SET updated_at = ? WHERE id = (SELECT session_id FROM messages WHERE id = ?)",
+                        (now, message_id),
+                    )
+
+        self._run(go)
+
+    _MSG_COLS = "id, session_id, role, content, model, status, error, created_at, updated_at, stats, seq"
+
+    @staticmethod
+    def _msg(row: tuple) -> Message:
+        mid, sid, role, content, model, status, error, created, updated, stats, seq = row
+        try:
+            parsed = ReplyStats.from_dict(json.loads(stats)) if stats else ReplyStats()
+        except (ValueError, TypeError):
+            parsed = ReplyStats()
+        return Message(mid, sid, role, content, model, status, error, created, updated, parsed, seq)
+
+    def get_messages(self, session_id: str, *, limit: int | None = None, before_seq: int | None = None) -> list[Message]:
+        """Messages in order; with ``limit``, the newest ``limit`` (before ``before_seq``)."""
+        where, args = "session_id = ?", [session_id]
+        if before_seq is not None:
+            where += " AND seq < ?"
+            args.append(before_seq)
+        if limit is None:
+            sql = f"SELECT {self._MSG_COLS} FROM messages WHERE {where} ORDER BY seq"
+        else:
+            sql = f"SELECT * FROM (SELECT {self._MSG_COLS} FROM messages WHERE {where} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
+            args.append(limit)
+        rows = self._run(lambda: self.conn.execute(sql, args).fetchall())
+        return [self._msg(r) for r in rows]
+
+    def get_message(self, message_id: str) -> Message | None:
+        row = self._run(lambda: self.conn.execute(f"SELECT {self._MSG_COLS} FROM messages WHERE id = ?", (message_id,)).fetchone())
+        return self._msg(row) if row else None
+
+    def recover_interrupted(self) -> int:
+        """Mark replies left 'streaming' by a process that no longer runs as 'interrupted'."""
+        def go() -> int:
+            rows = self.conn.execute("SELECT DISTINCT owner_pid FROM messages WHERE status = 'streaming'").fetchall()
+            dead = [pid for (pid,) in rows if pid is None or pid == os.getpid() or not _pid_alive(pid)]
+            if not dead:
+                return 0
+            count = 0
+            with self._tx():
+                for pid in dead:
+                    cond = "owner_pid IS NULL" if pid is None else "owner_pid = ?"
+                    args = () if pid is None else (pid,)
+                    cur = self.conn.execute(
+                        f"UPDATE messages SET status = 'interrupted', owner_pid = NULL, "
+                        f"error = COALESCE(error, 'The app stopped while this reply was streaming.') "
+                        f"WHERE status = 'streaming' AND {cond}",
+                        args,
+                    )
+                    count += cur.rowcount
+            return count
+
+        return self._run(go)
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        query = fts_query(text)
+        if not query:
+            return []
+        sql = (
+            "SELECT m.session_id, m.id, m.seq, m.role, snippet(messages_fts, 0, '\u2039', '\u203a', '\u2026', 12), s.title "
+            "FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid JOIN sessions s ON s.id = m.session_id "
+            "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?"
+        )
+        try:
+            rows = self.conn.execute(sql, (query, limit)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        except sqlite3.Error as exc:
+            raise StoreError(self._explain(exc)) from None
+        return [SearchHit(*r) for r in rows]
+
+    # -- comparisons ---------------------------------------------------------------------
+
+    def create_group(self, group_id: str, title: str, now: float | None = None) -> None:
+        def go() -> None:
+            with self._tx():
+                self.conn.execute("INSERT INTO groups (id, title, created_at) VALUES (?,?,?)", (group_id, title, now or time.time()))
+
+        self._run(go)
+
+    def list_groups(self) -> list[GroupInfo]:
+        def go() -> list[GroupInfo]:
+            groups = {
+                gid: GroupInfo(gid, title, created)
+                for gid, title, created in self.conn.execute("SELECT id, title, created_at FROM groups ORDER BY created_at DESC")
+            }
+            for sid, gid in self.conn.execute("SELECT id, group_id FROM sessions WHERE group_id IS NOT NULL ORDER BY created_at, rowid"):
+                if gid in groups:
+                    groups[gid].session_ids.append(sid)
+            return list(groups.values())
+
+        return self._run(go)
+
+    def delete_group(self, group_id: str) -> None:
+        def go() -> None:
+            with self._tx():
+                self.conn.execute("DELETE FROM groups WHERE id = ?", (group_id,))
+
+        self._run(go)
+
+    # -- small key/value state (open tabs, last prompt...) -------------------------------
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        row = self._run(lambda: self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone())
+        if not row:
+            return default
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return default
+
+    def set_state(self, key: str, value: Any) -> None:
+        def go() -> None:
+            with self._tx():
+                self.conn.execute(
+                    "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, json.dumps(value)),
+                )
+
+        self._run(go)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    depth = 0
+    for line in script.strip().splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        current.append(line)
+        upper = stripped.upper()
+        if upper.startswith("CREATE TRIGGER"):
+            depth += 1
+        if depth and upper.startswith("END;"):
+            depth -= 1
+            statements.append("\n".join(current))
+            current = []
+            continue
+        if not depth and stripped.endswith(";"):
+            statements.append("\n".join(current))
+            current = []
+    if current:
+        statements.append("\n".join(current))
+    return statements
+
+
+class AsyncStore:
+    """Runs every Store call on one dedicated thread so SQLite never blocks the event loop."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-tui-store")
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        target = getattr(self.store, name)
+        if not callable(target):
+            return target
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await self.call(target, *args, **kwargs)
+
+        wrapper.__name__ = name
+        return wrapper
+
+    def close(self) -> None:
+        self._pool.submit(self.store.close).result()
+        self._pool.shutdown(wait=True)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a broken database (and its WAL files) out of the way; never deletes anything."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, target.with_name(target.name + suffix))
+    return target

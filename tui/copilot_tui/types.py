@@ -1,0 +1,125 @@
+"""Plain data handed across layers: messages, session summaries, models, usage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+# streaming: being written now; interrupted: the writer died while streaming.
+MessageStatus = Literal["complete", "streaming", "aborted", "error", "interrupted"]
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class ReplyStats:
+    """Timings of one assistant reply; tokens are the provider's count when it gave one."""
+
+    ttft: float | None = None  # seconds from request to first text
+    duration: float | None = None  # seconds from request to end
+    output_tokens: int | None = None
+    input_tokens: int | None = None
+    tokens_estimated: bool = False
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if not self.output_tokens or self.duration is None or self.ttft is None:
+            return None
+        gen = self.duration - self.ttft
+        return self.output_tokens / gen if gen > 0 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ReplyStats:
+        if not data:
+            return cls()
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(slots=True)
+class Message:
+    id: str
+    session_id: str
+    role: Role
+    content: str
+    model: str | None = None
+    status: MessageStatus = "complete"
+    error: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    stats: ReplyStats = field(default_factory=ReplyStats)
+    seq: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stats"] = self.stats.to_dict()
+        return data
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    session_id: str
+    title: str
+    model: str
+    created_at: float
+    updated_at: float
+    message_count: int = 0
+    system_message: str | None = None
+    group_id: str | None = None
+    last_status: MessageStatus | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True, frozen=True)
+class ModelInfo:
+    id: str  # "provider/model"
+    name: str
+    provider: str
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    supported: bool = True
+    note: str | None = None
+
+    @property
+    def model(self) -> str:
+        return self.id.split("/", 1)[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class ProviderStatus:
+    """Whether a configured or discovered provider can be used, and why not."""
+
+    name: str
+    type: str
+    usable: bool
+    reason: str | None = None
+    fix: str | None = None
+    models: list[ModelInfo] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["models"] = [m.to_dict() for m in self.models]
+        return data
+
+
+@dataclass(slots=True)
+class GroupInfo:
+    """A comparison: sessions that were sent the same prompts side by side."""
+
+    group_id: str
+    title: str
+    created_at: float
+    session_ids: list[str] = field(default_factory=list)

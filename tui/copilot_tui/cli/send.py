@@ -1,0 +1,72 @@
+"""``copilot-tui send``: one prompt, the reply streamed to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .. import events as ev
+from ..errors import SessionNotFound
+from ..service import CopilotClient
+from .common import EXIT_ERROR, EXIT_OK, error, read_prompt, run_with_client, safe_writer
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("send", help="send a prompt and stream the reply to stdout")
+    p.add_argument("--session", metavar="ID", help="session to continue (created if it does not exist)")
+    p.add_argument("--model", metavar="PROVIDER/MODEL", help="model (default: the session's, else default_model)")
+    p.add_argument("--system", metavar="TEXT", help="system message for a new session")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
+    p.add_argument("prompt", help="the prompt, or - to read it from standard input")
+    p.set_defaults(handler=lambda args: run_with_client(_send, args))
+
+
+async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
+    prompt = read_prompt(args.prompt)
+    created = False
+    if args.session:
+        try:
+            session = await client.resume_session(args.session)
+            if args.model:
+                await session.set_model(args.model)
+        except SessionNotFound:
+            session = await client.create_session(model=args.model, session_id=args.session, system_message=args.system)
+            created = True
+    else:
+        session = await client.create_session(model=args.model, system_message=args.system)
+        created = True
+    write = safe_writer(sys.stdout)
+    done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
+    failures: list[str] = []
+    notes: list[str] = []
+
+    def on_event(event: ev.SessionEvent) -> None:
+        if event.type == ev.MESSAGE_DELTA:
+            write(event.data.delta_content)
+        elif event.type == ev.SESSION_STATUS and event.data.get("status") and sys.stderr.isatty():
+            if event.data.status not in notes:
+                notes.append(event.data.status)
+                print(f"[{event.data.status}]", file=sys.stderr, flush=True)
+        elif event.type == ev.SESSION_ERROR:
+            failures.append(event.data.message)
+        elif event.type == ev.SESSION_IDLE and not done.done():
+            done.set_result(event)
+
+    session.on(on_event)
+    await session.send(prompt, max_tokens=args.max_tokens)
+    try:
+        idle = await done
+    except asyncio.CancelledError:
+        await session.abort()
+        raise
+    write("\n")
+    if created and not args.session:
+        print(f"session: {session.session_id}", file=sys.stderr)
+    if failures:
+        error(failures[0])
+        return EXIT_ERROR
+    if idle.data.get("aborted"):
+        error("the reply was aborted")
+        return EXIT_ERROR
+    return EXIT_OK

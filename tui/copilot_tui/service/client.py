@@ -20,7 +20,9 @@ from ..providers import Provider, provider_class
 from ..providers.http import make_http_client
 from ..store import AsyncStore, SearchHit, Store
 from ..types import GroupInfo, ModelInfo, ProviderStatus, SessionInfo
+from . import compare as _compare
 from . import discovery
+from .compare import Comparison, PaneSpec
 from .session import Handler, Session
 
 log = logging.getLogger(__name__)
@@ -302,6 +304,31 @@ class CopilotClient:
     async def list_groups(self) -> list[GroupInfo]:
         self._require_started()
         return await self._store.list_groups()
+
+    # -- comparisons (see compare.py) ----------------------------------------------------
+
+    async def compare(
+        self,
+        models: list[str | PaneSpec],
+        prompt: str,
+        system_message: str | None = None,
+        title: str | None = None,
+        *,
+        max_tokens: int | None = None,
+    ) -> Comparison:
+        """Send one prompt to 2-6 models at once, each in its own session of one group."""
+        return await _compare.start_comparison(
+            self, models, prompt, system_message=system_message, title=title, max_tokens=max_tokens
+        )
+
+    async def open_comparison(self, group_id: str) -> Comparison:
+        return await _compare.open_comparison(self, group_id)
+
+    async def list_comparisons(self) -> list[GroupInfo]:
+        return await _compare.list_comparisons(self)
+
+    async def delete_comparison(self, group_id: str, *, sessions: bool = False) -> None:
+        await _compare.delete_comparison(self, group_id, sessions=sessions)
 
     # -- small persistent UI state -------------------------------------------------------
 

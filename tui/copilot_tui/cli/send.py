@@ -39,11 +39,13 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     write = safe_writer(sys.stdout)
     done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
     failures: list[str] = []
+    tail = [""]
     notes: list[str] = []
 
     def on_event(event: ev.SessionEvent) -> None:
         if event.type == ev.MESSAGE_DELTA:
             write(event.data.delta_content)
+            tail[0] = event.data.delta_content[-1:]
         elif event.type == ev.SESSION_STATUS and event.data.get("status") and sys.stderr.isatty():
             if event.data.status not in notes:
                 notes.append(event.data.status)
@@ -60,7 +62,8 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     except asyncio.CancelledError:
         await session.abort()
         raise
-    write("\n")
+    if tail[0] != "\n":
+        write("\n")
     if created and not args.session:
         print(f"session: {session.session_id}", file=sys.stderr)
     if failures:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -139,13 +140,28 @@ def error_from_response(
     return E.BadRequest(f"{who} rejected the request ({status}){detail}", **kw)
 
 
+def _chain_text(exc: BaseException) -> str:
+    """The messages of an exception and its causes: async httpx hides the OS error inside."""
+    parts, seen = [], set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        parts.append(str(cur))
+        if isinstance(cur, socket.gaierror):
+            parts.append("name resolution")
+        if isinstance(cur, ConnectionRefusedError):
+            parts.append("refused")
+        cur = cur.__cause__ or cur.__context__
+    return " ".join(parts).lower()
+
+
 def error_from_transport(exc: httpx.HTTPError, *, provider: str, url: str | httpx.URL, started: bool) -> E.ProviderError:
     """Map httpx transport failures to NetworkError/IncompleteReply with a readable sentence."""
     host = host_of(url)
     if isinstance(exc, httpx.ConnectTimeout):
         return E.NetworkError(f"Timed out connecting to {provider} at {host}.")
     if isinstance(exc, httpx.ConnectError):
-        text = str(exc).lower()
+        text = _chain_text(exc)
         if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "name resolution" in text:
             return E.NetworkError(f"Could not find the host {host} for {provider} (DNS lookup failed).")
         if "refused" in text:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ from .. import errors as E
 from ..types import ModelInfo, Usage
 from .base import ChatRequest, Provider, StreamChunk
 from .http import error_fields, error_from_transport, get_json, open_stream
-from .sse import SSEDecoder
+from .sse import SSEDecoder, SSEEvent
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
@@ -43,14 +43,14 @@ class OpenAIStreamParser:
         self.done = False  # [DONE] arrived
         self.events = 0
 
-    def feed(self, chunk: bytes) -> list[StreamChunk]:
+    def feed(self, chunk: bytes) -> Iterator[StreamChunk]:
+        """Chunks are yielded one by one so text before a bad event is kept when it raises."""
         return self._handle(self.decoder.feed(chunk))
 
-    def close(self) -> list[StreamChunk]:
+    def close(self) -> Iterator[StreamChunk]:
         return self._handle(self.decoder.close())
 
-    def _handle(self, events: list) -> list[StreamChunk]:  # noqa: ANN001
-        out: list[StreamChunk] = []
+    def _handle(self, events: list[SSEEvent]) -> Iterator[StreamChunk]:
         for ev in events:
             self.events += 1
             data = ev.data.strip()
@@ -67,8 +67,7 @@ class OpenAIStreamParser:
                 raise E.ProtocolError(f"{self.provider} sent a chunk that is not a JSON object.")
             if ev.event == "error" or payload.get("error"):
                 raise _error_from_payload(payload, self.provider)
-            out.extend(self._chunk(payload))
-        return out
+            yield from self._chunk(payload)
 
     def _chunk(self, payload: dict[str, Any]) -> list[StreamChunk]:
         out: list[StreamChunk] = []

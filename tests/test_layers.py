@@ -1,0 +1,27 @@
+"""The core never imports Textual: the API and CLI work without the UI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_core_modules_do_not_load_textual() -> None:
+    code = (
+        "import sys, copilot_tui, copilot_tui.cli.main, copilot_tui.service.client, copilot_tui.store, copilot_tui.config\n"
+        "import copilot_tui.providers.openai\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'textual' or m.startswith('copilot_tui.ui')]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
+
+
+def test_import_linter_contracts() -> None:
+    r = subprocess.run([sys.executable, "-m", "importlinter.cli", "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True, cwd=ROOT)
+    if "No module named" in r.stderr:
+        r = subprocess.run(["lint-imports", "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1,0 +1,146 @@
+"""The SQLite store on a real file: schema, persistence, FTS, recovery, bad files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from copilot_tui.errors import SessionExists, StoreError
+from copilot_tui.store import DB_NAME, SCHEMA_VERSION, Store, fts_query, move_aside
+from copilot_tui.types import Message, ReplyStats
+
+
+def msg(sid: str, role: str, content: str, status: str = "complete", mid: str | None = None) -> Message:
+    now = time.time()
+    return Message(mid or os.urandom(6).hex(), sid, role, content, "lab/m", status, None, now, now)  # type: ignore[arg-type]
+
+
+def test_schema_wal_and_version(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
+    # reopening an up-to-date file runs no migration and keeps data
+    store = Store(tmp_path)
+    store.create_session("a", "lab/m")
+    store.close()
+    assert [s.session_id for s in Store(tmp_path).list_sessions()] == ["a"]
+
+
+def test_sessions_messages_and_order(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.create_session("s1", "lab/m", title="first")
+    with pytest.raises(SessionExists):
+        store.create_session("s1", "lab/m")
+    store.add_message(msg("s1", "user", "hello"))
+    reply = store.add_message(msg("s1", "assistant", "", "streaming"), owner=True)
+    store.update_message(reply.id, content="partial")
+    store.update_message(reply.id, content="partial and done", status="complete", stats=ReplyStats(ttft=0.1, duration=1.0, output_tokens=5))
+    got = store.get_messages("s1")
+    assert [(m.role, m.content, m.status) for m in got] == [("user", "hello", "complete"), ("assistant", "partial and done", "complete")]
+    assert got[1].stats.output_tokens == 5 and got[1].stats.tokens_per_second == pytest.approx(5 / 0.9)
+    info = store.get_session("s1")
+    assert info and info.message_count == 2 and info.last_status == "complete"
+    # newest N, and paging backwards
+    for i in range(10):
+        store.add_message(msg("s1", "user", f"m{i}"))
+    last3 = store.get_messages("s1", limit=3)
+    assert [m.content for m in last3] == ["m7", "m8", "m9"]
+    older = store.get_messages("s1", limit=2, before_seq=last3[0].seq)
+    assert [m.content for m in older] == ["m5", "m6"]
+    assert store.delete_session("s1") is True
+    assert store.get_messages("s1") == [] and store.delete_session("s1") is False
+
+
+def test_full_text_search(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.create_session("go", "lab/m", title="Go modules")
+    store.add_message(msg("go", "user", "How do I initialize a module?"))
+    store.add_message(msg("go", "assistant", "Run go mod init example.com/hello"))
+    store.create_session("py", "lab/m", title="venv")
+    r = store.add_message(msg("py", "assistant", "", "streaming"))
+    store.update_message(r.id, content="python -m venv creates an environment")
+    hits = store.search("modul")
+    assert {h.session_id for h in hits} == {"go"}
+    assert store.search("venv")[0].message_id == r.id  # updated content is indexed
+    assert store.search('"unbalanced AND (') == []  # user syntax never errors
+    assert fts_query("") == ""
+
+
+def test_interrupted_replies_are_marked_on_open(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.create_session("s", "lab/m")
+    store.add_message(msg("s", "user", "q"))
+    r = store.add_message(msg("s", "assistant", "half a rep", "streaming"), owner=True)
+    # pretend the writer was another process that has died
+    store.conn.execute("UPDATE messages SET owner_pid = 999999999 WHERE id = ?", (r.id,))
+    store.close()
+    again = Store(tmp_path)
+    m = again.get_message(r.id)
+    assert m and m.status == "interrupted" and m.content == "half a rep" and m.error
+
+
+def test_live_writer_in_other_process_is_not_marked(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.create_session("s", "lab/m")
+    r = store.add_message(msg("s", "assistant", "", "streaming"), owner=True)
+    store.conn.execute("UPDATE messages SET owner_pid = ? WHERE id = ?", (os.getppid(), r.id))
+    assert Store(tmp_path).get_message(r.id).status == "streaming"  # type: ignore[union-attr]
+
+
+def test_corrupt_file_is_a_clear_error_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / DB_NAME
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
+    with pytest.raises(StoreError) as info:
+        Store(tmp_path)
+    assert str(path) in str(info.value) and "corrupt" in str(info.value)
+    assert path.read_bytes() == garbage  # never overwritten
+    target = move_aside(path)
+    assert target.read_bytes() == garbage and not path.exists()
+    Store(tmp_path).create_session("fresh", "lab/m")
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        target = Path("/proc/copilot-tui-test")  # not creatable even for root
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = ro / "sub"
+    with pytest.raises(StoreError, match="Cannot create the data directory"):
+        Store(target)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    Store(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer copilot-tui"):
+        Store(tmp_path)
+
+
+def test_two_connections_share_the_file(tmp_path: Path) -> None:
+    a, b = Store(tmp_path), Store(tmp_path)
+    a.create_session("x", "lab/m")
+    b.create_session("y", "lab/m")
+    for i in range(50):
+        (a if i % 2 else b).add_message(msg("x", "user", f"m{i}"))
+    assert len(a.get_messages("x")) == 50 and {s.session_id for s in b.list_sessions()} == {"x", "y"}
+
+
+def test_state_and_groups(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.set_state("tabs", ["a", "b"])
+    assert store.get_state("tabs") == ["a", "b"] and store.get_state("nope", 1) == 1
+    store.create_group("g1", "compare")
+    store.create_session("p1", "lab/a", group_id="g1")
+    store.create_session("p2", "lab/b", group_id="g1")
+    [g] = store.list_groups()
+    assert g.session_ids == ["p1", "p2"]

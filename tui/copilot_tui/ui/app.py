@@ -1,0 +1,100 @@
+"""The Textual application and the entry point the command line calls."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from textual.app import App
+
+from ..errors import ConfigError, CopilotTuiError, StoreError
+from ..service import CopilotClient
+from .commands import ActionCommands, SessionCommands
+from .keymap import APP_KEYS, bindings, split_keymap
+from .live import LiveText
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+
+_HERE = Path(__file__).parent
+CSS_FILES = [
+    _HERE / "widgets" / "conversation.tcss",
+    _HERE / "widgets" / "chat_pane.tcss",
+    _HERE / "widgets" / "sidebar.tcss",
+    _HERE / "screens" / "main.tcss",
+    _HERE / "screens" / "dialogs.tcss",
+]
+
+
+class CopilotApp(App[int]):
+    """Many conversations at once. Give it a started CopilotClient; the caller stops it."""
+
+    TITLE = "copilot-tui"
+    CSS_PATH = CSS_FILES  # type: ignore[assignment]
+    BINDINGS = bindings(APP_KEYS)
+    COMMANDS = App.COMMANDS | {ActionCommands, SessionCommands}
+
+    def __init__(self, client: CopilotClient, *, session_id: str | None = None, model: str | None = None) -> None:
+        super().__init__()
+        self.client = client
+        self.live = LiveText()
+        config = client.config
+        keys = dict(config.keys) if config else {}
+        self.keymap_overrides, self._unknown_keys = split_keymap(keys)
+        self._ui = dict(config.ui) if config else {}
+        self._session_id = session_id
+        self._model = model
+        self._warnings = list(config.warnings) if config else []
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap_overrides)
+        theme = self._ui.get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        for warning in self._warnings:
+            self.notify(warning, severity="warning", markup=False, timeout=10)
+        if self._unknown_keys:
+            self.notify(f"Unknown key binding ids in [keys]: {', '.join(self._unknown_keys)} (see f1).",
+                        severity="warning", markup=False, timeout=10)
+        self.push_screen(MainScreen(
+            self.client, self.live, start_session=self._session_id, start_model=self._model,
+            show_sidebar=self._ui.get("sidebar", True) is not False,
+            show_meta=self._ui.get("show_meta", True) is not False,
+        ))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.keymap_overrides))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug must not leave a traceback on screen: say one sentence and keep running."""
+        if isinstance(error, CopilotTuiError):
+            self.notify(str(error), severity="error", markup=False)
+            return
+        super()._handle_exception(error)
+
+
+async def _run(config_path: str | None, data_dir: str | None, session_id: str | None, model: str | None) -> int:
+    client = CopilotClient(config_path=config_path, data_dir=data_dir)
+    try:
+        await client.start()
+    except ConfigError as exc:
+        print(f"copilot-tui: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"copilot-tui: {exc}", file=sys.stderr)
+        return 1
+    try:
+        app = CopilotApp(client, session_id=session_id, model=model)
+        result = await app.run_async()
+    finally:
+        await client.stop()
+    return result or 0
+
+
+def run_app(*, config_path: str | None, data_dir: str | None, session_id: str | None = None, model: str | None = None) -> int:
+    """Start the service, run the app, stop the service; start-up errors are one line on stderr."""
+    try:
+        return asyncio.run(_run(config_path, data_dir, session_id, model))
+    except KeyboardInterrupt:
+        return 130

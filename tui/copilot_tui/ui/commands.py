@@ -1,0 +1,60 @@
+"""Command palette: every action of the app, plus one entry per session to open it."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from .keymap import APP_KEYS, MAIN_KEYS, display_key
+from .messages import OpenSession
+from .safe import one_line
+
+# Actions worth listing (tab jumps are left out: "Next tab" covers them).
+_ACTIONS = [spec for spec in (*MAIN_KEYS, *APP_KEYS) if not spec.id.startswith("main.tab_")]
+
+
+class ActionCommands(Provider):
+    """The app's actions with their current keys."""
+
+    def _entries(self) -> list[tuple[str, str, str]]:
+        keymap: dict[str, str] = getattr(self.app, "keymap_overrides", {})
+        return [
+            (spec.description, spec.action, display_key(keymap.get(spec.id, spec.key)))
+            for spec in _ACTIONS
+        ]
+
+    async def _run(self, action: str) -> None:
+        target = "app" if action in ("help", "quit") else "screen"
+        await self.app.run_action(f"{target}.{action}")
+
+    async def discover(self) -> Hits:
+        for name, action, key in self._entries():
+            yield DiscoveryHit(Content(name), partial(self._run, action), help=key)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action, key in self._entries():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self._run, action), help=key)
+
+
+class SessionCommands(Provider):
+    """'Open: <title>' for each session (fuzzy over title, id and model)."""
+
+    def _sessions(self) -> list[tuple[str, str, str]]:
+        infos = getattr(self.screen, "_infos", {})
+        return [(one_line(i.title) or "(untitled)", i.session_id, one_line(i.model)) for i in infos.values()]
+
+    def _open(self, session_id: str) -> None:
+        self.screen.post_message(OpenSession(session_id))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, session_id, model in self._sessions():
+            text = f"Open: {title}"
+            score = max(matcher.match(text), matcher.match(session_id) * 0.9)
+            if score > 0:
+                yield Hit(score, Content(text), partial(self._open, session_id), help=f"{session_id} · {model}")

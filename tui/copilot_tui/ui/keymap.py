@@ -1,0 +1,94 @@
+"""Every key binding of the app, each with a stable id so ``[keys]`` in the config can remap it.
+
+Widgets take their ``BINDINGS`` from here, the help screen lists them, and the command palette
+shows the same descriptions: one table, no drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    id: str
+    key: str
+    action: str
+    description: str
+    scope: str  # where it applies, for the help screen
+    show: bool = True
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key, self.action, self.description, show=self.show,
+            priority=self.priority, id=self.id, tooltip=self.description,
+        )
+
+
+APP_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("app.help", "f1", "help", "Help", "everywhere"),
+    KeySpec("app.quit", "ctrl+q", "quit", "Quit", "everywhere", priority=True),
+)
+
+MAIN_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("main.new_session", "ctrl+n", "new_session", "New", "main screen"),
+    KeySpec("main.open_session", "ctrl+o", "open_session", "Open", "main screen"),
+    KeySpec("main.toggle_sidebar", "ctrl+b", "toggle_sidebar", "Sidebar", "main screen"),
+    KeySpec("main.filter", "slash", "focus_filter", "Filter sessions", "main screen, outside the prompt", show=False),
+    KeySpec("main.search", "ctrl+f", "search", "Search", "main screen"),
+    KeySpec("main.close_tab", "ctrl+w", "close_tab", "Close tab", "main screen"),
+    KeySpec("main.prev_tab", "ctrl+pageup,alt+left", "prev_tab", "Previous tab", "main screen", show=False),
+    KeySpec("main.next_tab", "ctrl+pagedown,alt+right", "next_tab", "Next tab", "main screen", show=False),
+    *(
+        KeySpec(f"main.tab_{n}", f"alt+{n}", f"goto_tab({n})", f"Go to tab {n}", "main screen", show=False)
+        for n in range(1, 10)
+    ),
+    KeySpec("main.cancel", "escape", "cancel_reply", "Cancel reply", "main screen"),
+    KeySpec("main.copy_reply", "ctrl+y", "copy_reply", "Copy reply", "main screen"),
+    KeySpec("main.copy_code", "alt+y", "copy_code", "Copy code block", "main screen", show=False),
+    KeySpec("main.switch_model", "ctrl+l", "switch_model", "Model", "main screen"),
+    KeySpec("main.rename", "f2", "rename_current", "Rename session", "main screen", show=False),
+    KeySpec("main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False),
+)
+
+SIDEBAR_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("sidebar.open", "enter", "open", "Open", "session list"),
+    KeySpec("sidebar.new", "n", "new", "New", "session list"),
+    KeySpec("sidebar.rename", "r", "rename", "Rename", "session list"),
+    KeySpec("sidebar.delete", "d", "delete", "Delete", "session list"),
+)
+
+PROMPT_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("prompt.send", "enter", "send", "Send", "prompt", priority=True),
+    KeySpec("prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", priority=True),
+    KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "prompt (when empty)", show=False, priority=True),
+)
+
+ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + SIDEBAR_KEYS + PROMPT_KEYS
+KNOWN_IDS = frozenset(spec.id for spec in ALL_KEYS)
+
+
+def bindings(specs: tuple[KeySpec, ...]) -> list[Binding]:
+    return [spec.binding() for spec in specs]
+
+
+def effective_key(spec: KeySpec, keymap: dict[str, str]) -> str:
+    return keymap.get(spec.id, spec.key)
+
+
+def display_key(key: str) -> str:
+    """'ctrl+pageup,alt+left' -> 'ctrl+pageup / alt+left' with friendlier names."""
+    names = {"slash": "/", "pageup": "pgup", "pagedown": "pgdn"}
+    out = []
+    for part in key.split(","):
+        out.append("+".join(names.get(p, p) for p in part.strip().split("+")))
+    return " / ".join(out)
+
+
+def split_keymap(keys: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The config's ``[keys]`` split into the usable part and the unknown ids (to warn about)."""
+    good = {k: v for k, v in keys.items() if k in KNOWN_IDS}
+    return good, sorted(set(keys) - KNOWN_IDS)

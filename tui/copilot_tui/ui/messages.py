@@ -1,0 +1,48 @@
+"""Textual messages the UI posts between its parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from ..events import SessionEvent
+
+
+@dataclass
+class ServiceEvent(Message):
+    """A session event from the service, re-posted on the UI's message queue."""
+
+    event: SessionEvent
+
+
+@dataclass
+class StreamDirty(Message):
+    """New reply text is buffered for a session; its pane should flush on its next frame."""
+
+    session_id: str
+
+
+@dataclass
+class OpenSession(Message):
+    """Open (or focus) the tab of a session, optionally revealing one message."""
+
+    session_id: str
+    message_id: str | None = None
+    seq: int | None = None
+
+
+@dataclass
+class SessionAction(Message):
+    """A sidebar request about one session: 'new', 'rename' or 'delete'."""
+
+    action: str
+    session_id: str | None = None
+
+
+@dataclass
+class PromptSubmitted(Message):
+    """The user sent a prompt from a conversation pane."""
+
+    session_id: str
+    text: str

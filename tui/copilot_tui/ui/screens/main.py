@@ -1,0 +1,527 @@
+"""The main screen: sidebar of sessions, a tab per open conversation, header and footer.
+
+It subscribes to the service's events. The handler runs inside service tasks, so it only
+buffers reply text and posts messages; everything visible happens in the message handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.command import SimpleCommand
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent
+
+from ... import events as ev
+from ...errors import CopilotTuiError, SessionNotFound
+from ...service import CopilotClient
+from ...types import SessionInfo
+from ..keymap import MAIN_KEYS, bindings
+from ..live import LiveText
+from ..messages import OpenSession, ServiceEvent, SessionAction, StreamDirty
+from ..safe import one_line
+from ..widgets.chat_pane import ChatPane
+from ..widgets.marks import mark
+from ..widgets.sidebar import Sidebar
+from ..widgets.topbar import TopBar
+from .new_session import NewSessionRequest, NewSessionScreen
+from .search import SearchScreen
+from .simple import ConfirmScreen, RenameScreen
+from .switch_model import SwitchModelScreen
+
+TABS_KEY = "ui.open_tabs"
+ACTIVE_KEY = "ui.active_tab"
+TAB_TITLE = 22
+TICK = 0.12  # spinner frame time
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = bindings(MAIN_KEYS)
+
+    def __init__(self, client: CopilotClient, live: LiveText, *, start_session: str | None = None,
+                 start_model: str | None = None, show_sidebar: bool = True, show_meta: bool = True) -> None:
+        super().__init__()
+        self.client = client
+        self.live = live
+        self._start_session = start_session
+        self._start_model = start_model
+        self._show_sidebar = show_sidebar
+        self._show_meta = show_meta
+        self._panes: dict[str, ChatPane] = {}
+        self._infos: dict[str, SessionInfo] = {}
+        self._errored: set[str] = set()
+        self._frame = 0
+        self._pane_counter = 0
+        self._unsubscribe: Callable[[], None] | None = None
+        self._restoring = True
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="topbar")
+        with Horizontal(id="body"):
+            yield Sidebar(id="sidebar")
+            yield TabbedContent(id="tabs")
+        yield Footer()
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#tabs", TabbedContent)
+
+    @property
+    def sidebar(self) -> Sidebar:
+        return self.query_one(Sidebar)
+
+    def on_mount(self) -> None:
+        self.sidebar.set_class(not self._show_sidebar, "-hidden")
+        self._unsubscribe = self.client.on(self._from_service)
+        self.set_interval(TICK, self._tick)
+        self.start_up()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+
+    @work(group="startup")
+    async def start_up(self) -> None:
+        await self.refresh_sessions()
+        try:
+            open_tabs = await self.client.get_state(TABS_KEY, []) or []
+            active = await self.client.get_state(ACTIVE_KEY)
+        except CopilotTuiError:
+            open_tabs, active = [], None
+        for session_id in open_tabs:
+            if isinstance(session_id, str) and session_id in self._infos:
+                await self._open(session_id, activate=False)
+        if self._start_session:
+            await self._open_or_create(self._start_session, self._start_model)
+        elif isinstance(active, str) and active in self._panes:
+            self.tabs.active = self._panes[active].id or ""
+        self._restoring = False
+        self._save_tabs()
+        self._on_active_changed()
+        if not self._panes:
+            self.sidebar.session_list.focus()
+
+    async def _open_or_create(self, session_id: str, model: str | None) -> None:
+        try:
+            await self.client.resume_session(session_id)
+        except SessionNotFound:
+            try:
+                await self.client.create_session(model, session_id=session_id)
+            except CopilotTuiError as exc:
+                self.notify(str(exc), severity="error", markup=False, timeout=10)
+                return
+            await self.refresh_sessions()
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False, timeout=10)
+            return
+        await self._open(session_id)
+
+    # -- service events ------------------------------------------------------------------
+
+    def _from_service(self, event: ev.SessionEvent) -> None:
+        """Runs inside service tasks: buffer text, post a message, nothing more."""
+        if event.type == ev.MESSAGE_DELTA:
+            if self.live.append(event.session_id, event.data.message_id, event.data.delta_content or ""):
+                self.post_message(StreamDirty(event.session_id))
+            return
+        if event.type == ev.TURN_START:
+            self.live.start(event.session_id, event.data.message_id)
+        self.post_message(ServiceEvent(event))
+
+    @on(StreamDirty)
+    def _stream_dirty(self, message: StreamDirty) -> None:
+        pane = self._panes.get(message.session_id)
+        if pane is not None and pane.is_mounted:
+            pane.conversation.text_arrived()
+
+    @on(ServiceEvent)
+    def _service_event(self, message: ServiceEvent) -> None:
+        event = message.event
+        sid = event.session_id
+        pane = self._panes.get(sid)
+        if pane is not None and pane.is_mounted:
+            pane.handle_event(event)
+        kind = event.type
+        if kind == ev.TURN_START:
+            self._errored.discard(sid)
+            self._set_mark(sid, "streaming")
+        elif kind == ev.SESSION_STATUS and event.data.get("state") in ("streaming", "waiting"):
+            self._set_mark(sid, event.data.state)
+            if sid == self.active_session_id:
+                self.query_one(TopBar).note = event.data.get("status") or ""
+        elif kind == ev.SESSION_ERROR:
+            self._errored.add(sid)
+            if pane is None:
+                self.notify(f"{self._title_of(sid)}: {event.data.message}", severity="error", markup=False)
+        elif kind == ev.SESSION_IDLE:
+            message_id = event.data.get("message_id")
+            if message_id:
+                self.live.finish(sid, message_id)
+            if sid in self._errored:
+                self._set_mark(sid, "error")
+            elif sid != self.active_session_id and event.data.get("status") == "complete":
+                self._set_mark(sid, "unread")
+            else:
+                self._set_mark(sid, None)
+            if sid == self.active_session_id:
+                self.query_one(TopBar).note = ""
+            self.refresh_sessions_soon()
+        elif kind in (ev.SESSION_CREATED, ev.TITLE_CHANGED, ev.MODEL_CHANGE):
+            if kind == ev.TITLE_CHANGED and sid in self._infos:
+                self._infos[sid].title = event.data.title
+                self._relabel(sid)
+            if kind == ev.MODEL_CHANGE and sid in self._infos:
+                self._infos[sid].model = event.data.model
+            self._update_topbar()
+            self.refresh_sessions_soon()
+        elif kind == ev.SESSION_DELETED:
+            if pane is not None:
+                self._close(sid)
+            self._infos.pop(sid, None)
+            self.refresh_sessions_soon()
+
+    # -- session list --------------------------------------------------------------------
+
+    async def refresh_sessions(self) -> None:
+        try:
+            sessions = await self.client.list_sessions()
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self._infos = {s.session_id: s for s in sessions}
+        self.sidebar.set_sessions(sessions)
+        for sid in self._panes:
+            self._relabel(sid)
+        self._update_topbar()
+
+    @work(group="sessions", exclusive=True)
+    async def refresh_sessions_soon(self) -> None:
+        await self.refresh_sessions()
+
+    def _title_of(self, sid: str) -> str:
+        info = self._infos.get(sid)
+        return one_line(info.title) if info and info.title else sid
+
+    # -- marks ---------------------------------------------------------------------------
+
+    def _set_mark(self, sid: str, state: str | None) -> None:
+        self.sidebar.set_mark(sid, state)
+        self._relabel(sid)
+
+    def _tab_label(self, sid: str) -> Content:
+        label = Text.assemble(mark(self.sidebar.get_mark(sid), self._frame), " ")
+        title = Text(self._title_of(sid) or "(untitled)")
+        title.truncate(TAB_TITLE, overflow="ellipsis")
+        label.append_text(title)
+        return Content.from_rich_text(label)
+
+    def _relabel(self, sid: str) -> None:
+        pane = self._panes.get(sid)
+        if pane is None or not pane.is_mounted or pane.id is None:
+            return
+        try:
+            self.tabs.get_tab(pane.id).label = self._tab_label(sid)
+        except (NoMatches, ValueError):
+            pass
+
+    def _tick(self) -> None:
+        streaming = [sid for sid in self._panes if self.sidebar.get_mark(sid) == "streaming"]
+        self._frame += 1
+        self.sidebar.tick(self._frame)
+        for sid in streaming:
+            self._relabel(sid)
+
+    # -- tabs ----------------------------------------------------------------------------
+
+    @property
+    def active_pane(self) -> ChatPane | None:
+        pane = self.tabs.active_pane
+        return pane if isinstance(pane, ChatPane) else None
+
+    @property
+    def active_session_id(self) -> str | None:
+        pane = self.active_pane
+        return pane.session_id if pane else None
+
+    async def _open(self, sid: str, *, activate: bool = True, message_id: str | None = None, seq: int | None = None) -> None:
+        pane = self._panes.get(sid)
+        if pane is None:
+            try:
+                session = await self.client.resume_session(sid)
+            except CopilotTuiError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            self._pane_counter += 1
+            pane = ChatPane(session, self.live, self._tab_label(sid), id=f"pane-{self._pane_counter}", show_meta=self._show_meta)
+            self._panes[sid] = pane
+            await self.tabs.add_pane(pane)
+            pane.set_visible(False)
+            self._relabel(sid)
+        if activate and pane.id:
+            self.tabs.active = pane.id
+            self._on_active_changed()
+        if message_id:
+            pane.reveal(message_id, seq)
+        self._save_tabs()
+
+    def _close(self, sid: str) -> None:
+        pane = self._panes.pop(sid, None)
+        if pane is None or pane.id is None:
+            return
+        self.tabs.remove_pane(pane.id)
+        self._save_tabs()
+        self.call_after_refresh(self._on_active_changed)
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_activated(self) -> None:
+        self._on_active_changed()
+
+    def _on_active_changed(self) -> None:
+        active = self.active_pane
+        for pane in self._panes.values():
+            if pane.is_mounted:
+                pane.set_visible(pane is active)
+        if active is not None:
+            sid = active.session_id
+            if self.sidebar.get_mark(sid) == "unread":
+                self._set_mark(sid, None)
+        self._update_topbar()
+        if not self._restoring:
+            self._save_active()
+
+    def _update_topbar(self) -> None:
+        bar = self.query_one(TopBar)
+        sid = self.active_session_id
+        info = self._infos.get(sid) if sid else None
+        bar.session_id = sid or ""
+        bar.session_title = info.title if info else ""
+        bar.model = info.model if info else ""
+        pane = self.active_pane
+        bar.note = (pane.session.status_note or "") if pane else ""
+
+    @work(group="save-tabs", exclusive=True)
+    async def _save_tabs(self) -> None:
+        if self._restoring:
+            return
+        order = []
+        for tab in self.tabs.query("ContentTab"):
+            for sid, pane in self._panes.items():
+                if pane.id and tab.id and tab.id.endswith(pane.id):
+                    order.append(sid)
+        try:
+            await self.client.set_state(TABS_KEY, order)
+        except CopilotTuiError:
+            pass
+
+    @work(group="save-active", exclusive=True)
+    async def _save_active(self) -> None:
+        try:
+            await self.client.set_state(ACTIVE_KEY, self.active_session_id)
+        except CopilotTuiError:
+            pass
+
+    # -- messages from widgets and dialogs ------------------------------------------------
+
+    @on(OpenSession)
+    async def _open_session(self, message: OpenSession) -> None:
+        await self._open(message.session_id, message_id=message.message_id, seq=message.seq)
+
+    @on(SessionAction)
+    def _session_action(self, message: SessionAction) -> None:
+        if message.action == "new":
+            self.action_new_session()
+        elif message.session_id and message.action == "rename":
+            self.rename(message.session_id)
+        elif message.session_id and message.action == "delete":
+            self.delete(message.session_id)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.sidebar
+        sidebar.toggle_class("-hidden")
+        if sidebar.has_class("-hidden") and sidebar.has_focus_within:
+            self.action_focus_prompt()
+
+    def action_focus_filter(self) -> None:
+        self.sidebar.remove_class("-hidden")
+        self.sidebar.focus_filter()
+
+    def action_focus_prompt(self) -> None:
+        pane = self.active_pane
+        if pane is not None:
+            pane.prompt.focus()
+
+    def action_new_session(self) -> None:
+        def created(request: NewSessionRequest | None) -> None:
+            if request is not None:
+                self.create_session(request)
+
+        self.app.push_screen(NewSessionScreen(self.client), created)
+
+    @work(group="create")
+    async def create_session(self, request: NewSessionRequest) -> None:
+        try:
+            session = await self.client.create_session(request.model, request.session_id, request.system_message)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False, timeout=8)
+            return
+        await self.refresh_sessions()
+        await self._open(session.session_id)
+
+    def action_open_session(self) -> None:
+        commands = [
+            SimpleCommand(
+                (info.title or "(untitled)").replace("[", "(").replace("]", ")"),
+                self._opener(info.session_id),
+                f"{info.session_id} · {info.model}",
+            )
+            for info in self._infos.values()
+        ]
+        self.app.search_commands(commands, placeholder="Open session…")
+
+    def _opener(self, sid: str) -> Callable[[], None]:
+        return lambda: self.post_message(OpenSession(sid))
+
+    def action_search(self) -> None:
+        def picked(result: OpenSession | None) -> None:
+            if result is not None:
+                self.post_message(result)
+
+        self.app.push_screen(SearchScreen(self.client), picked)
+
+    def action_close_tab(self) -> None:
+        sid = self.active_session_id
+        if sid is not None:
+            self._close(sid)
+
+    def _move(self, step: int) -> None:
+        panes = [p for p in self.tabs.query(ChatPane)]
+        if not panes:
+            return
+        active = self.active_pane
+        index = panes.index(active) if active in panes else 0
+        target = panes[(index + step) % len(panes)]
+        if target.id:
+            self.tabs.active = target.id
+
+    def action_prev_tab(self) -> None:
+        self._move(-1)
+
+    def action_next_tab(self) -> None:
+        self._move(1)
+
+    def action_goto_tab(self, number: int) -> None:
+        panes = list(self.tabs.query(ChatPane))
+        if 0 < number <= len(panes) and panes[number - 1].id:
+            self.tabs.active = panes[number - 1].id or ""
+
+    def action_cancel_reply(self) -> None:
+        pane = self.active_pane
+        if pane is None:
+            return
+        if pane.session.busy:
+            self.abort(pane)
+        elif not pane.prompt.has_focus:
+            pane.prompt.focus()
+
+    @work(group="abort")
+    async def abort(self, pane: ChatPane) -> None:
+        await pane.session.abort()
+
+    def action_copy_reply(self) -> None:
+        pane = self.active_pane
+        text = pane.conversation.last_reply() if pane else None
+        if not text:
+            self.notify("No reply to copy yet.", markup=False)
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the last reply ({len(text)} characters).", markup=False)
+
+    def action_copy_code(self) -> None:
+        pane = self.active_pane
+        blocks = pane.conversation.code_blocks() if pane else []
+        if not blocks:
+            self.notify("No code block in this conversation.", markup=False)
+            return
+        if len(blocks) == 1:
+            self._copy_block(blocks[0])
+            return
+        commands = []
+        for i, block in enumerate(blocks, 1):
+            first = one_line(block.splitlines()[0] if block.strip() else "(empty)")[:60]
+            name = f"{i}. {first}".replace("[", "(").replace("]", ")")
+            commands.append(SimpleCommand(name, self._block_copier(block), f"{len(block.splitlines())} lines"))
+        self.app.search_commands(commands, placeholder="Copy which code block? (newest first)")
+
+    def _block_copier(self, block: str) -> Callable[[], None]:
+        return lambda: self._copy_block(block)
+
+    def _copy_block(self, block: str) -> None:
+        self.app.copy_to_clipboard(block)
+        self.notify(f"Copied a code block ({len(block.splitlines())} lines).", markup=False)
+
+    def action_switch_model(self) -> None:
+        pane = self.active_pane
+        if pane is None:
+            return
+        session = pane.session
+
+        def picked(model: str | None) -> None:
+            if model and model != session.model:
+                self.set_model(session.session_id, model)
+
+        self.app.push_screen(SwitchModelScreen(self.client, session.model), picked)
+
+    @work(group="model")
+    async def set_model(self, sid: str, model: str) -> None:
+        try:
+            session = await self.client.resume_session(sid)
+            await session.set_model(model)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"Model is now {one_line(model)}.", markup=False)
+
+    def action_rename_current(self) -> None:
+        sid = self.active_session_id
+        if sid:
+            self.rename(sid)
+
+    def rename(self, sid: str) -> None:
+        info = self._infos.get(sid)
+
+        def renamed(title: str | None) -> None:
+            if title is not None:
+                self.do_rename(sid, title)
+
+        self.app.push_screen(RenameScreen(info.title if info else ""), renamed)
+
+    @work(group="rename")
+    async def do_rename(self, sid: str, title: str) -> None:
+        try:
+            await self.client.rename_session(sid, title)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+
+    def delete(self, sid: str) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.do_delete(sid)
+
+        self.app.push_screen(ConfirmScreen(f"Delete “{self._title_of(sid)}” and all its messages?"), confirmed)
+
+    @work(group="delete")
+    async def do_delete(self, sid: str) -> None:
+        try:
+            await self.client.delete_session(sid)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)

@@ -1,0 +1,79 @@
+"""New session: pick a model (grouped by provider), optional custom id and system message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+from ...errors import CopilotTuiError
+from ...ids import validate_session_id
+from ...service import CopilotClient
+from ..widgets.model_picker import ModelPicker
+from .base import Dialog
+
+
+@dataclass
+class NewSessionRequest:
+    model: str
+    session_id: str | None
+    system_message: str | None
+
+
+class NewSessionScreen(Dialog[NewSessionRequest | None]):
+    BINDINGS = [*Dialog.BINDINGS, ("ctrl+s", "create", "Create")]
+
+    def __init__(self, client: CopilotClient) -> None:
+        super().__init__()
+        self._client = client
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("New session", classes="title", markup=False)
+            yield ModelPicker(self._client.default_model)
+            yield Label("Session id (optional)")
+            yield Input(placeholder="e.g. user-123-chat", id="session-id")
+            yield Label("System message (optional)")
+            yield TextArea(id="system", soft_wrap=True)
+            yield Static("", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Create", variant="primary", id="create")
+
+    def on_mount(self) -> None:
+        self.query_one("#model-filter", Input).focus()
+        self.load_models()
+
+    @work
+    async def load_models(self) -> None:
+        statuses = await self._client.provider_statuses()
+        self.query_one(ModelPicker).set_statuses(statuses)
+
+    @on(ModelPicker.Picked)
+    def _picked(self) -> None:
+        self.query_one("#session-id", Input).focus()
+
+    @on(Input.Submitted, "#session-id")
+    @on(Button.Pressed, "#create")
+    def action_create(self) -> None:
+        model = self.query_one(ModelPicker).selected
+        error = self.query_one(".error", Static)
+        if not model:
+            error.update("Pick a model first.")
+            return
+        session_id = self.query_one("#session-id", Input).value.strip() or None
+        if session_id is not None:
+            try:
+                validate_session_id(session_id)
+            except CopilotTuiError as exc:
+                error.update(str(exc))
+                return
+        system = self.query_one("#system", TextArea).text.strip() or None
+        self.dismiss(NewSessionRequest(model, session_id, system))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)

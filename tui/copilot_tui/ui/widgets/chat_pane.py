@@ -1,0 +1,126 @@
+"""A tab holding one session: its conversation and its prompt."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import TabPane
+
+from ... import events as ev
+from ...errors import CopilotTuiError
+from ...service import Session
+from ..live import LiveText
+from ..messages import PromptSubmitted
+from .conversation import Conversation
+from .prompt import Prompt
+
+RECENT = 40  # messages mounted when a session opens; older ones load on scroll up
+OLDER_BATCH = 40
+
+
+class ChatPane(TabPane):
+    def __init__(self, session: Session, live: LiveText, title: object, *, id: str, show_meta: bool = True) -> None:
+        super().__init__(title, id=id)  # type: ignore[arg-type]
+        self.session = session
+        self._live = live
+        self._show_meta = show_meta
+        self._pending_reveal: tuple[str, int | None] | None = None
+
+    @property
+    def session_id(self) -> str:
+        return self.session.session_id
+
+    def compose(self) -> ComposeResult:
+        yield Conversation(self.session_id, self._live, show_meta=self._show_meta)
+        yield Prompt()
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.query_one(Conversation)
+
+    @property
+    def prompt(self) -> Prompt:
+        return self.query_one(Prompt)
+
+    def on_mount(self) -> None:
+        self.load_history()
+
+    @work(group="history")
+    async def load_history(self) -> None:
+        try:
+            messages = await self.session.get_messages(limit=RECENT + 1)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        has_older = len(messages) > RECENT
+        messages = messages[-RECENT:]
+        self.prompt.sent = [m.content for m in messages if m.role == "user"]
+        self.conversation.load(messages, has_older=has_older)
+        if self._pending_reveal:
+            message_id, seq = self._pending_reveal
+            self._pending_reveal = None
+            self.reveal(message_id, seq)
+
+    @on(Conversation.NeedOlder)
+    def _need_older(self, event: Conversation.NeedOlder) -> None:
+        event.stop()
+        self.load_older(event.before_seq, None)
+
+    @work(group="older")
+    async def load_older(self, before_seq: int, until_seq: int | None) -> None:
+        """Load the batch before ``before_seq``; with ``until_seq``, everything back to it."""
+        try:
+            if until_seq is None:
+                messages = await self.session.get_messages(limit=OLDER_BATCH + 1, before_seq=before_seq)
+                has_older = len(messages) > OLDER_BATCH
+                messages = messages[-OLDER_BATCH:]
+            else:
+                messages = await self.session.get_messages(before_seq=before_seq)
+                keep = [m for m in messages if m.seq >= until_seq - 2]
+                has_older = len(keep) < len(messages)
+                messages = keep
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.conversation.prepend(messages, has_older=has_older)
+
+    def reveal(self, message_id: str, seq: int | None) -> None:
+        """Scroll to a message, loading older history first when it is not shown yet."""
+        conversation = self.conversation
+        if conversation.reveal(message_id):
+            return
+        oldest = conversation.oldest_seq
+        if oldest is None:
+            self._pending_reveal = (message_id, seq)
+            return
+        if seq is not None and seq < oldest:
+            self.load_older(oldest, seq)
+            self.call_after_refresh(lambda: self.set_timer(0.1, lambda: conversation.reveal(message_id)))
+
+    def handle_event(self, event: ev.SessionEvent) -> None:
+        self.conversation.handle_event(event)
+        if event.type == ev.SESSION_ERROR and not event.data.get("had_text") and event.data.get("prompt"):
+            self.prompt.restore(event.data.prompt)
+
+    @on(Prompt.Submitted)
+    def _submitted(self, event: Prompt.Submitted) -> None:
+        event.stop()
+        text = event.text
+        event.prompt.remember(text)
+        event.prompt.clear()
+        self.post_message(PromptSubmitted(self.session_id, text))
+        self.send(text)
+
+    @work(group="send")
+    async def send(self, text: str) -> None:
+        try:
+            await self.session.send(text)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            self.prompt.restore(text)
+
+    def set_visible(self, visible: bool) -> None:
+        """Hidden panes only buffer; showing one renders what arrived meanwhile, once."""
+        self.conversation.paused = not visible
+        if visible:
+            self.prompt.focus()

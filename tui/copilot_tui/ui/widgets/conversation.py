@@ -1,0 +1,267 @@
+"""A scrolling conversation: finished messages as one widget each, plus the live reply.
+
+Reusable wherever a session's messages are shown (a tab, a side-by-side pane): it is fed
+data and events and never talks to the service itself. Text arrives in a shared LiveText
+buffer; the widget renders it at most every FRAME seconds, and not at all while ``paused``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.message import Message as TMessage
+from textual.reactive import var
+from textual.widgets import Static
+
+from ... import events as ev
+from ...types import Message, ReplyStats
+from ..live import LiveText
+from .live_reply import LiveReply
+from .render import code_blocks, reply_renderable, user_renderable
+
+FRAME = 0.05  # seconds between renders of a streaming reply
+
+
+class MessageView(Static):
+    """One finished message, rendered once."""
+
+    def __init__(self, message: Message, *, show_meta: bool = True) -> None:
+        renderable = user_renderable(message.content) if message.role == "user" else reply_renderable(message, show_meta=show_meta)
+        role = "user" if message.role == "user" else "reply"
+        super().__init__(renderable, id=f"m-{message.id}", classes=f"msg {role} -{message.status}")
+        self.message = message
+
+
+class OlderMarker(Static):
+    """Shown above the oldest loaded message while older ones remain on disk."""
+
+
+@dataclass
+class _LiveState:
+    message_id: str
+    model: str | None
+    content: str | None = None
+    stats: ReplyStats | None = None
+    error: str | None = None
+
+
+class Conversation(VerticalScroll, can_focus=True):
+    """The messages of one session."""
+
+    paused: var[bool] = var(False)
+
+    @dataclass
+    class NeedOlder(TMessage):
+        """The user scrolled to the top and older messages exist."""
+
+        conversation: Conversation
+        before_seq: int
+
+    @dataclass
+    class ReplyFinished(TMessage):
+        """A reply ended (complete, stopped or failed)."""
+
+        conversation: Conversation
+        message: Message
+
+    def __init__(self, session_id: str, live: LiveText, *, show_meta: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id, classes="conversation")
+        self.session_id = session_id
+        self.show_meta = show_meta
+        self._live = live
+        self._state: _LiveState | None = None
+        self._oldest_seq: int | None = None
+        self._has_older = False
+        self._loading_older = False
+        self._last_flush = 0.0
+        self._flush_timer_pending = False
+        self._replies: list[Message] = []  # finished replies loaded, oldest first
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    # -- history -------------------------------------------------------------------------
+
+    def load(self, messages: list[Message], *, has_older: bool) -> None:
+        """Show a session's recent messages (called once, when the pane opens)."""
+        self._has_older = has_older
+        self._oldest_seq = messages[0].seq if messages else None
+        widgets: list[Static | LiveReply] = []
+        if has_older:
+            widgets.append(OlderMarker(Text("↑ older messages: scroll up to load", style="dim")))
+        for m in messages:
+            if m.role == "assistant" and m.status == "streaming" and m.id == self._live.current(self.session_id):
+                self._state = _LiveState(m.id, m.model)
+                widgets.append(LiveReply(m.id, m.model, id=f"live-{m.id}"))
+            elif m.role in ("user", "assistant"):
+                widgets.append(MessageView(m, show_meta=self.show_meta))
+                if m.role == "assistant":
+                    self._replies.append(m)
+        self.mount_all(widgets)
+        self.call_after_refresh(self.scroll_end, animate=False)
+        if self._state is not None:
+            self.call_after_refresh(self.flush)
+
+    def prepend(self, messages: list[Message], *, has_older: bool) -> None:
+        """Add older messages above the loaded ones, keeping the view where it was."""
+        self._loading_older = False
+        self._has_older = has_older
+        for marker in self.query(OlderMarker):
+            marker.remove()
+        if not messages:
+            return
+        self._oldest_seq = messages[0].seq
+        views = [MessageView(m, show_meta=self.show_meta) for m in messages if m.role in ("user", "assistant")]
+        self._replies[:0] = [m for m in messages if m.role == "assistant"]
+        widgets: list[Static] = []
+        if has_older:
+            widgets.append(OlderMarker(Text("↑ older messages: scroll up to load", style="dim")))
+        widgets.extend(views)
+        before_height = self.virtual_size.height
+        before_y = self.scroll_y
+        self.mount_all(widgets, before=0)
+
+        def keep_place() -> None:
+            self.scroll_to(y=before_y + self.virtual_size.height - before_height, animate=False)
+
+        self.call_after_refresh(keep_place)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 and self._has_older and not self._loading_older and self._oldest_seq is not None:
+            self._loading_older = True
+            self.post_message(self.NeedOlder(self, self._oldest_seq))
+
+    @property
+    def oldest_seq(self) -> int | None:
+        return self._oldest_seq
+
+    def reveal(self, message_id: str) -> bool:
+        """Scroll to a loaded message and flash it; False when it is not loaded."""
+        try:
+            widget = self.query_one(f"#m-{message_id}")
+        except Exception:
+            return False
+        self.release_anchor()
+        self.scroll_to_widget(widget, top=True, animate=False)
+        widget.add_class("-found")
+        self.set_timer(2.5, lambda: widget.remove_class("-found"))
+        return True
+
+    # -- events --------------------------------------------------------------------------
+
+    def handle_event(self, event: ev.SessionEvent) -> None:
+        """Apply one service event of this conversation's session."""
+        data = event.data
+        if event.type == ev.USER_MESSAGE:
+            msg = Message(data.message_id, self.session_id, "user", data.content, status="complete")
+            self.mount(MessageView(msg))
+            self.scroll_end(animate=False)
+            self.anchor()
+        elif event.type == ev.TURN_START:
+            self._state = _LiveState(data.message_id, data.get("model"))
+            self.mount(LiveReply(data.message_id, data.get("model"), id=f"live-{data.message_id}"))
+        elif event.type == ev.SESSION_STATUS:
+            widget = self._live_widget()
+            if widget is not None:
+                widget.set_note(data.get("status"))
+        elif event.type == ev.MESSAGE and self._state and self._state.message_id == data.message_id:
+            self._state.content = data.content
+        elif event.type == ev.USAGE and self._state and self._state.message_id == data.message_id:
+            self._state.stats = ReplyStats(
+                ttft=data.get("ttft"), duration=data.get("duration"), output_tokens=data.get("output_tokens"),
+                input_tokens=data.get("input_tokens"), tokens_estimated=bool(data.get("estimated")),
+            )
+        elif event.type == ev.SESSION_ERROR and self._state and self._state.message_id == data.get("message_id"):
+            self._state.error = data.message
+        elif event.type == ev.SESSION_IDLE:
+            self._finish(data.get("message_id"), data.get("status") or ("aborted" if data.get("aborted") else "complete"))
+
+    def _live_widget(self) -> LiveReply | None:
+        if self._state is None:
+            return None
+        try:
+            return self.query_one(f"#live-{self._state.message_id}", LiveReply)
+        except Exception:
+            return None
+
+    def _finish(self, message_id: str | None, status: str) -> None:
+        state = self._state
+        if state is None or state.message_id != message_id:
+            return
+        self._state = None
+        content = state.content if state.content is not None else self._live.text(state.message_id)
+        message = Message(
+            state.message_id, self.session_id, "assistant", content, state.model, status,  # type: ignore[arg-type]
+            state.error, stats=state.stats or ReplyStats(),
+        )
+        self._replies.append(message)
+        widget = self._live_widget_by_id(message.id)
+        view = MessageView(message, show_meta=self.show_meta)
+        if widget is not None:
+            self.mount(view, after=widget)
+            widget.remove()
+        else:
+            self.mount(view)
+        self.post_message(self.ReplyFinished(self, message))
+
+    def _live_widget_by_id(self, message_id: str) -> LiveReply | None:
+        for widget in self.query(LiveReply):
+            if widget.message_id == message_id:
+                return widget
+        return None
+
+    # -- streaming -----------------------------------------------------------------------
+
+    def text_arrived(self) -> None:
+        """New text is buffered: render it on the next frame (never more than once per FRAME)."""
+        if self.paused or self._flush_timer_pending:
+            return
+        wait = FRAME - (time.monotonic() - self._last_flush)
+        if wait <= 0:
+            self.flush()
+        else:
+            self._flush_timer_pending = True
+            self.set_timer(wait, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._flush_timer_pending = False
+        self.flush()
+
+    def flush(self) -> None:
+        if self.paused:
+            return
+        widget = self._live_widget()
+        if widget is not None and not widget.ready:
+            self.call_after_refresh(self.flush)  # mounting: try again next frame
+            return
+        self._last_flush = time.monotonic()
+        self._live.clean(self.session_id)
+        if widget is not None:
+            widget.show_text(self._live.text(widget.message_id))
+
+    def watch_paused(self, paused: bool) -> None:
+        if not paused and self._live.is_dirty(self.session_id):
+            self.flush()
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def streaming(self) -> bool:
+        return self._state is not None
+
+    def last_reply(self) -> str | None:
+        for message in reversed(self._replies):
+            if message.content.strip():
+                return message.content
+        return None
+
+    def code_blocks(self) -> list[str]:
+        """Code blocks of the loaded replies, newest first."""
+        blocks: list[str] = []
+        for message in reversed(self._replies):
+            blocks.extend(reversed(code_blocks(message.content)))
+        return blocks

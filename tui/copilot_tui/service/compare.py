@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -119,6 +119,7 @@ class Pane:
     _end: float | None = None
     _waited: bool = False
     _usage: bool = False
+    _turn_seq: int = 0
 
     @property
     def model(self) -> str:
@@ -215,6 +216,7 @@ class Pane:
         data = event.data
         if event.type == ev.TURN_START:
             self._reset()
+            self._turn_seq += 1
             self._turn_start = now
             self.status = "waiting"
         elif event.type == ev.SESSION_STATUS:
@@ -360,18 +362,29 @@ class Comparison:
         reply_id = self._reply_ids.pop(pane.index, None)
         if reply_id and pane.queued:
             self._queued[reply_id] = pane.queued
-            self._save_queued()
+            self._background(self._client.set_state(_state_key(self.group_id), {"queued": dict(self._queued)}))
+        if reply_id and pane.status != "done":
+            # no usage event for a failed or aborted reply: take the figures the session saved
+            self._background(self._settle_stats(pane, reply_id, pane._turn_seq))
         self._changed.set()
         if self._round_open and not any(p.busy for p in self.panes):
             self._round_open = False
             self._emit(CompareEvent(COMPARE_DONE, None))
 
-    def _save_queued(self) -> None:
-        task = asyncio.get_running_loop().create_task(
-            self._client.set_state(_state_key(self.group_id), {"queued": dict(self._queued)})
-        )
+    def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._saves.add(task)
         task.add_done_callback(self._saves.discard)
+
+    async def _settle_stats(self, pane: Pane, reply_id: str, turn_seq: int) -> None:
+        try:
+            reply = await self._client._store.get_message(reply_id)
+        except CopilotTuiError:
+            return
+        if reply is None or pane._turn_seq != turn_seq or pane.busy:
+            return  # a newer turn owns the pane now
+        pane.stats = _minus_queue(reply.stats, pane.queued)
+        self._emit(CompareEvent(PANE_UPDATED, pane.index))
 
     # -- operations ------------------------------------------------------------------------
 

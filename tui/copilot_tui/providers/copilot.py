@@ -149,11 +149,19 @@ class CopilotProvider(Provider):
         async with self._catalog_lock:
             if self._catalog is None or refresh:
                 token = await self.auth.get()
-                payload = await get_json(
-                    self.http, f"{token.api_url}/models", provider=self.name, headers=self.headers(token), timeout=15.0
-                )
+                try:
+                    payload = await self._get_models(token)
+                except E.AuthenticationError as exc:
+                    if exc.status_code != 401:
+                        raise
+                    payload = await self._get_models(await self.auth.refresh(token))
                 self._catalog = {m.id: m for m in parse_catalog(payload)}
             return self._catalog
+
+    async def _get_models(self, token: CopilotToken) -> Any:
+        return await get_json(
+            self.http, f"{token.api_url}/models", provider=self.name, headers=self.headers(token), timeout=15.0
+        )
 
     async def list_models(self) -> list[ModelInfo]:
         if self.config.models:

@@ -1,0 +1,164 @@
+"""Faults through the service: each leaves one clear sentence, the partial reply marked, the
+store consistent, and a session streaming at the same time untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from copilot_tui import CopilotClient, ProviderError
+from copilot_tui import events as ev
+from copilot_tui.store import DB_NAME
+from tests.conftest import write_config
+from tests.servers.openai_server import FakeOpenAI, Script
+
+HTML = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+
+FAULTS = {
+    "401": (Script(status=401, error_body='{"error":{"message":"Invalid key"}}'), "authentication", "401"),
+    "403": (Script(status=403, error_body='{"error":{"message":"Forbidden"}}'), "permission", "403"),
+    "404": (Script(status=404, error_body='{"error":{"message":"The model does not exist"}}'), "model_not_found", "404"),
+    "413": (Script(status=413, error_body="Request Entity Too Large", content_type="text/plain"), "context_length", "too long"),
+    "400-context": (Script(status=400, error_body='{"error":{"message":"prompt is too long: 300000 tokens > 200000 maximum"}}'), "context_length", "too long"),
+    "429-retry-after": (Script(status=429, headers={"Retry-After": "3600"}, error_body='{"error":{"message":"Rate limit reached"}}'), "rate_limit", "Retry after 3600 seconds"),
+    "429-plain": (Script(status=429, error_body='{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}'), "quota", "quota"),
+    "500": (Script(status=500), "server", "500"),
+    "502-html": (Script(status=502, error_body=HTML, content_type="text/html"), "server", "502"),
+    "503": (Script(status=503), "server", "503"),
+    "malformed": (Script(malformed_at=2, text="one two three four"), "protocol", "malformed"),
+    "200-not-sse": (Script(raw_body=b"plain text, not a stream", content_type="text/plain"), "protocol", "not an event stream"),
+    "200-html": (Script(raw_body=HTML, content_type="text/html"), "protocol", "HTML page"),
+    "dropped": (Script(drop_after=2, text="one two three four"), "incomplete", "dropped"),
+    "stall": (Script(stall_after=2, text="one two three four"), "incomplete", "stopped sending"),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_fault_is_one_sentence_and_isolated(tmp_path: Path, fake: FakeOpenAI, name: str) -> None:
+    script, error_type, phrase = FAULTS[name]
+    fake.script("gpt-4o-mini", script)
+    fake.script("slow", Script(text="steady " * 40, delay=0.01))
+    cfg = write_config(tmp_path / "c.toml", fake.base_url, timeout="1")
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        bystander = await client.create_session(model="lab/slow")
+        victim = await client.create_session(model="lab/gpt-4o-mini")
+        seen: list[ev.SessionEvent] = []
+        victim.on(seen.append)
+        good = asyncio.create_task(bystander.send_and_wait("keep going"))
+        with pytest.raises(ProviderError):
+            await victim.send_and_wait("trigger the fault please")
+        assert (await good).content == "steady " * 40  # untouched
+        [err] = [e for e in seen if e.type == ev.SESSION_ERROR]
+        assert err.data.error_type == error_type, err.data.message
+        assert phrase in err.data.message
+        assert "\n" not in err.data.message and "Traceback" not in err.data.message and "<html" not in err.data.message.lower()
+        assert [e.type for e in seen].count(ev.SESSION_IDLE) == 1
+        messages = await victim.get_messages()
+        assert [m.role for m in messages] == ["user", "assistant"]
+        assert messages[1].status == "error" and messages[1].error == err.data.message
+        if name in {"malformed", "dropped", "stall"}:
+            assert messages[1].content.startswith("one")  # partial reply kept
+        fake.script("gpt-4o-mini", Script())
+        assert (await victim.send_and_wait("and again?")).content == "Echo: and again?"  # still usable
+    conn = sqlite3.connect(tmp_path / "d" / DB_NAME)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'streaming'").fetchone()[0] == 0
+
+
+async def test_unknown_host(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.toml", "http://no-such-host.invalid/v1")
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        s = await client.create_session(model="lab/x")
+        s._retry_wait = lambda exc, attempt, has_text: None  # type: ignore[method-assign]  # no backoff here
+        with pytest.raises(ProviderError, match="Could not find the host no-such-host.invalid"):
+            await s.send_and_wait("hi")
+
+
+async def test_huge_reply_and_tiny_chunks(client: CopilotClient, fake: FakeOpenAI) -> None:
+    big = "0123456789abcdef" * 65536  # ~1 MB per chunk-run, x10 below
+    fake.script("gpt-4o-mini", Script(chunks=[big] * 10))
+    s = await client.create_session(model="lab/gpt-4o-mini")
+    reply = await s.send_and_wait("big")
+    assert len(reply.content) == 10 * len(big)
+    fake.script("other", Script(chunks=["x"] * 100_000, usage=False))
+    t = await client.create_session(model="lab/other")
+    reply = await t.send_and_wait("tiny")
+    assert reply.content == "x" * 100_000 and reply.stats.output_tokens == 100_000 and reply.stats.tokens_estimated
+
+
+async def test_endless_stream_can_be_aborted(client: CopilotClient, fake: FakeOpenAI) -> None:
+    fake.script("slow", Script(chunks=["tick "] * 1_000_000, delay=0.005))
+    s = await client.create_session(model="lab/slow")
+    seen: list[ev.SessionEvent] = []
+    s.on(seen.append)
+    await s.send("never ends")
+    while sum(e.type == ev.MESSAGE_DELTA for e in seen) < 5:
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(s.abort(), 5)
+    reply = (await s.get_messages())[-1]
+    assert reply.status == "aborted" and reply.content.startswith("tick tick")
+
+
+async def test_database_locked_for_a_while(client: CopilotClient, data_dir: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\ntime.sleep(1.5)\nc.execute('COMMIT')",
+         str(data_dir / DB_NAME)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout and holder.stdout.readline().strip() == "locked"
+    s = await client.create_session(model="lab/gpt-4o-mini")  # waits for the lock, then works
+    assert (await s.send_and_wait("after the lock")).content == "Echo: after the lock"
+    holder.wait(10)
+
+
+def test_two_processes_on_one_data_dir(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+    code = (
+        "import asyncio,sys\nfrom copilot_tui import CopilotClient\n"
+        "async def main():\n"
+        "    async with CopilotClient(config_path=sys.argv[1], data_dir=sys.argv[2]) as c:\n"
+        "        for i in range(10):\n"
+        "            s = await c.create_session(model='lab/gpt-4o-mini', session_id=f'{sys.argv[3]}-{i}')\n"
+        "            await s.send_and_wait(f'q{i}')\n"
+        "asyncio.run(main())\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(config_path), str(data_dir), tag]) for tag in ("a", "b")]
+    assert [p.wait(60) for p in procs] == [0, 0]
+    conn = sqlite3.connect(data_dir / DB_NAME)
+    assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 20
+    assert conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'complete'").fetchone()[0] == 40
+
+
+async def test_read_only_data_dir_names_the_file(tmp_path: Path, config_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    from copilot_tui.errors import StoreError
+
+    with pytest.raises(StoreError, match=str(ro)):
+        async with CopilotClient(config_path=config_path, data_dir=ro):
+            pass
+
+
+async def test_hundred_sessions_at_once(tmp_path: Path, fake: FakeOpenAI) -> None:
+    fake.script("slow", Script(text="word " * 50, delay=0.01))
+    cfg = write_config(tmp_path / "c.toml", fake.base_url)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        sessions = [await client.create_session(model="lab/slow") for _ in range(100)]
+        replies = await asyncio.gather(*(s.send_and_wait(f"n{i}") for i, s in enumerate(sessions)))
+    assert all(r.content == "word " * 50 and r.status == "complete" for r in replies)
+    assert fake.max_active > 50  # they really ran together
+    growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    print(f"100 sessions: {time.monotonic() - started:.2f}s, peak RSS growth {growth_mb:.1f} MB")

@@ -230,6 +230,17 @@ class FakeCopilot(FakeService):
         self.counter = itertools.count(1)
         self.approve()
 
+    def reset(self) -> None:
+        super().reset()
+        with self.lock:
+            self.interval = 0
+            self.no_access = False
+            self.catalog = default_catalog()
+            self.issued.clear()
+            self.expired.clear()
+            self.exchanges = 0
+        self.approve()
+
     def approve(self, *before: dict[str, Any]) -> None:
         """Poll answers: ``before`` (e.g. authorization_pending), then the token."""
         self.poll_answers = [*before, {"access_token": self.github_token, "token_type": "bearer", "scope": ""}]

@@ -1,0 +1,96 @@
+"""Discovery with no config file: which providers appear for each environment, and the default."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from copilot_tui import CopilotClient
+from copilot_tui.config import Config
+from copilot_tui.providers.copilot_auth import save_github_token, token_path
+from copilot_tui.service.discovery import default_model, implicit_providers
+
+KEYS = ("copilot_login", "GITHUB_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
+
+def no_gh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir(exist_ok=True)
+    monkeypatch.setenv("PATH", str(empty))
+
+
+@pytest.mark.parametrize("present", [c for n in range(len(KEYS) + 1) for c in itertools.combinations(KEYS, n)])
+def test_each_combination(present: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_gh(monkeypatch, tmp_path)
+    for key in KEYS[1:]:
+        if key in present:
+            monkeypatch.setenv(key, "x-test")
+    if "copilot_login" in present:
+        save_github_token(token_path(), "ghu_x")
+    config = Config(path=tmp_path / "missing.toml")
+    found = implicit_providers(config)
+    expected = {"ollama", "local"}
+    expected |= {"copilot"} if "copilot_login" in present else set()
+    expected |= {"github-models"} if "GITHUB_TOKEN" in present else set()
+    expected |= {"openai"} if "OPENAI_API_KEY" in present else set()
+    expected |= {"anthropic"} if "ANTHROPIC_API_KEY" in present else set()
+    assert set(found) == expected
+    assert all(pc.implicit for pc in found.values())
+    model = default_model(config, found)
+    if "copilot_login" in present:
+        assert model == "copilot/gpt-4.1"
+    elif "OPENAI_API_KEY" in present:
+        assert model == "openai/gpt-4o-mini"
+    elif "ANTHROPIC_API_KEY" in present:
+        assert model == "anthropic/claude-sonnet-4-5"
+    elif "GITHUB_TOKEN" in present:
+        assert model == "github-models/openai/gpt-4.1"
+    else:
+        assert model == "local/smollm2"
+
+
+def test_gh_on_path_adds_github_models_without_running_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    marker = tmp_path / "gh-ran"
+    gh = bin_dir / "gh"
+    gh.write_text(f"#!/bin/sh\ntouch {marker}\necho tok\n")
+    gh.chmod(gh.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin:/bin")
+    config = Config(path=tmp_path / "missing.toml")
+    found = implicit_providers(config)
+    assert "github-models" in found
+    assert default_model(config, found) == "local/smollm2"  # gh may not be logged in: not a default
+    assert not marker.exists()  # start-up never runs gh
+
+
+def test_a_config_with_providers_disables_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    from copilot_tui.config import parse_config
+
+    config = parse_config('[providers.lab]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n', tmp_path / "c.toml")
+    assert implicit_providers(config) == {}
+
+
+async def test_statuses_explain_each_unusable_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    no_gh(monkeypatch, tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
+    save_github_token(token_path(), "ghu_x")
+    token_path().unlink()  # logged out again: copilot is not discovered
+    async with CopilotClient(data_dir=tmp_path / "data") as client:
+        names = client.provider_names
+        statuses = {s.name: s for s in await client.provider_statuses(refresh=True)}
+    assert "copilot" not in names and "anthropic" not in names
+    ollama = statuses["ollama"]
+    assert not ollama.usable and ollama.reason == f"not reachable at http://127.0.0.1:{port}"
+    assert ollama.fix

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,12 +46,21 @@ class EventData:
         return f"EventData({self._values!r})"
 
 
+# Event ids only need to be unique within a process: a counter is far cheaper than uuid4 per token.
+_PREFIX = f"{os.getpid():x}-{int(time.time()):x}-"
+_COUNTER = itertools.count(1)
+
+
+def _next_id() -> str:
+    return _PREFIX + str(next(_COUNTER))
+
+
 @dataclass(slots=True)
 class SessionEvent:
     type: str
     data: EventData
     session_id: str
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=_next_id)
     timestamp: float = field(default_factory=time.time)
 
     @classmethod

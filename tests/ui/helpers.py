@@ -38,3 +38,60 @@ def text_of(widget: object) -> str:
     assert isinstance(widget, Widget)
     lines = widget.render_lines(widget.region.reset_offset) if widget.region.area else []
     return "\n".join("".join(seg.text for seg in line) for line in lines)
+
+
+def session_ids(pilot: Pilot) -> list[str]:
+    return list(main_screen(pilot)._infos)
+
+
+async def started(pilot: Pilot) -> MainScreen:
+    """Wait until the main screen has loaded sessions and restored tabs."""
+    await wait_for(pilot, lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack), what="main screen")
+    screen = main_screen(pilot)
+    await wait_for(pilot, lambda: not screen._restoring, what="start-up")
+    return screen
+
+
+async def open_tab(pilot: Pilot, session_id: str) -> ChatPane:
+    screen = main_screen(pilot)
+    await screen._open(session_id)
+    pane = screen._panes[session_id]
+    await wait_for(pilot, lambda: pane.conversation.oldest_seq is not None or pane.is_mounted, what="pane")
+    await pilot.pause()
+    return pane
+
+
+async def send(pilot: Pilot, pane: ChatPane, text: str) -> None:
+    """Type into the pane's prompt as a user would (focus it, set the text, press enter)."""
+    pane.prompt.focus()
+    pane.prompt.load_text(text)
+    await tap(pilot, "enter")
+
+
+async def wait_idle(pilot: Pilot, pane: ChatPane, replies: int = 1, timeout: float = 15.0) -> None:
+    await wait_for(
+        pilot,
+        lambda: not pane.session.busy and len(pane.conversation._replies) >= replies and not pane.conversation.streaming,
+        timeout,
+        what=f"reply in {pane.session_id}",
+    )
+
+
+def shown(widget: object) -> str:
+    """What a widget's renderable says, as plain text (independent of screen geometry)."""
+    from rich.console import Console
+
+    console = Console(width=100, color_system=None, file=None, record=True, force_terminal=False)
+    renderable = getattr(widget, "content", widget)
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
+
+
+async def tap(pilot: Pilot, *keys: str) -> None:
+    """Press keys without waiting for the app to go idle (it never is while replies stream)."""
+    from textual import events
+
+    for key in keys:
+        pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.02)

@@ -1,0 +1,303 @@
+"""Pilot tests of the main flows, against the fake OpenAI server over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.servers.openai_server import Script
+from tests.ui.helpers import main_screen, open_tab, send, shown, started, tap, wait_for, wait_idle
+from textual.widgets import Input, OptionList
+
+from copilot_tui import CopilotClient
+from copilot_tui.ui.app import CopilotApp
+from copilot_tui.ui.screens.new_session import NewSessionScreen
+from copilot_tui.ui.screens.search import SearchScreen
+from copilot_tui.ui.screens.simple import ConfirmScreen, RenameScreen
+from copilot_tui.ui.widgets.conversation import MessageView
+from copilot_tui.ui.widgets.prompt import Prompt
+
+SIZE = (140, 40)
+
+
+async def test_three_sessions_stream_at_once_while_switching_tabs(client: CopilotClient, fake) -> None:
+    fake.script("slow", Script(delay=0.04))
+    sessions = [await client.create_session("lab/slow") for _ in range(3)]
+    prompts = {s.session_id: f"{name} " + " ".join(f"{name}{i}" for i in range(60)) for s, name in zip(sessions, ["alpha", "beta", "gamma"], strict=True)}
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        panes = [await open_tab(pilot, s.session_id) for s in sessions]
+        for pane in panes:
+            screen.tabs.active = pane.id or ""
+            await pilot.pause()
+            await send(pilot, pane, prompts[pane.session_id])
+        # all three stream at once
+        await wait_for(pilot, lambda: all(p.session.state == "streaming" for p in panes), what="three streams")
+        assert {screen.sidebar.get_mark(s.session_id) for s in sessions} == {"streaming"}
+        seen = set()
+        for key in ("alt+left", "alt+left", "ctrl+pagedown", "alt+right", "alt+1", "ctrl+pageup"):
+            await tap(pilot, key)
+            await pilot.pause(0.05)
+            seen.add(screen.active_session_id)
+        assert seen == {s.session_id for s in sessions}
+        assert any(p.session.state == "streaming" for p in panes)
+        for pane in panes:
+            await wait_idle(pilot, pane)
+        for pane in panes:
+            expected = f"Echo: {prompts[pane.session_id]}"
+            assert pane.conversation.last_reply() == expected
+            views = list(pane.conversation.query(MessageView))
+            assert [v.message.role for v in views] == ["user", "assistant"]
+            assert expected in " ".join(shown(views[-1]).split())
+            stored = await pane.session.get_messages()
+            assert stored[-1].content == expected
+        # the two replies that finished in the background are unread, the visible one is not
+        active = screen.active_session_id
+        marks = {s.session_id: screen.sidebar.get_mark(s.session_id) for s in sessions}
+        assert marks[active] is None
+        others = [m for sid, m in marks.items() if sid != active]
+        assert set(others) <= {"unread", None} and "unread" in others
+
+
+async def test_escape_cancels_the_current_reply(client: CopilotClient, fake) -> None:
+    fake.script("slow", Script(text="word " * 400, delay=0.02))
+    session = await client.create_session("lab/slow")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        await send(pilot, pane, "talk for a long time")
+        await wait_for(pilot, lambda: session.state == "streaming" and app.live.text(session.live.id if session.live else "") != "", what="streaming")
+        await tap(pilot, "escape")
+        await wait_idle(pilot, pane)
+        view = list(pane.conversation.query(MessageView))[-1]
+        assert view.message.status == "aborted"
+        assert view.has_class("-aborted")
+        assert "stopped" in shown(view)
+        stored = await session.get_messages()
+        assert stored[-1].status == "aborted"
+        assert 0 < len(stored[-1].content) < len("word " * 400)
+
+
+async def test_rename_from_the_sidebar(client: CopilotClient) -> None:
+    session = await client.create_session("lab/gpt-4o-mini", title="old name")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        screen.sidebar.session_list.focus()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RenameScreen), what="rename dialog")
+        field = app.screen.query_one(Input)
+        field.value = ""
+        await pilot.press(*"new name", "enter")
+        await wait_for(pilot, lambda: screen._infos[session.session_id].title == "new name", what="renamed")
+        assert (await client.get_session_info(session.session_id)).title == "new name"
+
+
+async def test_delete_asks_first(client: CopilotClient) -> None:
+    keep = await client.create_session("lab/gpt-4o-mini", title="keep me")
+    await client.create_session("lab/gpt-4o-mini", title="delete me")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        doomed = next(sid for sid, info in screen._infos.items() if info.title == "delete me")
+        await open_tab(pilot, doomed)
+        option_list = screen.sidebar.session_list
+        option_list.focus()
+        option_list.highlighted = option_list.get_option_index(doomed)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("n")
+        await pilot.pause()
+        assert doomed in screen._infos
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: doomed not in screen._infos and doomed not in screen._panes, what="deleted")
+        assert [s.session_id for s in await client.list_sessions()] == [keep.session_id]
+
+
+async def test_sidebar_filter(client: CopilotClient) -> None:
+    for title in ("cooking pasta", "rust lifetimes", "pasta sauce"):
+        await client.create_session("lab/gpt-4o-mini", title=title)
+    await client.create_session("lab/gpt-4o-mini", session_id="pasta-by-id")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        screen.sidebar.session_list.focus()
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"pasta")
+        option_list = screen.sidebar.session_list
+        await wait_for(pilot, lambda: option_list.option_count == 3, what="filtered")
+        await pilot.press(*" sauce"[:0], "backspace", "backspace", "backspace", "backspace", "backspace", *"rust")
+        await wait_for(pilot, lambda: option_list.option_count == 1, what="filtered")
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: screen.active_session_id is not None, what="opened")
+        assert screen._infos[screen.active_session_id].title == "rust lifetimes"
+
+
+async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> None:
+    target = await client.create_session("lab/gpt-4o-mini")
+    await target.send_and_wait("where is the platypus hiding")
+    other = await client.create_session("lab/gpt-4o-mini")
+    await other.send_and_wait("nothing to see")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen), what="search")
+        await pilot.press(*"platypus")
+        hits = app.screen.query_one("#hits", OptionList)
+        await wait_for(pilot, lambda: hits.option_count >= 1, what="hits")
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: screen.active_session_id == target.session_id, what="opened")
+        pane = screen._panes[target.session_id]
+        await wait_for(pilot, lambda: any(v.has_class("-found") for v in pane.conversation.query(MessageView)), what="found")
+        found = next(v for v in pane.conversation.query(MessageView) if v.has_class("-found"))
+        assert "platypus" in found.message.content
+
+
+async def test_restart_restores_tabs(client: CopilotClient) -> None:
+    a = await client.create_session("lab/gpt-4o-mini", title="first")
+    b = await client.create_session("lab/gpt-4o-mini", title="second")
+    await client.create_session("lab/gpt-4o-mini", title="not open")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        await open_tab(pilot, a.session_id)
+        await open_tab(pilot, b.session_id)
+        await pilot.press("alt+1")
+        await wait_for(pilot, lambda: screen.active_session_id == a.session_id, what="tab 1")
+        await pilot.pause(0.1)
+    assert await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
+    again = CopilotApp(client)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        assert list(screen._panes) == [a.session_id, b.session_id]
+        assert screen.active_session_id == a.session_id
+        assert isinstance(again.focused, Prompt)
+
+
+NASTY = "[bold red]red?[/] [/] [link=https://evil.example]click[/link] [@click=app.quit]quit[/] \x1b[31mcsi\x1b[0m \x1b]52;c;aGVsbG8=\x07 \x1b]8;;http://x\x1b\\osc8\x1b]8;;\x1b\\ bell\x07 back\x08space"
+
+
+async def test_markup_and_escape_sequences_are_shown_literally(client: CopilotClient) -> None:
+    session = await client.create_session("lab/gpt-4o-mini")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        await send(pilot, pane, NASTY)
+        await wait_idle(pilot, pane)
+        assert app.is_running
+        user, reply = list(pane.conversation.query(MessageView))
+        for view in (user, reply):
+            text = shown(view)
+            assert "[bold red]red?[/]" in text
+            assert "[@click=app.quit]quit[/]" in text
+            assert "\x1b" not in text and "\x07" not in text and "\x08" not in text
+            assert "csi" in text and "osc8" in text
+        # the auto title shows literally in the sidebar and the tab too
+        title = screen._infos[session.session_id].title
+        prompt = screen.sidebar.session_list.get_option(session.session_id).prompt
+        assert "[bold red]" in str(prompt) and "\x1b" not in str(prompt)
+        assert title.startswith("[bold red]")
+        label = screen.tabs.get_tab(pane.id or "").label
+        assert "[bold red]" in label.plain
+        screenshot = app.export_screenshot()
+        assert "evil.example" not in screenshot.split("href")[0] or "]8;;" not in screenshot
+
+
+async def test_provider_error_shows_in_its_session_and_gives_the_prompt_back(client: CopilotClient) -> None:
+    ok = await client.create_session("lab/gpt-4o-mini")
+    bad = await client.create_session("lab/fail")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        ok_pane = await open_tab(pilot, ok.session_id)
+        bad_pane = await open_tab(pilot, bad.session_id)
+        await send(pilot, bad_pane, "please answer")
+        await wait_for(pilot, lambda: screen.sidebar.get_mark(bad.session_id) == "error", timeout=30, what="error mark")
+        await wait_idle(pilot, bad_pane)
+        view = list(bad_pane.conversation.query(MessageView))[-1]
+        assert view.message.status == "error" and view.has_class("-error")
+        sentence = view.message.error or ""
+        assert sentence and "\n" not in sentence and "Traceback" not in sentence
+        assert sentence.split()[0] in " ".join(shown(view).split())
+        assert bad_pane.prompt.text == "please answer"
+        assert list(ok_pane.conversation.query(MessageView)) == []
+        assert screen.sidebar.get_mark(ok.session_id) is None
+
+
+async def test_new_session_dialog_flow(client: CopilotClient) -> None:
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog")
+        models = app.screen.query_one("#models", OptionList)
+        await wait_for(pilot, lambda: models.option_count > 1, what="models")
+        await pilot.press(*"slow")
+        await wait_for(pilot, lambda: [o.id for o in models._options if o.id] == ["lab/slow"], what="filtered")
+        await pilot.press("enter", "enter")  # filter -> list, pick
+        await wait_for(pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="id field")
+        await pilot.press(*"user-123-chat", "enter")
+        await wait_for(pilot, lambda: screen.active_session_id == "user-123-chat", what="created")
+        info = await client.get_session_info("user-123-chat")
+        assert info.model == "lab/slow"
+        assert isinstance(app.focused, Prompt)
+
+
+async def test_launch_with_session_and_model(client: CopilotClient) -> None:
+    app = CopilotApp(client, session_id="user-9", model="lab/slow")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        assert screen.active_session_id == "user-9"
+        assert (await client.get_session_info("user-9")).model == "lab/slow"
+
+
+def _config_with_keys(path: Path, base_url: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        'default_model = "lab/gpt-4o-mini"\n[providers.lab]\ntype = "openai"\n'
+        f'base_url = "{base_url}"\n[keys]\n"main.new_session" = "ctrl+k"\n"main.toggle_sidebar" = "f5"\n'
+    )
+    return path
+
+
+async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Path) -> None:
+    cfg = _config_with_keys(tmp_path / "keys" / "config.toml", fake.base_url)
+    async with CopilotClient(config_path=cfg, data_dir=data_dir) as client:
+        app = CopilotApp(client)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await started(pilot)
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            assert not isinstance(app.screen, NewSessionScreen)
+            await pilot.press("ctrl+k")
+            await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by ctrl+k")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is screen, what="closed")
+            await pilot.press("f5")
+            await pilot.pause()
+            assert screen.sidebar.has_class("-hidden")
+
+
+async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -> None:
+    session = await client.create_session("lab/gpt-4o-mini")
+    for i in range(60):
+        await session.send_and_wait(f"question {i}")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        conversation = pane.conversation
+        await wait_for(pilot, lambda: len(conversation.query(MessageView)) > 0, what="history")
+        assert len(conversation.query(MessageView)) == 40
+        conversation.scroll_home(animate=False)
+        await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 80, what="older")
+        await wait_for(pilot, lambda: conversation.scroll_y > 0, what="view kept in place")
+        conversation.scroll_home(animate=False)
+        await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 120, what="oldest")
+        assert main_screen(pilot) is not None

@@ -121,28 +121,52 @@ def load(args: argparse.Namespace, chan: Channel) -> Any:
     chan.send(
         "ready",
         n_ctx=llm.n_ctx(),
-        n_ctx_train=llm.n_ctx_train(),
+        n_ctx_train=trained_context(llm),
         load_seconds=round(time.monotonic() - started, 3),
         pid=os.getpid(),
     )
     return llm
 
 
+def trained_context(llm: Any) -> int | None:
+    """The context length the model was trained with, from its metadata."""
+    meta = getattr(llm, "metadata", None) or {}
+    value = meta.get(f"{meta.get('general.architecture')}.context_length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class Counter:
+    """Wraps ``Llama.generate`` (which every completion calls with the prompt's tokens) to count
+    prompt and reply tokens, which the stream does not report, and to stop between tokens."""
+
+    def __init__(self, llm: Any, stop: Any) -> None:
+        self.prompt: int | None = None
+        self.sampled = 0
+        self.last: int | None = None
+        self._generate = llm.generate
+        self._stop = stop
+
+    def __call__(self, tokens: Any, *args: Any, **kwargs: Any) -> Any:
+        self.prompt = len(tokens)
+        for token in self._generate(tokens, *args, **kwargs):
+            self.sampled += 1
+            self.last = token
+            yield token
+            if self._stop():
+                return
+
+
 def generate(llm: Any, job: dict[str, Any], chan: Channel, cmds: Commands) -> None:
     """Stream one chat completion; stop between tokens when cancelled."""
-    from llama_cpp import StoppingCriteriaList
-
     rid = str(job.get("id"))
-    prompt_tokens: list[int] = []
-
-    def stop(input_ids: Any, logits: Any) -> bool:
-        if not prompt_tokens:  # the first call sees exactly the prompt
-            prompt_tokens.append(len(input_ids))
-        return cmds.cancelled(rid)
-
     if cmds.cancelled(rid):
         chan.send("done", id=rid, finish_reason="cancelled", prompt_tokens=None, completion_tokens=0)
         return
+    counter = Counter(llm, lambda: cmds.cancelled(rid))
+    llm.generate = counter
     parts: list[str] = []
     finish: str | None = None
     stream = None
@@ -151,7 +175,6 @@ def generate(llm: Any, job: dict[str, Any], chan: Channel, cmds: Commands) -> No
             messages=job.get("messages") or [],
             max_tokens=int(job.get("max_tokens") or 512),
             stream=True,
-            stopping_criteria=StoppingCriteriaList([stop]),
         )
         for chunk in stream:
             choice = (chunk.get("choices") or [{}])[0]
@@ -178,13 +201,17 @@ def generate(llm: Any, job: dict[str, Any], chan: Channel, cmds: Commands) -> No
     finally:
         if stream is not None:
             stream.close()
+        del llm.generate
     if cmds.cancelled(rid):
         finish = "cancelled"
-    text = "".join(parts)
-    completion = len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
+    if counter.sampled:
+        completion = counter.sampled - (counter.last == llm.token_eos())
+    else:  # a llama-cpp-python that no longer goes through generate(): count the text
+        text = "".join(parts)
+        completion = len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
     chan.send(
         "done", id=rid, finish_reason=finish or "stop",
-        prompt_tokens=prompt_tokens[0] if prompt_tokens else None, completion_tokens=completion,
+        prompt_tokens=counter.prompt, completion_tokens=completion,
     )
 
 

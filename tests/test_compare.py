@@ -34,7 +34,7 @@ def _overlap(a: dict, b: dict) -> bool:
 def _paced(fake: FakeOpenAI) -> None:
     """A fast model, a slow one (long first token, slow stream) and one that fails with 500."""
     fake.script("gpt-4o-mini", Script(text="fast answer here", first_delay=0.2))
-    fake.script("slow", Script(text="slow answer comes in many pieces", first_delay=0.3, delay=0.05))
+    fake.script("slow", Script(text="slow answer comes in many pieces", first_delay=0.5, delay=0.05))
     fake.script("fail", Script(status=500))
 
 
@@ -193,6 +193,27 @@ async def test_reopens_from_a_fresh_client(config_path: Path, data_dir: Path, fa
         await second.delete_comparison(group_id)
         assert await second.list_comparisons() == []
         assert len(await second.list_sessions()) == 3  # the conversations stay
+
+
+async def test_reopen_in_the_same_client_while_running(client: CopilotClient, fake: FakeOpenAI) -> None:
+    fake.script("slow", Script(text="tick " * 8, delay=0.1))
+    comparison = await client.compare([FAST, SLOW], "keep going")
+    assert await client.open_comparison(comparison.group_id) is comparison  # one live object per group
+    streaming = asyncio.Event()
+    comparison.on(lambda e: streaming.set() if e.type == ev.MESSAGE_DELTA and e.index == 1 else None)
+    await asyncio.wait_for(streaming.wait(), 10)
+    comparison.close()
+    assert comparison.closed
+
+    rebuilt = await client.open_comparison(comparison.group_id)  # a view reopened mid-turn
+    assert rebuilt is not comparison and not rebuilt.closed
+    assert rebuilt.panes[1].status in ("waiting", "streaming") and rebuilt.busy
+    done: list[CompareEvent] = []
+    rebuilt.on(lambda e: done.append(e) if e.type == COMPARE_DONE else None)
+    await rebuilt.wait(timeout=20)
+    assert rebuilt.panes[1].status == "done" and rebuilt.panes[1].text.strip().endswith("tick")
+    assert len(done) == 1
+    rebuilt.close()
 
 
 async def test_max_concurrency_makes_extra_panes_wait(tmp_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:

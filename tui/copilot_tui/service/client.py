@@ -62,6 +62,7 @@ class CopilotClient:
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._model_cache: dict[str, tuple[float, list[ModelInfo]]] = {}
         self._live: dict[str, Session] = {}
+        self._comparisons: dict[str, Comparison] = {}  # open ones, by group id
         self._handlers: list[Handler] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.default_model: str | None = None
@@ -104,6 +105,7 @@ class CopilotClient:
             self._http = None
         await asyncio.to_thread(self._store.close)
         self._live.clear()
+        self._comparisons.clear()
         self.started = False
 
     async def __aenter__(self) -> CopilotClient:

@@ -309,7 +309,11 @@ class Comparison:
         for pane in self.panes:  # a session already running (reopened mid-turn) shows as such
             if pane.session.state != "idle":
                 pane.status = "waiting" if pane.session.state == "waiting" else "streaming"
+                if pane.session.live is not None:
+                    pane.text = pane.session.live.content
+                    pane._parts = [pane.text] if pane.text else []
                 self._round_open = True
+        client._comparisons[self.group_id] = self  # reopening it returns it, live state and all
 
     def __repr__(self) -> str:
         return f"<Comparison {self.group_id} {[p.model for p in self.panes]}>"
@@ -484,12 +488,18 @@ class Comparison:
             "answered": len(self.answered),
         }
 
+    @property
+    def closed(self) -> bool:
+        return self._client._comparisons.get(self.group_id) is not self
+
     def close(self) -> None:
         """Stop listening to the panes' sessions (the sessions themselves keep running)."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
         self._handlers.clear()
+        if not self.closed:
+            del self._client._comparisons[self.group_id]
 
 
 # -- building comparisons ---------------------------------------------------------------------
@@ -573,8 +583,14 @@ async def list_comparisons(client: CopilotClient) -> list[GroupInfo]:
 
 
 async def open_comparison(client: CopilotClient, group_id: str) -> Comparison:
-    """Rebuild a comparison from the store: its panes, in order, each with its last reply."""
+    """Rebuild a comparison from the store: its panes, in order, each with its last reply.
+
+    A comparison still open in this client is returned as it is, live state and all.
+    """
     client._require_started()
+    live = client._comparisons.get(group_id)
+    if live is not None:
+        return live
     group = next((g for g in await client.list_groups() if g.group_id == group_id), None)
     if group is None or not group.session_ids:
         raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
@@ -606,6 +622,9 @@ async def delete_comparison(client: CopilotClient, group_id: str, *, sessions: b
     group = next((g for g in await client.list_groups() if g.group_id == group_id), None)
     if group is None:
         raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
+    live = client._comparisons.get(group_id)
+    if live is not None:
+        live.close()
     if sessions:
         for sid in group.session_ids:
             with contextlib.suppress(SessionNotFound):

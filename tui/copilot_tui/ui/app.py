@@ -27,7 +27,11 @@ CSS_FILES = [
 
 
 class CopilotApp(App[int]):
-    """Many conversations at once. Give it a started CopilotClient; the caller stops it."""
+    """Many conversations at once.
+
+    Given a started CopilotClient, the caller owns it; given one not started yet, the app
+    starts it when it mounts and stops it when it exits.
+    """
 
     TITLE = "copilot-tui"
     CSS_PATH = CSS_FILES  # type: ignore[assignment]
@@ -45,8 +49,16 @@ class CopilotApp(App[int]):
         self._session_id = session_id
         self._model = model
         self._warnings = list(config.warnings) if config else []
+        self._owns_client = not client.started
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        if self._owns_client:
+            try:
+                await self.client.start()
+            except CopilotTuiError as exc:
+                self.exit(2 if isinstance(exc, ConfigError) else 1, message=str(exc))
+                return
+            self._read_config()
         self.set_keymap(self.keymap_overrides)
         theme = self._ui.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
@@ -61,6 +73,18 @@ class CopilotApp(App[int]):
             show_sidebar=self._ui.get("sidebar", True) is not False,
             show_meta=self._ui.get("show_meta", True) is not False,
         ))
+
+    def _read_config(self) -> None:
+        """Read the keys and UI settings once a client started here has loaded its config."""
+        config = self.client.config
+        if config is not None:
+            self.keymap_overrides, self._unknown_keys = split_keymap(dict(config.keys))
+            self._ui = dict(config.ui)
+            self._warnings = list(config.warnings)
+
+    async def on_unmount(self) -> None:
+        if self._owns_client and self.client.started:
+            await self.client.stop()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -30,41 +30,41 @@ class KeySpec:
 
 APP_KEYS: tuple[KeySpec, ...] = (
     KeySpec("app.help", "f1", "help", "Help", "everywhere"),
-    KeySpec("app.quit", "ctrl+q", "quit", "Quit", "everywhere", priority=True),
+    KeySpec("app.quit", "ctrl+q", "quit", "Quit", "everywhere", show=False, priority=True),
 )
 
 MAIN_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("main.new_session", "ctrl+n", "new_session", "New", "main screen"),
-    KeySpec("main.open_session", "ctrl+o", "open_session", "Open", "main screen"),
+    KeySpec("main.new_session", "ctrl+n", "new_session", "New session", "main screen"),
+    KeySpec("main.open_session", "ctrl+o", "open_session", "Open session", "main screen"),
     KeySpec("main.toggle_sidebar", "ctrl+b", "toggle_sidebar", "Sidebar", "main screen"),
-    KeySpec("main.filter", "slash", "focus_filter", "Filter sessions", "main screen, outside the prompt", show=False),
+    KeySpec("main.filter", "slash", "focus_filter", "Filter sessions", "outside the prompt", show=False),
     KeySpec("main.search", "ctrl+f", "search", "Search", "main screen"),
-    KeySpec("main.close_tab", "ctrl+w", "close_tab", "Close tab", "main screen"),
+    KeySpec("main.close_tab", "ctrl+w", "close_tab", "Close tab", "main screen", show=False),
     KeySpec("main.prev_tab", "ctrl+pageup,alt+left", "prev_tab", "Previous tab", "main screen", show=False),
     KeySpec("main.next_tab", "ctrl+pagedown,alt+right", "next_tab", "Next tab", "main screen", show=False),
     *(
         KeySpec(f"main.tab_{n}", f"alt+{n}", f"goto_tab({n})", f"Go to tab {n}", "main screen", show=False)
         for n in range(1, 10)
     ),
-    KeySpec("main.cancel", "escape", "cancel_reply", "Cancel reply", "main screen"),
-    KeySpec("main.copy_reply", "ctrl+y", "copy_reply", "Copy reply", "main screen"),
+    KeySpec("main.cancel", "escape", "cancel_reply", "Stop reply", "main screen"),
+    KeySpec("main.copy_reply", "ctrl+y", "copy_reply", "Copy reply", "main screen", show=False),
     KeySpec("main.copy_code", "alt+y", "copy_code", "Copy code block", "main screen", show=False),
-    KeySpec("main.switch_model", "ctrl+l", "switch_model", "Model", "main screen"),
+    KeySpec("main.switch_model", "ctrl+l", "switch_model", "Switch model", "main screen"),
     KeySpec("main.rename", "f2", "rename_current", "Rename session", "main screen", show=False),
     KeySpec("main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False),
 )
 
 SIDEBAR_KEYS: tuple[KeySpec, ...] = (
     KeySpec("sidebar.open", "enter", "open", "Open", "session list"),
-    KeySpec("sidebar.new", "n", "new", "New", "session list"),
+    KeySpec("sidebar.new", "n", "new", "New session", "session list"),
     KeySpec("sidebar.rename", "r", "rename", "Rename", "session list"),
     KeySpec("sidebar.delete", "d", "delete", "Delete", "session list"),
 )
 
 PROMPT_KEYS: tuple[KeySpec, ...] = (
     KeySpec("prompt.send", "enter", "send", "Send", "prompt", priority=True),
-    KeySpec("prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", priority=True),
-    KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "prompt (when empty)", show=False, priority=True),
+    KeySpec("prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False, priority=True),
+    KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False, priority=True),
 )
 
 ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + SIDEBAR_KEYS + PROMPT_KEYS

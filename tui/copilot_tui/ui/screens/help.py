@@ -21,12 +21,12 @@ class HelpScreen(Dialog[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
-        table.add_column("key", style="bold cyan", no_wrap=True)
+        table.add_column("key", style="bold cyan", no_wrap=True, max_width=26)
         table.add_column("action")
-        table.add_column("where", style="dim")
-        table.add_column("id", style="dim")
+        table.add_column("where", style="dim", no_wrap=True)
+        table.add_column("id", style="dim", no_wrap=True)
         for spec in ALL_KEYS:
-            table.add_row(display_key(effective_key(spec, self._keymap)), spec.description, spec.scope, spec.id)
+            table.add_row(display_key(effective_key(spec, self._keymap)).replace(" / ", "\n"), spec.description, spec.scope, spec.id)
         with Vertical(classes="dialog"):
             yield Static("Keys  (remap any id under [keys] in the config; ctrl+p lists every action)", classes="title", markup=False)
             with VerticalScroll(id="keys"):

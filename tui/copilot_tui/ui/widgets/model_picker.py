@@ -15,6 +15,8 @@ from textual.widgets.option_list import Option
 from ...types import ProviderStatus
 from ..safe import one_line
 
+INDENT = "│ "  # a visible guide: option lists trim leading spaces
+
 
 class ModelPicker(Vertical):
     @dataclass
@@ -45,12 +47,13 @@ class ModelPicker(Vertical):
         options: list[Option] = []
         for status in self._statuses or []:
             header = Text(one_line(status.name), style="bold")
-            header.append(f"  {one_line(status.type)}", style="dim")
+            header.append(f" · {one_line(status.type)}", style="dim")
             if not status.usable:
                 if needle and needle not in status.name.lower():
                     continue
                 options.append(Option(header, disabled=True))
-                reason = Text("   unavailable: ", style="red")
+                reason = Text(INDENT, style="dim")
+                reason.append("unavailable: ", style="red")
                 reason.append(one_line(status.reason or "unknown reason"))
                 if status.fix:
                     reason.append(f"  ({one_line(status.fix)})", style="dim")
@@ -61,7 +64,7 @@ class ModelPicker(Vertical):
                 continue
             options.append(Option(header, disabled=True))
             for model in models:
-                label = Text("   ")
+                label = Text(INDENT, style="dim")
                 label.append(one_line(model.model))
                 if model.id == self._current:
                     label.append("  (current)", style="dim")

@@ -1,0 +1,131 @@
+"""SVG snapshots of the main screen, a code block and the dialogs.
+
+Regenerate after an intended change with ``pytest tests/ui/test_snapshots.py --snapshot-update``.
+Timings would differ per run, so these run with ``show_meta = false``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.ui.helpers import main_screen, wait_for
+from textual.pilot import Pilot
+
+from copilot_tui import CopilotClient
+from copilot_tui.ui.app import CopilotApp
+from copilot_tui.ui.screens.main import MainScreen
+from copilot_tui.ui.widgets.conversation import MessageView
+
+SIZE = (120, 34)
+
+
+@pytest.fixture
+def snap_config(tmp_path: Path, fake) -> Path:
+    path = tmp_path / "snap" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        'default_model = "lab/gpt-4o-mini"\n'
+        f'[providers.lab]\ntype = "openai"\nbase_url = "{fake.base_url}"\n'
+        '[providers.offline]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\ntimeout = 2\n'
+        "[ui]\nshow_meta = false\n"
+    )
+    return path
+
+
+@pytest.fixture
+def make_app(snap_config: Path, data_dir: Path):
+    def make() -> CopilotApp:
+        return CopilotApp(CopilotClient(config_path=snap_config, data_dir=data_dir))
+
+    return make
+
+
+async def _ready(pilot: Pilot) -> MainScreen:
+    await wait_for(pilot, lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack), what="main")
+    screen = main_screen(pilot)
+    await wait_for(pilot, lambda: not screen._restoring, what="start-up")
+    return screen
+
+
+async def _session(pilot: Pilot, sid: str, model: str, prompt: str | None, title: str | None = None) -> None:
+    client: CopilotClient = pilot.app.client  # type: ignore[attr-defined]
+    session = await client.create_session(model, session_id=sid, title=title or "")
+    if prompt:
+        await session.send_and_wait(prompt)
+    screen = main_screen(pilot)
+    await screen._open(sid)
+    pane = screen._panes[sid]
+    expected = 2 if prompt else 0
+    await wait_for(pilot, lambda: len(pane.conversation.query(MessageView)) >= expected, what="history")
+
+
+async def _settle(pilot: Pilot) -> None:
+    screen = main_screen(pilot)
+    await screen.refresh_sessions()
+    await pilot.pause(0.2)
+    await pilot.wait_for_scheduled_animations()
+
+
+def test_main_screen(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await _session(pilot, "rust-chat", "lab/gpt-4o-mini", "What is a lifetime in Rust?")
+        await _session(pilot, "pasta", "lab/other", "Best pasta shape for pesto?")
+        await _session(pilot, "user-123-chat", "lab/gpt-4o-mini", "Hello [bold red]not markup[/]")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_code_block(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await _session(pilot, "venv-howto", "lab/demo", "How do I make a virtualenv?")
+        await pilot.press("ctrl+b")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_new_session_dialog(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#models") and pilot.app.screen.query_one("#models").option_count > 3, what="models")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("f1")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(120, 50), run_before=run_before)
+
+
+def test_delete_confirmation(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await _session(pilot, "doomed", "lab/gpt-4o-mini", None, title="Old experiment")
+        await _settle(pilot)
+        screen = main_screen(pilot)
+        screen.sidebar.session_list.focus()
+        await pilot.press("d")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_switch_model_dialog(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await _session(pilot, "swap", "lab/gpt-4o-mini", None, title="Swap my model")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#models") and pilot.app.screen.query_one("#models").option_count > 3, what="models")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -136,7 +136,7 @@ class Pane:
     @property
     def busy(self) -> bool:
         """True until every turn sent to this pane has ended."""
-        return bool(self._outstanding) or self.session.state != "idle"
+        return bool(self._outstanding) or self.session.busy
 
     @property
     def answered(self) -> bool:
@@ -307,8 +307,8 @@ class Comparison:
         self._label_panes()
         self._unsubscribe = [s.on(self._forward(p)) for p, s in zip(self.panes, sessions, strict=True)]
         for pane in self.panes:  # a session already running (reopened mid-turn) shows as such
-            if pane.session.state != "idle":
-                pane.status = "waiting" if pane.session.state == "waiting" else "streaming"
+            if pane.session.busy:
+                pane.status = "streaming" if pane.session.state == "streaming" else "waiting"
                 if pane.session.live is not None:
                     pane.text = pane.session.live.content
                     pane._parts = [pane.text] if pane.text else []

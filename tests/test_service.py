@@ -280,3 +280,20 @@ async def test_client_requires_start(config_path: Path, data_dir: Path) -> None:
         assert await c.list_sessions() == []
     finally:
         await c.stop()
+
+
+async def test_abort_right_after_send_still_ends_the_turn(client: CopilotClient, fake: FakeOpenAI) -> None:
+    s = await client.create_session(model="lab/gpt-4o-mini")
+    seen: list[ev.SessionEvent] = []
+    s.on(seen.append)
+    await s.send("first")
+    await asyncio.sleep(0)  # the turn task exists but has not run yet
+    await s.abort()
+    await s.send("second")  # the worker is still alive: this runs
+    for _ in range(1000):
+        if sum(e.type == ev.SESSION_IDLE for e in seen) == 2:
+            break
+        await asyncio.sleep(0.005)
+    idles = [e for e in seen if e.type == ev.SESSION_IDLE]
+    assert [i.data.aborted for i in idles] == [True, False]
+    assert (await s.get_messages())[-1].content == "Echo: second"

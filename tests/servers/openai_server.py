@@ -85,6 +85,7 @@ class _Chunked:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small SSE writes go out at once, as real servers do
 
     def log_message(self, format: str, *args: Any) -> None:  # silence
         pass

@@ -192,16 +192,18 @@ class Session:
     async def _drain(self) -> None:
         while self._pending:
             pending = self._pending.popleft()
-            self._turn = asyncio.create_task(self._run_turn(pending), name=f"turn-{self.session_id}")
+            turn = self._turn = asyncio.create_task(self._run_turn(pending), name=f"turn-{self.session_id}")
             try:
-                await asyncio.shield(self._turn)
+                # wait() rather than await: an aborted turn must not cancel this worker.
+                await asyncio.wait({turn})
             except asyncio.CancelledError:
-                if self._turn.done() and not self._turn.cancelled():
-                    continue  # the turn was aborted and finished cleanly
-                self._turn.cancel()
+                turn.cancel()
                 raise
             finally:
                 self._turn = None
+            if turn.cancelled():
+                # aborted before it even started: still end the turn with its one idle event
+                self._emit(ev.SESSION_IDLE, aborted=True, message_id=None, turn_id=pending.message_id, status="aborted")
 
     def _set_state(self, state: State, note: str | None = None) -> None:
         self.state = state

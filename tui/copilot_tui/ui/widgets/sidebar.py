@@ -109,7 +109,7 @@ class Sidebar(Vertical):
     def _prompt(self, info: SessionInfo) -> Text:
         line = Text.assemble(mark(self._marks.get(info.session_id), self._frame), " ")
         line.append(one_line(info.title) or "(untitled)", style="bold" if self._marks.get(info.session_id) == "unread" else "")
-        line.truncate(40, overflow="ellipsis")
+        line.truncate(35, overflow="ellipsis")
         line.append("\n  ")
         line.append(f"{one_line(info.model)} · {relative_time(info.updated_at)}", style="dim")
         return line

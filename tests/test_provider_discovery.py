@@ -12,7 +12,7 @@ import pytest
 from copilot_tui import CopilotClient
 from copilot_tui.config import Config
 from copilot_tui.providers.copilot_auth import save_github_token, token_path
-from copilot_tui.service.discovery import default_model, implicit_providers
+from copilot_tui.service.discovery import default_model, has_credentials, implicit_providers
 
 KEYS = ("copilot_login", "GITHUB_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
@@ -33,12 +33,14 @@ def test_each_combination(present: tuple[str, ...], tmp_path: Path, monkeypatch:
         save_github_token(token_path(), "ghu_x")
     config = Config(path=tmp_path / "missing.toml")
     found = implicit_providers(config)
+    assert set(found) == {"copilot", "github-models", "openai", "anthropic", "ollama", "local"}
+    usable = {name for name in found if has_credentials(name)}
     expected = {"ollama", "local"}
     expected |= {"copilot"} if "copilot_login" in present else set()
     expected |= {"github-models"} if "GITHUB_TOKEN" in present else set()
     expected |= {"openai"} if "OPENAI_API_KEY" in present else set()
     expected |= {"anthropic"} if "ANTHROPIC_API_KEY" in present else set()
-    assert set(found) == expected
+    assert usable == expected
     assert all(pc.implicit for pc in found.values())
     model = default_model(config, found)
     if "copilot_login" in present:
@@ -63,7 +65,7 @@ def test_gh_on_path_adds_github_models_without_running_it(tmp_path: Path, monkey
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin:/bin")
     config = Config(path=tmp_path / "missing.toml")
     found = implicit_providers(config)
-    assert "github-models" in found
+    assert has_credentials("github-models")
     assert default_model(config, found) == "local/smollm2"  # gh may not be logged in: not a default
     assert not marker.exists()  # start-up never runs gh
 
@@ -88,9 +90,14 @@ async def test_statuses_explain_each_unusable_provider(tmp_path: Path, monkeypat
     save_github_token(token_path(), "ghu_x")
     token_path().unlink()  # logged out again: copilot is not discovered
     async with CopilotClient(data_dir=tmp_path / "data") as client:
-        names = client.provider_names
+        assert client.default_model == "local/smollm2"
         statuses = {s.name: s for s in await client.provider_statuses(refresh=True)}
-    assert "copilot" not in names and "anthropic" not in names
+    assert statuses["copilot"].reason == "not logged in"
+    assert statuses["copilot"].fix == "run: copilot-tui login copilot"
+    assert statuses["anthropic"].reason == "no key: set ANTHROPIC_API_KEY"
+    assert "GITHUB_TOKEN" in (statuses["github-models"].reason or "")
+    assert "OPENAI_API_KEY" in (statuses["openai"].reason or "")
     ollama = statuses["ollama"]
     assert not ollama.usable and ollama.reason == f"not reachable at http://127.0.0.1:{port}"
     assert ollama.fix
+    assert not any(statuses[n].usable for n in ("copilot", "anthropic", "github-models", "openai", "ollama"))

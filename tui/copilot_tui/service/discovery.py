@@ -18,7 +18,7 @@ def local_engine_installed() -> bool:
 
 
 # Default models per discovered provider, in order of preference: a Copilot plan first, then
-# paid keys, then GitHub Models' free tier, then the embedded model.
+# keys, then the embedded model. Ollama's models are only known once it answers.
 DEFAULT_MODELS: tuple[tuple[str, str], ...] = (
     ("copilot", "gpt-4.1"),
     ("openai", "gpt-4o-mini"),
@@ -26,28 +26,30 @@ DEFAULT_MODELS: tuple[tuple[str, str], ...] = (
     ("github-models", "openai/gpt-4.1"),
     ("local", "smollm2"),
 )
+# Every service the app can use without a config file; unusable ones stay listed so that
+# ``copilot-tui models`` and the model picker can say why and how to fix it.
+IMPLICIT_TYPES = ("copilot", "github-models", "openai", "anthropic", "ollama", "local")
+
+
+def has_credentials(type_name: str) -> bool:
+    """Cheap local checks only (a file, environment variables, ``gh`` on PATH): start-up never
+    waits on the network or a subprocess; each provider's ``status()`` checks for real."""
+    if type_name == "copilot":
+        return load_github_token(token_path()) is not None
+    if type_name == "github-models":
+        return bool(os.environ.get("GITHUB_TOKEN")) or shutil.which("gh") is not None
+    if type_name == "openai":
+        return bool(os.environ.get("OPENAI_API_KEY"))
+    if type_name == "anthropic":
+        return bool(os.environ.get("ANTHROPIC_API_KEY"))
+    return True  # ollama and local are probed by status()
 
 
 def implicit_providers(config: Config) -> dict[str, ProviderConfig]:
-    """Providers to add when the config file names none.
-
-    Only cheap local checks run here (a file, environment variables, ``gh`` on PATH), so start-up
-    never waits on the network or a subprocess; each provider's ``status()`` checks for real.
-    """
+    """Providers to add when the config file names none: all of them, usable or not."""
     if config.providers:
         return {}
-    found: dict[str, ProviderConfig] = {}
-    if load_github_token(token_path()):
-        found["copilot"] = ProviderConfig(name="copilot", type="copilot", implicit=True)
-    if os.environ.get("GITHUB_TOKEN") or shutil.which("gh"):
-        found["github-models"] = ProviderConfig(name="github-models", type="github-models", implicit=True)
-    if os.environ.get("OPENAI_API_KEY"):
-        found["openai"] = ProviderConfig(name="openai", type="openai", implicit=True)
-    if os.environ.get("ANTHROPIC_API_KEY"):
-        found["anthropic"] = ProviderConfig(name="anthropic", type="anthropic", implicit=True)
-    found["ollama"] = ProviderConfig(name="ollama", type="ollama", implicit=True)
-    found["local"] = ProviderConfig(name="local", type="local", implicit=True)
-    return found
+    return {name: ProviderConfig(name=name, type=name, implicit=True) for name in IMPLICIT_TYPES}
 
 
 def default_model(config: Config, providers: dict[str, ProviderConfig]) -> str | None:
@@ -55,10 +57,11 @@ def default_model(config: Config, providers: dict[str, ProviderConfig]) -> str |
         return config.default_model
     for name, model in DEFAULT_MODELS:
         pc = providers.get(name)
-        if pc is not None and pc.implicit and pc.type == name:
-            if name == "github-models" and not os.environ.get("GITHUB_TOKEN"):
-                continue  # only gh is installed: whether it is logged in is known later
-            return f"{name}/{model}"
+        if pc is None or not pc.implicit or pc.type != name or not has_credentials(name):
+            continue
+        if name == "github-models" and not os.environ.get("GITHUB_TOKEN"):
+            continue  # only gh is installed: whether it is logged in is known later
+        return f"{name}/{model}"
     for name, pc in providers.items():
         if isinstance(pc.models, list) and pc.models:
             return f"{name}/{pc.models[0]}"

@@ -56,8 +56,9 @@ async def open_tab(pilot: Pilot, session_id: str) -> ChatPane:
     screen = main_screen(pilot)
     await screen._open(session_id)
     pane = screen._panes[session_id]
-    await wait_for(pilot, lambda: pane.conversation.oldest_seq is not None or pane.is_mounted, what="pane")
+    await wait_for(pilot, lambda: pane.is_mounted and screen.active_session_id == session_id, what="pane")
     await pilot.pause()
+    await wait_for(pilot, lambda: screen.active_session_id == session_id, what="pane still active")
     return pane
 
 

@@ -7,6 +7,7 @@ buffers reply text and posts messages; everything visible happens in the message
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -345,6 +346,27 @@ class MainScreen(Screen[None]):
 
     # -- actions -------------------------------------------------------------------------
 
+    def _dialog(self, dialog: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
+        """Push a dialog. Focus is cleared first, so coming back never re-focuses a widget in a
+        tab that was left (that would switch the tab back); the active prompt gets it instead."""
+        previous = self.focused
+        in_sidebar = previous is not None and self.sidebar in previous.ancestors_with_self
+        self.set_focus(None)
+
+        def done(result: Any) -> None:
+            if callback is not None:
+                callback(result)
+            if in_sidebar and previous is not None and previous.is_attached and not self.sidebar.has_class("-hidden"):
+                self.call_after_refresh(previous.focus)
+            else:
+                self.call_after_refresh(self._refocus)
+
+        self.app.push_screen(dialog, done)
+
+    def _refocus(self) -> None:
+        if self.focused is None:
+            self.action_focus_prompt()
+
     def action_toggle_sidebar(self) -> None:
         sidebar = self.sidebar
         sidebar.toggle_class("-hidden")
@@ -365,7 +387,7 @@ class MainScreen(Screen[None]):
             if request is not None:
                 self.create_session(request)
 
-        self.app.push_screen(NewSessionScreen(self.client), created)
+        self._dialog(NewSessionScreen(self.client), created)
 
     @work(group="create")
     async def create_session(self, request: NewSessionRequest) -> None:
@@ -396,7 +418,7 @@ class MainScreen(Screen[None]):
             if result is not None:
                 self.post_message(result)
 
-        self.app.push_screen(SearchScreen(self.client), picked)
+        self._dialog(SearchScreen(self.client), picked)
 
     def action_close_tab(self) -> None:
         sid = self.active_session_id
@@ -479,7 +501,7 @@ class MainScreen(Screen[None]):
             if model and model != session.model:
                 self.set_model(session.session_id, model)
 
-        self.app.push_screen(SwitchModelScreen(self.client, session.model), picked)
+        self._dialog(SwitchModelScreen(self.client, session.model), picked)
 
     @work(group="model")
     async def set_model(self, sid: str, model: str) -> None:
@@ -503,7 +525,7 @@ class MainScreen(Screen[None]):
             if title is not None:
                 self.do_rename(sid, title)
 
-        self.app.push_screen(RenameScreen(info.title if info else ""), renamed)
+        self._dialog(RenameScreen(info.title if info else ""), renamed)
 
     @work(group="rename")
     async def do_rename(self, sid: str, title: str) -> None:
@@ -517,7 +539,7 @@ class MainScreen(Screen[None]):
             if yes:
                 self.do_delete(sid)
 
-        self.app.push_screen(ConfirmScreen(f"Delete “{self._title_of(sid)}” and all its messages?"), confirmed)
+        self._dialog(ConfirmScreen(f"Delete “{self._title_of(sid)}” and all its messages?"), confirmed)
 
     @work(group="delete")
     async def do_delete(self, sid: str) -> None:

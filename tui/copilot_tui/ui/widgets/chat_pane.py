@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.widgets import TabPane
 
@@ -25,6 +25,9 @@ class ChatPane(TabPane):
         self._live = live
         self._show_meta = show_meta
         self._pending_reveal: tuple[str, int | None] | None = None
+
+    def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Focus never switches tabs: a late focus event from a tab just left would switch back."""
 
     @property
     def session_id(self) -> str:

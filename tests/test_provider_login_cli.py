@@ -90,3 +90,16 @@ def test_login_without_copilot_access(copilot: FakeCopilot) -> None:
     assert result.returncode == 1
     assert "No Copilot access for this account or token" in result.stderr
     assert token_path().exists()  # the GitHub login itself worked and is kept
+
+
+def test_login_follows_data_dir_option(copilot: FakeCopilot, tmp_path: Path) -> None:
+    copilot.approve()
+    config_file(copilot)
+    other = tmp_path / "elsewhere"
+    result = cli("--data-dir", str(other), "login", "copilot")
+    assert result.returncode == 0, result.stderr
+    assert (other / "copilot-github-token.json").exists() and not token_path().exists()
+    sent = cli("send", "--data-dir", str(other), "hi there")
+    assert sent.returncode == 0, sent.stderr
+    assert cli("--data-dir", str(other), "logout").returncode == 0
+    assert not (other / "copilot-github-token.json").exists()

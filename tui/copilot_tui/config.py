@@ -67,6 +67,7 @@ class ProviderConfig:
     enabled: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
     implicit: bool = False  # discovered, not written in the config file
+    data_dir: Path | None = None  # the client's data dir, for state a provider keeps (logins)
 
     def httpx_timeout(self) -> httpx.Timeout | None:
         if self.timeout is None:

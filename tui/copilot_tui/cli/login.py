@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
-from ..config import ProviderConfig, load_config
+from ..config import ProviderConfig, default_data_dir, load_config
 from ..errors import CopilotTuiError
 from ..providers.copilot_auth import (
     CLIENT_ID,
@@ -42,10 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _copilot_config(args: argparse.Namespace) -> ProviderConfig:
     """The first ``type = "copilot"`` provider of the config (its URLs and token file), else defaults."""
     config = load_config(getattr(args, "config", None))
+    data_dir = Path(args.data_dir).expanduser() if getattr(args, "data_dir", None) else default_data_dir()
     for pc in config.providers.values():
         if pc.type == "copilot":
+            pc.data_dir = data_dir
             return pc
-    return ProviderConfig(name="copilot", type="copilot")
+    return ProviderConfig(name="copilot", type="copilot", data_dir=data_dir)
 
 
 def _show_code(code: DeviceCode) -> None:
@@ -60,7 +63,7 @@ def _show_code(code: DeviceCode) -> None:
 
 async def _do_login(pc: ProviderConfig) -> int:
     extra = pc.extra
-    path = token_path(extra.get("token_file"))
+    path = token_path(extra.get("token_file"), pc.data_dir)
     async with make_http_client() as http:
         github_token = await device_login(
             http, _show_code,
@@ -98,7 +101,8 @@ def _login(args: argparse.Namespace) -> int:
 
 def _logout(args: argparse.Namespace) -> int:
     try:
-        path = token_path(_copilot_config(args).extra.get("token_file"))
+        pc = _copilot_config(args)
+        path = token_path(pc.extra.get("token_file"), pc.data_dir)
     except CopilotTuiError as exc:
         error(str(exc))
         return exit_code_for(exc)

@@ -106,7 +106,7 @@ class CopilotProvider(Provider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         extra = self.config.extra
-        self.token_file = token_path(extra.get("token_file"))
+        self.token_file = token_path(extra.get("token_file"), self.config.data_dir)
         self.github_url = str(extra.get("github_url") or GITHUB_URL)
         self.client_id = str(extra.get("client_id") or CLIENT_ID)
         self.editor_version = str(extra.get("editor_version") or EDITOR_VERSION)

@@ -50,8 +50,10 @@ def editor_headers(editor_version: str = EDITOR_VERSION) -> dict[str, str]:
 # -- the saved GitHub token --------------------------------------------------------------
 
 
-def token_path(explicit: str | Path | None = None) -> Path:
-    return Path(explicit).expanduser() if explicit else default_data_dir() / TOKEN_FILE_NAME
+def token_path(explicit: str | Path | None = None, data_dir: Path | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    return (data_dir or default_data_dir()) / TOKEN_FILE_NAME
 
 
 def load_github_token(path: Path) -> str | None:

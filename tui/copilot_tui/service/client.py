@@ -82,7 +82,9 @@ class CopilotClient:
             self._http = make_http_client()
         self._provider_configs = {
             name: pc for name, pc in self.config.providers.items() if pc.enabled
-        } | discovery.implicit_providers(self.config)
+        } | discovery.implicit_providers(self.config, data_dir)
+        for pc in self._provider_configs.values():
+            pc.data_dir = data_dir
         self.default_model = discovery.default_model(self.config, self._provider_configs)
         self.started = True
 

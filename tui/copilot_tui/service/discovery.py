@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from pathlib import Path
 
 from ..config import Config, ProviderConfig
 from ..providers.copilot_auth import load_github_token, token_path
@@ -31,11 +32,11 @@ DEFAULT_MODELS: tuple[tuple[str, str], ...] = (
 IMPLICIT_TYPES = ("copilot", "github-models", "openai", "anthropic", "ollama", "local")
 
 
-def has_credentials(type_name: str) -> bool:
+def has_credentials(type_name: str, data_dir: Path | None = None) -> bool:
     """Cheap local checks only (a file, environment variables, ``gh`` on PATH): start-up never
     waits on the network or a subprocess; each provider's ``status()`` checks for real."""
     if type_name == "copilot":
-        return load_github_token(token_path()) is not None
+        return load_github_token(token_path(None, data_dir)) is not None
     if type_name == "github-models":
         return bool(os.environ.get("GITHUB_TOKEN")) or shutil.which("gh") is not None
     if type_name == "openai":
@@ -45,11 +46,11 @@ def has_credentials(type_name: str) -> bool:
     return True  # ollama and local are probed by status()
 
 
-def implicit_providers(config: Config) -> dict[str, ProviderConfig]:
+def implicit_providers(config: Config, data_dir: Path | None = None) -> dict[str, ProviderConfig]:
     """Providers to add when the config file names none: all of them, usable or not."""
     if config.providers:
         return {}
-    return {name: ProviderConfig(name=name, type=name, implicit=True) for name in IMPLICIT_TYPES}
+    return {name: ProviderConfig(name=name, type=name, implicit=True, data_dir=data_dir) for name in IMPLICIT_TYPES}
 
 
 def default_model(config: Config, providers: dict[str, ProviderConfig]) -> str | None:
@@ -57,7 +58,7 @@ def default_model(config: Config, providers: dict[str, ProviderConfig]) -> str |
         return config.default_model
     for name, model in DEFAULT_MODELS:
         pc = providers.get(name)
-        if pc is None or not pc.implicit or pc.type != name or not has_credentials(name):
+        if pc is None or not pc.implicit or pc.type != name or not has_credentials(name, pc.data_dir):
             continue
         if name == "github-models" and not os.environ.get("GITHUB_TOKEN"):
             continue  # only gh is installed: whether it is logged in is known later

@@ -62,9 +62,9 @@ SIDEBAR_KEYS: tuple[KeySpec, ...] = (
 )
 
 PROMPT_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("prompt.send", "enter", "send", "Send", "prompt", priority=True),
-    KeySpec("prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False, priority=True),
-    KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False, priority=True),
+    KeySpec("prompt.send", "enter", "send", "Send", "prompt"),
+    KeySpec("prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False),
+    KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False),
 )
 
 ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + SIDEBAR_KEYS + PROMPT_KEYS

@@ -1,0 +1,293 @@
+"""One benchmark measurement per process: ``python -m tests.bench.scenarios NAME '{"param": 1}'``.
+
+Each measurement runs in a fresh process so peak RSS belongs to it alone; the paced server
+runs in another process, so its CPU is not counted. Prints one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from copilot_tui import CopilotClient
+from copilot_tui.store import Store
+from copilot_tui.types import Message
+from tests.bench.corpus import reply_text
+from tests.bench.harness import (
+    MODEL,
+    ROOT,
+    LagProbe,
+    Meter,
+    isolated_dirs,
+    paced_server,
+    peak_rss_mb,
+    rss_mb,
+)
+
+SIZE = (200, 50)
+PROMPT = "How do Python virtual environments work? Show the commands and a script."
+Result = dict[str, Any]
+
+
+async def _until(pilot: Any, condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await pilot.pause(0.01)
+
+
+async def _main_screen(pilot: Any) -> Any:
+    from copilot_tui.ui.screens.main import MainScreen
+
+    await _until(pilot, lambda: isinstance(pilot.app.screen, MainScreen), 20, "main screen")
+    screen = pilot.app.screen
+    await _until(pilot, lambda: not screen._restoring, 20, "start-up")
+    return screen
+
+
+# -- 1 and 2: panes side by side -----------------------------------------------------------
+
+
+async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
+    """N visible panes streaming one reply each, rendered by ``renderer`` ('ours' or 'baseline')."""
+    from copilot_tui.ui.app import CopilotApp
+    from tests.bench.panes import BaselineScreen, OursScreen
+
+    with paced_server(rate, tokens) as url, isolated_dirs(url) as (config, data):
+        async with CopilotClient(config_path=config, data_dir=data) as client:
+            sessions = [await client.create_session(MODEL) for _ in range(n)]
+            ids = [s.session_id for s in sessions]
+            app = CopilotApp(client)
+            async with app.run_test(size=SIZE) as pilot:
+                await _main_screen(pilot)
+                screen = (OursScreen if renderer == "ours" else BaselineScreen)(client, ids)
+                await app.push_screen(screen)
+                await pilot.pause(0.2)
+                probe = LagProbe()
+                probe.start()
+                meter = Meter()
+                for s in sessions:
+                    await s.send(PROMPT, max_tokens=tokens)
+                await _until(pilot, lambda: screen.finished, 600, "replies on screen")
+                used = meter.done()
+                lag = await probe.stop()
+                elapsed = max(screen.done_at.values()) - meter.wall0
+                stored = [await s.get_messages() for s in sessions]
+                expected = {s.session_id: len(m[-1].content) for s, m in zip(sessions, stored, strict=True)}
+                complete = all(screen.shown_chars[sid] == expected[sid] for sid in ids)
+    total = n * tokens
+    ideal = tokens / rate if rate else None
+    return {
+        "panes": n, "tokens": tokens, "rate": rate, "renderer": renderer,
+        "tokens_per_s": total / elapsed, "elapsed_s": elapsed,
+        "completion_ratio": elapsed / ideal if ideal else None,
+        **lag, "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(), "complete": complete,
+    }
+
+
+async def raw(n: int, tokens: int) -> Result:
+    """N concurrent streams read with httpx and parsed, no UI and no service: this machine's limit."""
+    with paced_server(0, tokens) as url:
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as http:
+
+            async def one() -> int:
+                count = 0
+                body = {"model": "bench", "stream": True, "max_tokens": tokens,
+                        "messages": [{"role": "user", "content": PROMPT}]}
+                async with http.stream("POST", f"{url}/chat/completions", json=body) as response:
+                    async for line in response.aiter_lines():
+                        if line.startswith("data: ") and line != "data: [DONE]":
+                            choices = json.loads(line[6:]).get("choices") or []
+                            if choices and choices[0]["delta"].get("content"):
+                                count += 1
+                return count
+
+            meter = Meter()
+            counts = await asyncio.gather(*(one() for _ in range(n)))
+            used = meter.done()
+    return {"panes": n, "tokens": tokens, "renderer": "raw", "tokens_per_s": sum(counts) / used["wall_s"],
+            "elapsed_s": used["wall_s"], "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(),
+            "complete": all(c == tokens for c in counts)}
+
+
+# -- 3: background tabs --------------------------------------------------------------------
+
+
+async def tabs(n: int, tokens: int, rate: float) -> Result:
+    """N sessions streaming in tabs of the main screen, one visible; then each hidden one shown."""
+    from copilot_tui.ui.app import CopilotApp
+
+    with paced_server(rate, tokens) as url, isolated_dirs(url) as (config, data):
+        async with CopilotClient(config_path=config, data_dir=data) as client:
+            sessions = [await client.create_session(MODEL) for _ in range(n)]
+            app = CopilotApp(client)
+            async with app.run_test(size=SIZE) as pilot:
+                screen = await _main_screen(pilot)
+                for s in sessions:
+                    await screen._open(s.session_id, activate=False)
+                screen.tabs.active = screen._panes[sessions[0].session_id].id
+                await pilot.pause(0.3)
+                panes = [screen._panes[s.session_id] for s in sessions]
+                probe = LagProbe()
+                probe.start()
+                meter = Meter()
+                for s in sessions:
+                    await s.send(PROMPT, max_tokens=tokens)
+                await _until(pilot, lambda: all(not s.busy for s in sessions)
+                             and all(len(p.conversation._replies) == 1 for p in panes), 600, "replies")
+                elapsed = time.perf_counter() - meter.wall0
+                used = meter.done()
+                lag = await probe.stop()
+                shows: list[float] = []
+                for pane in panes[1:6]:
+                    t0 = time.perf_counter()
+                    shown: list[float] = []
+                    screen.tabs.active = pane.id
+                    pane.call_after_refresh(lambda s=shown: s.append(time.perf_counter()))
+                    await _until(pilot, lambda s=shown: s, 30, "tab shown")
+                    shows.append(shown[0] - t0)
+                    await pilot.pause(0.05)
+    ideal = tokens / rate if rate else None
+    return {"sessions": n, "tokens": tokens, "rate": rate, **lag, "cpu_s": used["cpu_s"],
+            "completion_ratio": elapsed / ideal if ideal else None,
+            "show_tab_ms": sorted(shows)[len(shows) // 2] * 1000, "peak_rss_mb": peak_rss_mb()}
+
+
+# -- 4: service only -----------------------------------------------------------------------
+
+
+async def service(n: int, tokens: int, rate: float) -> Result:
+    """N sessions through the Python API, no UI: completion against the server's own pace."""
+    with paced_server(rate, tokens) as url, isolated_dirs(url) as (config, data):
+        async with CopilotClient(config_path=config, data_dir=data) as client:
+            sessions = [await client.create_session(MODEL) for _ in range(n)]
+            meter = Meter()
+            replies = await asyncio.gather(*(s.send_and_wait(PROMPT, max_tokens=tokens, timeout=600) for s in sessions))
+            used = meter.done()
+    total = sum(r.stats.output_tokens or 0 for r in replies)
+    return {"sessions": n, "tokens": tokens, "rate": rate, "completion_ratio": used["wall_s"] / (tokens / rate),
+            "cpu_ms_per_1k_tokens": used["cpu_s"] * 1000 / (total / 1000), "cpu_s": used["cpu_s"],
+            "peak_rss_mb": peak_rss_mb(), "complete": total == n * tokens}
+
+
+# -- 5: start-up ---------------------------------------------------------------------------
+
+
+def _store_sessions(data: Path, count: int, messages_each: int) -> list[str]:
+    """Sessions written straight into the store, with realistic replies."""
+    store = Store(data)
+    ids = []
+    try:
+        now = time.time() - count * 60
+        for i in range(count):
+            sid = f"bench-{i:04d}"
+            store.create_session(sid, MODEL, title=f"Question {i} about virtual environments", now=now + i)
+            for j in range(messages_each):
+                role = "user" if j % 2 == 0 else "assistant"
+                content = f"Question {j // 2}: how do I pin versions?" if role == "user" else reply_text(40 + (j * 37) % 300, seed=j)
+                t = now + i + j / 1000
+                store.add_message(Message(f"{sid}-m{j}", sid, role, content, MODEL if role == "assistant" else None,
+                                          "complete", created_at=t, updated_at=t))
+            ids.append(sid)
+    finally:
+        store.close()
+    return ids
+
+
+def startup(sessions: int) -> Result:
+    """Process start to first frame, in a child process running the real app headless."""
+    with isolated_dirs(None) as (config, data):
+        if sessions:
+            _store_sessions(data, sessions, 2)
+        env = dict(os.environ)
+        t0 = time.time()
+        out = subprocess.run([sys.executable, "-m", "tests.bench.startup_probe", str(config), str(data)],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise RuntimeError(f"start-up probe failed: {out.stderr[-2000:]}")
+        probe = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"sessions": sessions, "first_frame_s": probe["first_frame"] - t0,
+            "imports_s": probe["imported"] - t0, "peak_rss_mb": probe["peak_rss_mb"]}
+
+
+# -- 6: long session -----------------------------------------------------------------------
+
+
+async def long_session(messages: int) -> Result:
+    """Open a session with many stored messages, then scroll to the top until all are loaded."""
+    from copilot_tui.ui.app import CopilotApp
+    from copilot_tui.ui.widgets.conversation import MessageView
+
+    with isolated_dirs("http://127.0.0.1:9/v1") as (config, data):
+        data.mkdir(parents=True)
+        store = Store(data)
+        sid = "long"
+        store.create_session(sid, MODEL, title="A long conversation")
+        for j in range(messages):
+            role = "user" if j % 2 == 0 else "assistant"
+            content = f"Next question ({j // 2}): and what about lock files?" if role == "user" else reply_text(60 + (j * 53) % 400, seed=j)
+            store.add_message(Message(f"m{j}", sid, role, content, MODEL if role == "assistant" else None, "complete"))
+        store.close()
+        async with CopilotClient(config_path=config, data_dir=data) as client:
+            app = CopilotApp(client)
+            async with app.run_test(size=SIZE) as pilot:
+                screen = await _main_screen(pilot)
+                rss0 = rss_mb()
+                probe = LagProbe()
+                probe.start()
+                painted: list[float] = []
+                t0 = time.perf_counter()
+                await screen._open(sid)
+                pane = screen._panes[sid]
+                await _until(pilot, lambda: pane.is_mounted and len(pane.conversation.query(MessageView)) > 0, 60, "history")
+                pane.conversation.call_after_refresh(lambda: painted.append(time.perf_counter()))
+                await _until(pilot, lambda: painted, 60, "first paint")
+                first_paint = painted[0] - t0
+                conv = pane.conversation
+                t1 = time.perf_counter()
+                pages = 0
+                while conv._has_older:
+                    before = conv.oldest_seq
+                    if conv.scroll_y == 0:  # already at the top after the last page: scroll away first
+                        conv.scroll_to(y=1, animate=False)
+                        await pilot.pause()
+                    conv.scroll_home(animate=False)
+                    await _until(pilot, lambda b=before: conv.oldest_seq != b or not conv._has_older, 60, "older page")
+                    await pilot.pause()  # the page keeps its place after the next refresh
+                    pages += 1
+                painted.clear()
+                conv.call_after_refresh(lambda: painted.append(time.perf_counter()))
+                await _until(pilot, lambda: painted, 60, "paint at the top")
+                to_top = painted[0] - t1
+                lag = await probe.stop()
+                loaded = len(conv.query(MessageView))
+                rss1 = rss_mb()
+    return {"messages": messages, "first_paint_s": first_paint, "scroll_to_top_s": to_top, "pages": pages,
+            "loaded": loaded, "rss_added_mb": rss1 - rss0, "peak_rss_mb": peak_rss_mb(), **lag}
+
+
+SCENARIOS: dict[str, Callable[..., Awaitable[Result] | Result]] = {
+    "panes": panes, "raw": raw, "tabs": tabs, "service": service, "startup": startup, "long": long_session,
+}
+
+
+def main() -> None:
+    name, params = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
+    result = SCENARIOS[name](**params)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

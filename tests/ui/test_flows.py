@@ -303,3 +303,21 @@ async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -
         conversation.scroll_home(animate=False)
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 120, what="oldest")
         assert main_screen(pilot) is not None
+
+
+async def test_text_and_enter_arriving_together_send_the_text(client: CopilotClient) -> None:
+    """A fast typist or a remote terminal delivers "hi" + enter in one read: all of it is sent."""
+    from textual import events
+
+    session = await client.create_session("lab/gpt-4o-mini")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        pane.prompt.focus()
+        await pilot.pause()
+        for key in ("h", "i", "enter"):  # queued back to back, no pause between them
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await wait_idle(pilot, pane)
+        assert pane.conversation.last_reply() == "Echo: hi"
+        assert pane.prompt.text == ""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
 from ..keymap import PROMPT_KEYS, bindings
+
+
+_OWN_ACTIONS = frozenset({"send", "newline", "recall"})
 
 
 class Prompt(TextArea):
@@ -23,6 +27,22 @@ class Prompt(TextArea):
         self.sent: list[str] = []
         self._recall_index: int | None = None
         self.placeholder = "Message…  (enter send · shift+enter / ctrl+j newline · esc stop)"
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Run the prompt's own keys here, in order with the typed characters.
+
+        As priority bindings they would run ahead of characters still queued for this widget,
+        so "hi" + enter arriving in one read (fast typing, a remote terminal) sent an empty prompt.
+        """
+        keys = self._bindings.copy()
+        keys.apply_keymap(self.app._keymap)
+        for binding in keys.key_to_bindings.get(event.key, ()):
+            if binding.action in _OWN_ACTIONS:
+                event.stop()
+                event.prevent_default()
+                await self.run_action(binding.action)
+                return
+        await super()._on_key(event)
 
     def action_send(self) -> None:
         text = self.text

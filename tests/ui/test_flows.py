@@ -321,3 +321,18 @@ async def test_text_and_enter_arriving_together_send_the_text(client: CopilotCli
         await wait_idle(pilot, pane)
         assert pane.conversation.last_reply() == "Echo: hi"
         assert pane.prompt.text == ""
+
+
+async def test_focus_returns_to_the_prompt_after_a_dialog(client: CopilotClient) -> None:
+    session = await client.create_session("lab/gpt-4o-mini")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        pane.prompt.focus()
+        await pilot.pause()
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SwitchModelScreen", what="switch model dialog")
+        await pilot.press("o", "t", "h", "e", "r", "enter", "enter")
+        await wait_for(pilot, lambda: session.model == "lab/other", what="model switched")
+        await wait_for(pilot, lambda: app.focused is pane.prompt, what="prompt focused again")

@@ -44,6 +44,9 @@ TICK = 0.12  # spinner frame time
 
 class MainScreen(Screen[None]):
     BINDINGS = bindings(MAIN_KEYS)
+    # Focus is placed on purpose (the active prompt, or back where a dialog was opened from);
+    # auto-focus on resume would grab the sidebar filter before that happens.
+    AUTO_FOCUS = ""
 
     def __init__(self, client: CopilotClient, live: LiveText, *, start_session: str | None = None,
                  start_model: str | None = None, show_sidebar: bool = True, show_meta: bool = True) -> None:

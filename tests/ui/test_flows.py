@@ -242,7 +242,7 @@ async def test_new_session_dialog_flow(client: CopilotClient) -> None:
         await wait_for(pilot, lambda: models.option_count > 1, what="models")
         await pilot.press(*"slow")
         await wait_for(pilot, lambda: [o.id for o in models._options if o.id] == ["lab/slow"], what="filtered")
-        await pilot.press("enter", "enter")  # filter -> list, pick
+        await pilot.press("down", "up", "enter")  # arrows move the list from the filter; enter picks
         await wait_for(pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="id field")
         await pilot.press(*"user-123-chat", "enter")
         await wait_for(pilot, lambda: screen.active_session_id == "user-123-chat", what="created")

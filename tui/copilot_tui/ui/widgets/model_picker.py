@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -86,8 +86,27 @@ class ModelPicker(Vertical):
 
     @on(Input.Submitted, "#model-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the filter picks the highlighted model: type a few letters, press enter."""
         event.stop()
-        self.query_one("#models", OptionList).focus()
+        option_list = self.query_one("#models", OptionList)
+        highlighted = option_list.highlighted_option
+        if highlighted is not None and highlighted.id:
+            self.selected = highlighted.id
+            self.post_message(self.Picked(highlighted.id))
+        else:
+            option_list.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Up/down in the filter move through the list, as in a combo box."""
+        if event.key not in ("up", "down") or not self.query_one("#model-filter", Input).has_focus:
+            return
+        event.stop()
+        event.prevent_default()
+        option_list = self.query_one("#models", OptionList)
+        if event.key == "up":
+            option_list.action_cursor_up()
+        else:
+            option_list.action_cursor_down()
 
     @on(OptionList.OptionHighlighted, "#models")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -10,7 +10,6 @@ from textual.widgets import TextArea
 
 from ..keymap import PROMPT_KEYS, bindings
 
-
 _OWN_ACTIONS = frozenset({"send", "newline", "recall"})
 
 

@@ -144,6 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if script.status != 200:
             payload = script.error_body if script.error_body is not None else json.dumps({"error": {"message": f"scripted error {script.status}", "type": "server_error"}})
+            if isinstance(payload, str):  # "{auth}" echoes the credential, as some servers do
+                payload = payload.replace("{auth}", self.headers.get("Authorization", ""))
             data = payload.encode() if isinstance(payload, str) else payload
             self.send_response(script.status)
             self.send_header("Content-Type", script.content_type or "application/json")

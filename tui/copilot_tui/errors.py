@@ -6,6 +6,8 @@ one readable sentence: the CLI prints it as is and the TUI shows it in the sessi
 
 from __future__ import annotations
 
+from .redact import redact
+
 
 class CopilotTuiError(Exception):
     """Base class: the message is meant for the user."""
@@ -70,7 +72,7 @@ class ProviderError(CopilotTuiError):
         code: str | None = None,
         retryable: bool | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.status_code = status_code
         self.retry_after = retry_after
         self.code = code

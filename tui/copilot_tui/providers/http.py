@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from .. import errors as E
+from ..redact import remember_secret
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=None)
 MAX_ERROR_BODY = 64 * 1024
@@ -27,10 +28,25 @@ _CONTEXT_RE = re.compile(
 )
 
 
+SECRET_HEADERS = ("authorization", "x-api-key", "api-key")
+
+
+async def remember_credentials(request: httpx.Request) -> None:
+    """Request hook: every credential sent is remembered so error text quoting it is masked."""
+    for name in SECRET_HEADERS:
+        value = request.headers.get(name)
+        if value:
+            remember_secret(value)
+            remember_secret(value.split(" ", 1)[-1])  # without "Bearer " / "token "
+
+
 def make_http_client() -> httpx.AsyncClient:
     """One pooled client for every provider: connections are reused across sessions."""
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=32)
-    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=limits, follow_redirects=False)
+    return httpx.AsyncClient(
+        timeout=DEFAULT_TIMEOUT, limits=limits, follow_redirects=False,
+        event_hooks={"request": [remember_credentials]},
+    )
 
 
 def host_of(url: str | httpx.URL) -> str:

@@ -17,7 +17,7 @@ from ..config import Config, ProviderConfig, default_data_dir, load_config
 from ..errors import CopilotTuiError, SessionNotFound, UnknownModel, UnknownProvider
 from ..ids import new_session_id, split_model_ref, validate_session_id
 from ..providers import Provider, provider_class
-from ..providers.http import make_http_client
+from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
 from ..types import GroupInfo, ModelInfo, ProviderStatus, SessionInfo
 from . import compare as _compare
@@ -80,6 +80,8 @@ class CopilotClient:
         self._store = AsyncStore(store)
         if self._http is None:
             self._http = make_http_client()
+        elif remember_credentials not in self._http.event_hooks["request"]:
+            self._http.event_hooks["request"].append(remember_credentials)
         self._provider_configs = {
             name: pc for name, pc in self.config.providers.items() if pc.enabled
         } | discovery.implicit_providers(self.config, data_dir)

@@ -78,5 +78,5 @@ class Provider(ABC):
     def model_info(self, model: str, name: str | None = None, **extra: Any) -> ModelInfo:
         return ModelInfo(id=f"{self.name}/{model}", name=name or model, provider=self.name, **extra)
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers own nothing
         """Release resources the provider owns (the shared HTTP client is not one of them)."""

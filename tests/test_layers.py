@@ -25,3 +25,8 @@ def test_import_linter_contracts() -> None:
     r = subprocess.run([sys.executable, "-c", code, "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 broken" in r.stdout and "kept" in r.stdout.lower()
+
+
+def test_ruff_clean() -> None:
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "tui", "tests"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -109,3 +109,31 @@ def test_reply_control_sequences_are_kept_off_pipes_verbatim(config_path: Path, 
     fake.script("gpt-4o-mini", Script(chunks=["a\x1b]52;c;ZXZpbA==\x07b"]))
     r = run(config_path, data_dir, "send", "x")
     assert r.stdout == "a\x1b]52;c;ZXZpbA==\x07b\n"  # not a terminal: verbatim, like an export
+
+
+def test_reply_control_sequences_are_stripped_on_a_terminal(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+    import pty
+
+    hostile = "a\x1b]52;c;ZXZpbA==\x07b\x1b[2J\x1b]8;;http://x\x07link\x1b]8;;\x07\x08\x07c [bold]d[/]"
+    fake.script("gpt-4o-mini", Script(chunks=[hostile]))
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config_path), "--data-dir", str(data_dir), "send", "x"],
+        stdout=secondary, stderr=subprocess.PIPE, env=env,
+    )
+    os.close(secondary)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(30) == 0
+    os.close(primary)
+    text = out.decode()
+    assert "\x1b" not in text and "\x07" not in text and "\x08" not in text
+    assert "ablinkc [bold]d[/]" in text  # the visible text stays, markup is not interpreted

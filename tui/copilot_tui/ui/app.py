@@ -21,8 +21,10 @@ CSS_FILES = [
     _HERE / "widgets" / "conversation.tcss",
     _HERE / "widgets" / "chat_pane.tcss",
     _HERE / "widgets" / "sidebar.tcss",
+    _HERE / "widgets" / "compare_view.tcss",
     _HERE / "screens" / "main.tcss",
     _HERE / "screens" / "dialogs.tcss",
+    _HERE / "screens" / "compare_dialog.tcss",
 ]
 
 

@@ -7,7 +7,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-from .keymap import APP_KEYS, MAIN_KEYS, display_key
+from .keymap import APP_KEYS, COMPARE_KEYS, MAIN_KEYS, KeySpec, display_key
 from .messages import OpenSession
 from .safe import one_line
 
@@ -16,29 +16,34 @@ _ACTIONS = [spec for spec in (*MAIN_KEYS, *APP_KEYS) if not spec.id.startswith("
 
 
 class ActionCommands(Provider):
-    """The app's actions with their current keys."""
+    """The app's actions with their current keys (a compare view's too, while one is shown)."""
 
-    def _entries(self) -> list[tuple[str, str, str]]:
+    def _entries(self) -> list[tuple[str, KeySpec, str]]:
         keymap: dict[str, str] = getattr(self.app, "keymap_overrides", {})
-        return [
-            (spec.description, spec.action, display_key(keymap.get(spec.id, spec.key)))
-            for spec in _ACTIONS
-        ]
+        specs = list(_ACTIONS)
+        if getattr(self.screen, "active_compare", None) is not None:
+            specs += COMPARE_KEYS
+        return [(spec.description, spec, display_key(keymap.get(spec.id, spec.key))) for spec in specs]
 
-    async def _run(self, action: str) -> None:
-        target = "app" if action in ("help", "quit") else "screen"
-        await self.app.run_action(f"{target}.{action}")
+    async def _run(self, spec: KeySpec) -> None:
+        if spec in COMPARE_KEYS:
+            compare = getattr(self.screen, "active_compare", None)
+            if compare is not None:
+                await self.app.run_action(spec.action, compare)
+            return
+        target = "app" if spec.action in ("help", "quit") else "screen"
+        await self.app.run_action(f"{target}.{spec.action}")
 
     async def discover(self) -> Hits:
-        for name, action, key in self._entries():
-            yield DiscoveryHit(Content(name), partial(self._run, action), help=key)
+        for name, spec, key in self._entries():
+            yield DiscoveryHit(Content(name), partial(self._run, spec), help=key)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, action, key in self._entries():
+        for name, spec, key in self._entries():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), partial(self._run, action), help=key)
+                yield Hit(score, matcher.highlight(name), partial(self._run, spec), help=key)
 
 
 class SessionCommands(Provider):

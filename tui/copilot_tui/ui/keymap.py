@@ -52,6 +52,18 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
     KeySpec("main.switch_model", "ctrl+l", "switch_model", "Switch model", "main screen"),
     KeySpec("main.rename", "f2", "rename_current", "Rename session", "main screen", show=False),
     KeySpec("main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False),
+    KeySpec("main.compare", "ctrl+k", "new_comparison", "Compare", "main screen", priority=True),
+)
+
+# In a compare view. Some take keys a text box would otherwise use (word jumps, cut, end of
+# line), so they win over the shared prompt, but only inside the compare view.
+COMPARE_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("compare.next_pane", "ctrl+right", "next_pane", "Next pane", "compare view", show=False, priority=True),
+    KeySpec("compare.prev_pane", "ctrl+left", "prev_pane", "Previous pane", "compare view", show=False, priority=True),
+    KeySpec("compare.cancel_pane", "escape", "cancel_pane", "Stop pane", "compare view"),
+    KeySpec("compare.cancel_all", "ctrl+x", "cancel_all", "Stop all", "compare view", priority=True),
+    KeySpec("compare.continue", "ctrl+e", "continue_pane", "Continue in a tab", "compare view", priority=True),
+    KeySpec("compare.maximise", "f11", "maximise", "Maximise pane", "compare view"),
 )
 
 SIDEBAR_KEYS: tuple[KeySpec, ...] = (
@@ -67,7 +79,7 @@ PROMPT_KEYS: tuple[KeySpec, ...] = (
     KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False),
 )
 
-ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + SIDEBAR_KEYS + PROMPT_KEYS
+ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + COMPARE_KEYS + SIDEBAR_KEYS + PROMPT_KEYS
 KNOWN_IDS = frozenset(spec.id for spec in ALL_KEYS)
 
 

@@ -46,3 +46,10 @@ class PromptSubmitted(Message):
 
     session_id: str
     text: str
+
+
+@dataclass
+class OpenComparison(Message):
+    """Open (or focus) the compare view of a comparison group."""
+
+    group_id: str

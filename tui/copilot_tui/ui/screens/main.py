@@ -2,6 +2,7 @@
 
 It subscribes to the service's events. The handler runs inside service tasks, so it only
 buffers reply text and posts messages; everything visible happens in the message handlers.
+A comparison is a tab too (a CompareTab), fed the same events for its panes' sessions.
 """
 
 from __future__ import annotations
@@ -17,20 +18,23 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError, SessionNotFound
 from ...service import CopilotClient
+from ...service.compare import Comparison
 from ...types import SessionInfo
 from ..keymap import MAIN_KEYS, bindings
 from ..live import LiveText
-from ..messages import OpenSession, ServiceEvent, SessionAction, StreamDirty
+from ..messages import OpenComparison, OpenSession, ServiceEvent, SessionAction, StreamDirty
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
+from ..widgets.compare_view import CompareTab
 from ..widgets.marks import mark
-from ..widgets.sidebar import Sidebar
+from ..widgets.sidebar import GROUP_PREFIX, Sidebar, group_option
 from ..widgets.topbar import TopBar
+from .compare_dialog import CompareRequest, CompareScreen
 from .new_session import NewSessionRequest, NewSessionScreen
 from .search import SearchScreen
 from .simple import ConfirmScreen, RenameScreen
@@ -58,6 +62,10 @@ class MainScreen(Screen[None]):
         self._show_sidebar = show_sidebar
         self._show_meta = show_meta
         self._panes: dict[str, ChatPane] = {}
+        self._compares: dict[str, CompareTab] = {}  # by group id
+        self._compare_of: dict[str, CompareTab] = {}  # by pane session id
+        self._compare_marks: dict[str, str | None] = {}  # the mark each compare tab label shows
+        self._capture: list[ev.SessionEvent] | None = None  # events while a comparison starts
         self._infos: dict[str, SessionInfo] = {}
         self._errored: set[str] = set()
         self._frame = 0
@@ -101,16 +109,20 @@ class MainScreen(Screen[None]):
         except CopilotTuiError:
             open_tabs, active = [], None
         for session_id in open_tabs:
-            if isinstance(session_id, str) and session_id in self._infos:
+            if isinstance(session_id, str) and session_id.startswith(GROUP_PREFIX):
+                await self._open_compare(session_id.removeprefix(GROUP_PREFIX), activate=False, quiet=True)
+            elif isinstance(session_id, str) and session_id in self._infos:
                 await self._open(session_id, activate=False)
         if self._start_session:
             await self._open_or_create(self._start_session, self._start_model)
         elif isinstance(active, str) and active in self._panes:
             self.tabs.active = self._panes[active].id or ""
+        elif isinstance(active, str) and active.removeprefix(GROUP_PREFIX) in self._compares:
+            self.tabs.active = self._compares[active.removeprefix(GROUP_PREFIX)].id or ""
         self._restoring = False
         self._save_tabs()
         self._on_active_changed()
-        if not self._panes:
+        if not self._panes and not self._compares:
             self.sidebar.session_list.focus()
 
     async def _open_or_create(self, session_id: str, model: str | None) -> None:
@@ -145,6 +157,9 @@ class MainScreen(Screen[None]):
         pane = self._panes.get(message.session_id)
         if pane is not None and pane.is_mounted:
             pane.conversation.text_arrived()
+        compare = self._compare_of.get(message.session_id)
+        if compare is not None:
+            compare.text_arrived(message.session_id)
 
     @on(ServiceEvent)
     def _service_event(self, message: ServiceEvent) -> None:
@@ -153,6 +168,11 @@ class MainScreen(Screen[None]):
         pane = self._panes.get(sid)
         if pane is not None and pane.is_mounted:
             pane.handle_event(event)
+        compare = self._compare_of.get(sid)
+        if compare is not None:
+            compare.handle_event(event)
+        elif self._capture is not None:
+            self._capture.append(event)
         kind = event.type
         if kind == ev.TURN_START:
             self._errored.discard(sid)
@@ -163,7 +183,7 @@ class MainScreen(Screen[None]):
                 self.query_one(TopBar).note = event.data.get("status") or ""
         elif kind == ev.SESSION_ERROR:
             self._errored.add(sid)
-            if pane is None:
+            if pane is None and compare is None and self._capture is None and not self._grouped(sid):
                 self.notify(f"{self._title_of(sid)}: {event.data.message}", severity="error", markup=False)
         elif kind == ev.SESSION_IDLE:
             message_id = event.data.get("message_id")
@@ -171,7 +191,7 @@ class MainScreen(Screen[None]):
                 self.live.finish(sid, message_id)
             if sid in self._errored:
                 self._set_mark(sid, "error")
-            elif sid != self.active_session_id and event.data.get("status") == "complete":
+            elif sid not in self._shown_sessions() and event.data.get("status") == "complete":
                 self._set_mark(sid, "unread")
             else:
                 self._set_mark(sid, None)
@@ -200,8 +220,12 @@ class MainScreen(Screen[None]):
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        try:
+            groups = await self.client.list_comparisons()
+        except CopilotTuiError:
+            groups = []
         self._infos = {s.session_id: s for s in sessions}
-        self.sidebar.set_sessions(sessions)
+        self.sidebar.set_sessions(sessions, groups)
         for sid in self._panes:
             self._relabel(sid)
         self._update_topbar()
@@ -242,6 +266,38 @@ class MainScreen(Screen[None]):
         self.sidebar.tick(self._frame)
         for sid in streaming:
             self._relabel(sid)
+        for tab in self._compares.values():
+            if tab.state() is not None or self._compare_marks.get(tab.group_id) is not None:
+                self._relabel_compare(tab)
+
+    def _compare_label(self, tab: CompareTab) -> Content:
+        label = Text.assemble(mark(tab.state(), self._frame), " ⚖ ")
+        title = Text(one_line(tab.comparison.title) or "(comparison)")
+        title.truncate(TAB_TITLE, overflow="ellipsis")
+        label.append_text(title)
+        return Content.from_rich_text(label)
+
+    def _relabel_compare(self, tab: CompareTab) -> None:
+        self._compare_marks[tab.group_id] = tab.state()
+        if not tab.is_mounted or tab.id is None:
+            return
+        try:
+            self.tabs.get_tab(tab.id).label = self._compare_label(tab)
+        except (NoMatches, ValueError):
+            pass
+
+    def _grouped(self, sid: str) -> bool:
+        """A comparison's pane: its errors show in the compare view, not as a notice."""
+        info = self._infos.get(sid)
+        return info is not None and info.group_id is not None
+
+    def _shown_sessions(self) -> set[str]:
+        """Sessions on screen now: the active conversation, or the active comparison's panes."""
+        compare = self.active_compare
+        if compare is not None:
+            return set(compare.session_ids)
+        sid = self.active_session_id
+        return {sid} if sid else set()
 
     # -- tabs ----------------------------------------------------------------------------
 
@@ -254,6 +310,14 @@ class MainScreen(Screen[None]):
     def active_session_id(self) -> str | None:
         pane = self.active_pane
         return pane.session_id if pane else None
+
+    @property
+    def active_compare(self) -> CompareTab | None:
+        pane = self.tabs.active_pane
+        return pane if isinstance(pane, CompareTab) else None
+
+    def _tab_panes(self) -> list[TabPane]:
+        return [p for p in self.tabs.query(TabPane) if isinstance(p, (ChatPane, CompareTab))]
 
     async def _open(self, sid: str, *, activate: bool = True, message_id: str | None = None, seq: int | None = None) -> None:
         pane = self._panes.get(sid)
@@ -284,17 +348,62 @@ class MainScreen(Screen[None]):
         self._save_tabs()
         self.call_after_refresh(self._on_active_changed)
 
+    async def _open_compare(self, group_id: str, *, activate: bool = True, quiet: bool = False) -> None:
+        tab = self._compares.get(group_id)
+        if tab is None:
+            try:
+                comparison = await self.client.open_comparison(group_id)
+            except CopilotTuiError as exc:
+                if not quiet:
+                    self.notify(str(exc), severity="error", markup=False)
+                return
+            tab = await self._add_compare(comparison, fresh=False)
+        if activate and tab.id:
+            self.tabs.active = tab.id
+            self._on_active_changed()
+        self._save_tabs()
+
+    async def _add_compare(self, comparison: Comparison, *, fresh: bool,
+                           early: list[ev.SessionEvent] | None = None) -> CompareTab:
+        """Mount a compare tab; ``early`` events (sent before it existed) are replayed first."""
+        self._pane_counter += 1
+        tab = CompareTab(comparison, self.live, "⚖", id=f"pane-{self._pane_counter}",
+                         show_meta=self._show_meta, fresh=fresh)
+        self._compares[comparison.group_id] = tab
+        for sid in tab.session_ids:
+            self._compare_of[sid] = tab
+        for event in early or []:
+            tab.handle_event(event)
+        await self.tabs.add_pane(tab)
+        tab.set_visible(False)
+        self._relabel_compare(tab)
+        return tab
+
+    def _close_compare(self, group_id: str) -> None:
+        tab = self._compares.pop(group_id, None)
+        if tab is None or tab.id is None:
+            return
+        for sid in tab.session_ids:
+            if self._compare_of.get(sid) is tab:
+                del self._compare_of[sid]
+        self.tabs.remove_pane(tab.id)
+        self._save_tabs()
+        self.call_after_refresh(self._on_active_changed)
+
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_activated(self) -> None:
         self._on_active_changed()
 
     def _on_active_changed(self) -> None:
         active = self.active_pane
+        compare = self.active_compare
         for pane in self._panes.values():
             if pane.is_mounted:
                 pane.set_visible(pane is active)
-        if active is not None:
-            sid = active.session_id
+        for tab in self._compares.values():
+            if tab.is_mounted:
+                tab.set_visible(tab is compare)
+        for sid in self._shown_sessions():
             if self.sidebar.get_mark(sid) == "unread":
                 self._set_mark(sid, None)
         self._update_topbar()
@@ -303,6 +412,14 @@ class MainScreen(Screen[None]):
 
     def _update_topbar(self) -> None:
         bar = self.query_one(TopBar)
+        compare = self.active_compare
+        if compare is not None:
+            comparison = compare.comparison
+            bar.session_id = f"{len(comparison.panes)} models"
+            bar.session_title = f"⚖ {comparison.title}"
+            bar.model = ", ".join(comparison.models)
+            bar.note = ""
+            return
         sid = self.active_session_id
         info = self._infos.get(sid) if sid else None
         bar.session_id = sid or ""
@@ -320,6 +437,9 @@ class MainScreen(Screen[None]):
             for sid, pane in self._panes.items():
                 if pane.id and tab.id and tab.id.endswith(pane.id):
                     order.append(sid)
+            for group_id, compare in self._compares.items():
+                if compare.id and tab.id and tab.id.endswith(compare.id):
+                    order.append(group_option(group_id))
         try:
             await self.client.set_state(TABS_KEY, order)
         except CopilotTuiError:
@@ -327,8 +447,10 @@ class MainScreen(Screen[None]):
 
     @work(group="save-active", exclusive=True)
     async def _save_active(self) -> None:
+        compare = self.active_compare
+        active = group_option(compare.group_id) if compare is not None else self.active_session_id
         try:
-            await self.client.set_state(ACTIVE_KEY, self.active_session_id)
+            await self.client.set_state(ACTIVE_KEY, active)
         except CopilotTuiError:
             pass
 
@@ -338,10 +460,16 @@ class MainScreen(Screen[None]):
     async def _open_session(self, message: OpenSession) -> None:
         await self._open(message.session_id, message_id=message.message_id, seq=message.seq)
 
+    @on(OpenComparison)
+    async def _open_comparison(self, message: OpenComparison) -> None:
+        await self._open_compare(message.group_id)
+
     @on(SessionAction)
     def _session_action(self, message: SessionAction) -> None:
         if message.action == "new":
             self.action_new_session()
+        elif message.session_id and message.session_id.startswith(GROUP_PREFIX):
+            self._group_action(message.action, message.session_id.removeprefix(GROUP_PREFIX))
         elif message.session_id and message.action == "rename":
             self.rename(message.session_id)
         elif message.session_id and message.action == "delete":
@@ -384,6 +512,8 @@ class MainScreen(Screen[None]):
         pane = self.active_pane
         if pane is not None:
             pane.prompt.focus()
+        elif (compare := self.active_compare) is not None:
+            compare.focus_prompt()
 
     def action_new_session(self) -> None:
         def created(request: NewSessionRequest | None) -> None:
@@ -427,12 +557,14 @@ class MainScreen(Screen[None]):
         sid = self.active_session_id
         if sid is not None:
             self._close(sid)
+        elif (compare := self.active_compare) is not None:
+            self._close_compare(compare.group_id)
 
     def _move(self, step: int) -> None:
-        panes = [p for p in self.tabs.query(ChatPane)]
+        panes = self._tab_panes()
         if not panes:
             return
-        active = self.active_pane
+        active = self.tabs.active_pane
         index = panes.index(active) if active in panes else 0
         target = panes[(index + step) % len(panes)]
         if target.id:
@@ -445,11 +577,15 @@ class MainScreen(Screen[None]):
         self._move(1)
 
     def action_goto_tab(self, number: int) -> None:
-        panes = list(self.tabs.query(ChatPane))
+        panes = self._tab_panes()
         if 0 < number <= len(panes) and panes[number - 1].id:
             self.tabs.active = panes[number - 1].id or ""
 
     def action_cancel_reply(self) -> None:
+        compare = self.active_compare
+        if compare is not None:
+            compare.action_cancel_pane()
+            return
         pane = self.active_pane
         if pane is None:
             return
@@ -550,3 +686,53 @@ class MainScreen(Screen[None]):
             await self.client.delete_session(sid)
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
+
+    # -- comparisons ---------------------------------------------------------------------
+
+    def action_new_comparison(self) -> None:
+        def chosen(request: CompareRequest | None) -> None:
+            if request is not None:
+                self.start_comparison(request)
+
+        self._dialog(CompareScreen(self.client), chosen)
+
+    @work(group="compare")
+    async def start_comparison(self, request: CompareRequest) -> None:
+        """Start it and show it; events of its panes that arrive before the tab exists are kept."""
+        self._capture = []
+        try:
+            comparison = await self.client.compare(request.panes, request.prompt, request.system_message)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False, timeout=10)
+            return
+        finally:
+            early, self._capture = self._capture or [], None
+        sessions = {p.session_id for p in comparison.panes}
+        tab = await self._add_compare(comparison, fresh=True, early=[e for e in early if e.session_id in sessions])
+        if tab.id:
+            self.tabs.active = tab.id
+            self._on_active_changed()
+        self._save_tabs()
+        await self.refresh_sessions()
+
+    def _group_action(self, action: str, group_id: str) -> None:
+        if action == "delete":
+            title = next((t.comparison.title for t in self._compares.values() if t.group_id == group_id), None)
+            title = title or self.sidebar.group_title(group_id)
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.delete_comparison(group_id)
+
+            self._dialog(ConfirmScreen(f"Delete the comparison “{one_line(title)}” and its panes' sessions?"), confirmed)
+        elif action == "rename":
+            self.notify("A comparison keeps the title of its first prompt.", markup=False)
+
+    @work(group="delete")
+    async def delete_comparison(self, group_id: str) -> None:
+        self._close_compare(group_id)
+        try:
+            await self.client.delete_comparison(group_id, sessions=True)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+        await self.refresh_sessions()

@@ -1,4 +1,8 @@
-"""The session list: filter box, sessions most recent first with their state marks."""
+"""The session list: filter box, sessions most recent first with their state marks.
+
+A comparison shows as one "⚖ title" row with its panes' sessions indented under it: enter on
+the group opens the compare view, enter on a pane opens that session as a conversation.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,17 @@ from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from ...types import SessionInfo
+from ...types import GroupInfo, SessionInfo
 from ..keymap import SIDEBAR_KEYS, bindings
-from ..messages import OpenSession, SessionAction
+from ..messages import OpenComparison, OpenSession, SessionAction
 from ..safe import one_line
 from .marks import mark
+
+GROUP_PREFIX = "group:"  # option ids of comparison rows (session ids cannot contain ':')
+
+
+def group_option(group_id: str) -> str:
+    return GROUP_PREFIX + group_id
 
 
 def relative_time(ts: float, now: float | None = None) -> str:
@@ -56,6 +66,8 @@ class Sidebar(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._sessions: list[SessionInfo] = []
+        self._groups: dict[str, GroupInfo] = {}
+        self._group_of: dict[str, str] = {}  # session id -> group id, for grouped sessions
         self._marks: dict[str, str] = {}
         self._frame = 0
         self._filter = ""
@@ -68,8 +80,11 @@ class Sidebar(Vertical):
     def session_list(self) -> SessionList:
         return self.query_one(SessionList)
 
-    def set_sessions(self, sessions: list[SessionInfo]) -> None:
+    def set_sessions(self, sessions: list[SessionInfo], groups: list[GroupInfo] | None = None) -> None:
         self._sessions = sessions
+        known = {s.session_id for s in sessions}
+        self._groups = {g.group_id: g for g in groups or [] if any(sid in known for sid in g.session_ids)}
+        self._group_of = {s.session_id: s.group_id for s in sessions if s.group_id in self._groups}
         self._rebuild()
 
     def set_mark(self, session_id: str, state: str | None) -> None:
@@ -80,6 +95,9 @@ class Sidebar(Vertical):
         else:
             self._marks[session_id] = state
         self._replace(session_id)
+        group_id = self._group_of.get(session_id)
+        if group_id is not None:
+            self._replace_group(group_id)
 
     def get_mark(self, session_id: str) -> str | None:
         return self._marks.get(session_id)
@@ -87,15 +105,33 @@ class Sidebar(Vertical):
     def tick(self, frame: int) -> None:
         """Advance the streaming spinners."""
         self._frame = frame
+        groups = set()
         for session_id, state in self._marks.items():
             if state == "streaming":
                 self._replace(session_id)
+                if session_id in self._group_of:
+                    groups.add(self._group_of[session_id])
+        for group_id in groups:
+            self._replace_group(group_id)
 
     def highlighted_session(self) -> str | None:
         option_list = self.session_list
         if option_list.highlighted is None:
             return None
         return option_list.get_option_at_index(option_list.highlighted).id
+
+    def group_title(self, group_id: str) -> str:
+        group = self._groups.get(group_id)
+        return group.title if group else group_id
+
+    def group_state(self, group_id: str) -> str | None:
+        """A comparison's mark: streaming or waiting while any pane is, else an error or unread."""
+        group = self._groups.get(group_id)
+        states = {self._marks.get(sid) for sid in group.session_ids} if group else set()
+        for state in ("streaming", "waiting", "error", "unread"):
+            if state in states:
+                return state
+        return None
 
     def focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
@@ -114,10 +150,62 @@ class Sidebar(Vertical):
         line.append(f"{one_line(info.model)} · {relative_time(info.updated_at)}", style="dim")
         return line
 
+    def _member_prompt(self, info: SessionInfo, last: bool) -> Text:
+        line = Text("└ " if last else "├ ", style="dim")
+        line.append_text(mark(self._marks.get(info.session_id), self._frame))
+        line.append(" ")
+        line.append(one_line(info.model))
+        if info.system_message:
+            line.append(f" · {one_line(info.system_message)}", style="dim italic")
+        line.truncate(35, overflow="ellipsis")
+        return line
+
+    def _group_prompt(self, group: GroupInfo, members: list[SessionInfo]) -> Text:
+        line = Text.assemble(mark(self.group_state(group.group_id), self._frame), " ")
+        line.append("⚖ ", style="bold")
+        line.append(one_line(group.title) or "(untitled comparison)")
+        line.truncate(35, overflow="ellipsis")
+        line.append("\n  ")
+        updated = max((m.updated_at for m in members), default=group.created_at)
+        line.append(f"{len(members)} models · {relative_time(updated)}", style="dim")
+        return line
+
+    def _members(self, group: GroupInfo) -> list[SessionInfo]:
+        by_id = {s.session_id: s for s in self._sessions}
+        return [by_id[sid] for sid in group.session_ids if sid in by_id]
+
+    def _group_matches(self, group: GroupInfo, members: list[SessionInfo]) -> bool:
+        if not self._filter:
+            return True
+        needle = self._filter.lower()
+        return needle in group.title.lower() or any(self._matches(m) for m in members)
+
+    def _options(self) -> list[Option]:
+        """Sessions and comparisons, most recent first; a comparison where its newest pane is."""
+        options: list[Option] = []
+        placed: set[str] = set()
+        for info in self._sessions:
+            group_id = self._group_of.get(info.session_id)
+            if group_id is None:
+                if self._matches(info):
+                    options.append(Option(self._prompt(info), id=info.session_id))
+                continue
+            if group_id in placed:
+                continue
+            placed.add(group_id)
+            group = self._groups[group_id]
+            members = self._members(group)
+            if not self._group_matches(group, members):
+                continue
+            options.append(Option(self._group_prompt(group, members), id=group_option(group_id)))
+            for i, member in enumerate(members):
+                options.append(Option(self._member_prompt(member, i == len(members) - 1), id=member.session_id))
+        return options
+
     def _rebuild(self) -> None:
         option_list = self.session_list
         keep = self.highlighted_session()
-        options = [Option(self._prompt(info), id=info.session_id) for info in self._sessions if self._matches(info)]
+        options = self._options()
         option_list.set_options(options)
         if keep is not None:
             try:
@@ -131,8 +219,23 @@ class Sidebar(Vertical):
         info = next((s for s in self._sessions if s.session_id == session_id), None)
         if info is None:
             return
+        group_id = self._group_of.get(session_id)
+        if group_id is not None:
+            members = self._members(self._groups[group_id])
+            prompt = self._member_prompt(info, bool(members) and members[-1].session_id == session_id)
+        else:
+            prompt = self._prompt(info)
         try:
-            self.session_list.replace_option_prompt(session_id, self._prompt(info))
+            self.session_list.replace_option_prompt(session_id, prompt)
+        except Exception:
+            pass  # filtered out
+
+    def _replace_group(self, group_id: str) -> None:
+        group = self._groups.get(group_id)
+        if group is None:
+            return
+        try:
+            self.session_list.replace_option_prompt(group_option(group_id), self._group_prompt(group, self._members(group)))
         except Exception:
             pass  # filtered out
 
@@ -155,8 +258,11 @@ class Sidebar(Vertical):
     @on(OptionList.OptionSelected, "#sessions")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
-            self.post_message(OpenSession(event.option.id))
+        option_id = event.option.id
+        if option_id and option_id.startswith(GROUP_PREFIX):
+            self.post_message(OpenComparison(option_id.removeprefix(GROUP_PREFIX)))
+        elif option_id:
+            self.post_message(OpenSession(option_id))
 
     @on(SessionList.Requested)
     def _requested(self, event: SessionList.Requested) -> None:

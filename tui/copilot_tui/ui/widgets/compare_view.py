@@ -1,0 +1,415 @@
+"""A comparison as one tab: a pane per model side by side, a shared prompt underneath.
+
+Each pane's body is the ordinary Conversation, fed exactly like a chat tab, so several panes
+streaming cost what several conversations cost and nothing more. The headers (status, live
+stats, fastest marks) are drawn from the service's Pane objects on a slow tick rather than per
+token, and repaint without a layout pass because their height never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.message import Message as TMessage
+from textual.reactive import var
+from textual.widget import Widget
+from textual.widgets import TabPane
+
+from ... import events as ev
+from ...errors import CopilotTuiError
+from ...service.compare import COMPARE_DONE, Comparison, Pane
+from ..keymap import COMPARE_KEYS, bindings
+from ..live import LiveText
+from ..messages import OpenSession
+from ..safe import one_line
+from .conversation import Conversation
+from .prompt import Prompt
+
+STATS_TICK = 0.25  # seconds between header repaints while a pane runs
+RECENT = 40  # messages per pane when a stored comparison opens
+OLDER_BATCH = 40
+STAR = "★"
+
+_STATUS: dict[str, tuple[str, str]] = {
+    "idle": ("· idle", "dim"),
+    "waiting": ("… waiting", "bold yellow"),
+    "streaming": ("● streaming", "bold green"),
+    "done": ("✓ done", "bold green"),
+    "aborted": ("⊘ stopped", "bold yellow"),
+    "error": ("✗ failed", "bold red"),
+}
+
+
+def grid_shape(panes: int) -> tuple[int, int]:
+    """Columns and rows: side by side up to three, then two rows (2x2, 3x2)."""
+    if panes <= 3:
+        return max(panes, 1), 1
+    return (2, 2) if panes == 4 else (3, 2)
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.1f}s"
+
+
+def first_sentence(text: str | None) -> str:
+    """An error as one readable sentence (provider messages can run to paragraphs)."""
+    line = one_line(text or "the model failed without saying why")
+    cut = line.find(". ")
+    return line[: cut + 1] if 0 < cut < 160 else line
+
+
+def header_text(pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool = False) -> Text:
+    """Three short lines (they fit a sixth of a wide terminal): state, times, tokens.
+
+    A failed pane uses them for its error instead.
+    """
+    word, style = _STATUS.get(pane.status, (pane.status, ""))
+    if pane.status == "error":
+        text = Text(word, style=style)
+        text.append(": ")
+        text.append(first_sentence(pane.error), style="red")
+        return text
+    status = Text(word, style=style)
+    if pane.status_note and pane.status in ("waiting", "streaming"):
+        status.append(f"  {one_line(pane.status_note)}", style="dim italic")
+    wins = [name for name, won in (("first token", fastest_ttft), ("total", fastest_total)) if won]
+    if wins:
+        status.append(f"  {STAR} fastest {' and '.join(wins)}", style="bold yellow")
+    times = Text()
+    times.append("ttft ", style="dim")
+    times.append(seconds(pane.ttft))
+    if fastest_ttft:
+        times.append(STAR, style="bold yellow")
+    times.append("   total ", style="dim")
+    times.append(seconds(pane.duration))
+    if fastest_total:
+        times.append(STAR, style="bold yellow")
+    tokens = Text()
+    count = pane.output_tokens
+    tokens.append(f"{'~' if pane.tokens_estimated and count else ''}{count or 0}")
+    tokens.append(" tok   ", style="dim")
+    tokens.append(rate(pane))
+    return Text("\n").join([status, times, tokens])
+
+
+def rate(pane: Pane) -> str:
+    """Tokens per second, once there is enough of a reply for the figure to mean something."""
+    tps = pane.tokens_per_second
+    live = pane.status in ("waiting", "streaming")
+    if not tps or (live and (pane.duration or 0) - (pane.ttft or 0) < 0.25):
+        return "– tok/s"
+    return f"{tps:.1f} tok/s"
+
+
+class PaneHeader(Widget):
+    """Status and stats of one pane; a fixed height, so repainting never re-lays the screen.
+
+    Lines are cut, not wrapped, so the numbers stay where the eye expects them; an error wraps.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(classes="pane-header")
+        self._text = Text()
+
+    def render(self) -> Text:
+        return self._text
+
+    def show(self, text: Text, *, error: bool = False) -> None:
+        if text.plain != self._text.plain or text.spans != self._text.spans:
+            self._text = text
+            self.set_class(error, "-error")
+            self.refresh()
+
+
+class ComparePaneView(Vertical):
+    """One model's column: header and conversation. Events wait in a buffer until history is in."""
+
+    def __init__(self, pane: Pane, live: LiveText, *, show_meta: bool) -> None:
+        super().__init__(classes="compare-pane")
+        self.pane = pane
+        self._live = live
+        self._show_meta = show_meta
+        self._buffer: list[ev.SessionEvent] | None = []
+        self._loaded_ids: set[str] = set()
+        self.header = PaneHeader()
+        self.conversation = Conversation(pane.session_id, live, show_meta=show_meta)
+        self.border_title = Text(f"{pane.index + 1} · {one_line(pane.label)}")
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield self.conversation
+
+    @property
+    def session_id(self) -> str:
+        return self.pane.session_id
+
+    @property
+    def loaded(self) -> bool:
+        return self._buffer is None
+
+    @work(group="history")
+    async def load(self, fresh: bool) -> None:
+        """Show the pane's history; a comparison made here just now has none to read."""
+        messages = []
+        has_older = False
+        if not fresh:
+            try:
+                messages = await self.pane.session.get_messages(limit=RECENT + 1)
+            except CopilotTuiError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+            has_older = len(messages) > RECENT
+            messages = messages[-RECENT:]
+        self.conversation.load(messages, has_older=has_older)
+        self._loaded_ids = {m.id for m in messages}
+        buffered, self._buffer = self._buffer or [], None
+        for event in buffered:
+            self.handle_event(event)
+        self.conversation.text_arrived()
+
+    def handle_event(self, event: ev.SessionEvent) -> None:
+        if self._buffer is not None:
+            self._buffer.append(event)
+            return
+        if event.type in (ev.USER_MESSAGE, ev.TURN_START) and event.data.get("message_id") in self._loaded_ids:
+            return  # already read from the store
+        self.conversation.handle_event(event)
+
+    def text_arrived(self) -> None:
+        if self._buffer is None:
+            self.conversation.text_arrived()
+
+    @on(Conversation.NeedOlder)
+    def _need_older(self, event: Conversation.NeedOlder) -> None:
+        event.stop()
+        self.load_older(event.before_seq)
+
+    @work(group="older")
+    async def load_older(self, before_seq: int) -> None:
+        try:
+            messages = await self.pane.session.get_messages(limit=OLDER_BATCH + 1, before_seq=before_seq)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.conversation.prepend(messages[-OLDER_BATCH:], has_older=len(messages) > OLDER_BATCH)
+
+
+class CompareTab(TabPane):
+    """The compare view. It talks to the service only through its Comparison."""
+
+    BINDINGS = bindings(COMPARE_KEYS)
+
+    selected: var[int] = var(0)
+    maximised: var[bool] = var(False)
+
+    @dataclass
+    class Changed(TMessage):
+        """Something a header shows changed (posted at most once per frame)."""
+
+        tab: CompareTab
+
+    def __init__(self, comparison: Comparison, live: LiveText, title: object, *, id: str,
+                 show_meta: bool = True, fresh: bool = False) -> None:
+        super().__init__(title, id=id)  # type: ignore[arg-type]
+        self.comparison = comparison
+        self._live = live
+        self._show_meta = show_meta
+        self._fresh = fresh
+        self._visible = False
+        self._change_posted = False
+        self._unsubscribe = None
+        self.views = [ComparePaneView(p, live, show_meta=show_meta) for p in comparison.panes]
+        self._by_session = {v.session_id: v for v in self.views}
+        self.prompt = Prompt(id="compare-prompt")
+        self.prompt.placeholder = "Follow-up to every pane…  (enter send · esc stop pane · ctrl+x stop all)"
+        if comparison.last_prompt:
+            self.prompt.sent = [comparison.last_prompt]
+
+    @property
+    def group_id(self) -> str:
+        return self.comparison.group_id
+
+    @property
+    def session_ids(self) -> list[str]:
+        return list(self._by_session)
+
+    def compose(self) -> ComposeResult:
+        columns, rows = grid_shape(len(self.views))
+        grid = Container(id="compare-grid")
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_size_rows = rows
+        with grid:
+            yield from self.views
+        yield self.prompt
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.comparison.on(self._from_comparison)
+        for view in self.views:
+            view.load(self._fresh)
+        self.set_interval(STATS_TICK, self._tick)
+        self.watch_selected(self.selected)
+        self.refresh_headers()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Focus never switches tabs; focusing a pane's conversation selects that pane."""
+        for i, view in enumerate(self.views):
+            if view in event.widget.ancestors_with_self:
+                self.selected = i
+                return
+
+    # -- events --------------------------------------------------------------------------
+
+    def _from_comparison(self, event: object) -> None:
+        """Runs inside service tasks; tokens only matter to the header when they are the first."""
+        kind = getattr(event, "type", None)
+        if kind == ev.MESSAGE_DELTA:
+            index = getattr(event, "index", None)
+            if index is None or self.comparison.panes[index].output_tokens != 1:
+                return
+        if not self._change_posted:
+            self._change_posted = True
+            self.post_message(self.Changed(self))
+        if kind == COMPARE_DONE:
+            self.post_message(self.Changed(self))  # the marks appear now, even if a repaint is pending
+
+    @on(Changed)
+    def _changed(self, message: Changed) -> None:
+        message.stop()
+        self._change_posted = False
+        self.refresh_headers()
+
+    def handle_event(self, event: ev.SessionEvent) -> None:
+        view = self._by_session.get(event.session_id)
+        if view is not None:
+            view.handle_event(event)
+
+    def text_arrived(self, session_id: str) -> None:
+        view = self._by_session.get(session_id)
+        if view is not None:
+            view.text_arrived()
+
+    def _tick(self) -> None:
+        if self._visible and self.comparison.busy:
+            self.refresh_headers()
+
+    def refresh_headers(self) -> None:
+        comparison = self.comparison
+        marks = len(comparison.answered) >= 2
+        ttft = comparison.fastest_ttft if marks else None
+        total = comparison.fastest_total if marks else None
+        for view in self.views:
+            i = view.pane.index
+            view.header.show(header_text(view.pane, fastest_ttft=i == ttft, fastest_total=i == total),
+                             error=view.pane.status == "error")
+
+    def state(self) -> str | None:
+        """The tab's mark: streaming while any pane runs, waiting while all are queued."""
+        statuses = {p.status for p in self.comparison.panes}
+        if "streaming" in statuses:
+            return "streaming"
+        if "waiting" in statuses:
+            return "waiting"
+        return None
+
+    # -- showing -------------------------------------------------------------------------
+
+    def set_visible(self, visible: bool) -> None:
+        """Hidden panes only buffer; a maximised pane hides (and pauses) the others."""
+        self._visible = visible
+        for i, view in enumerate(self.views):
+            view.conversation.paused = not visible or (self.maximised and i != self.selected)
+        if visible:
+            self.refresh_headers()
+            self.prompt.focus()
+
+    def watch_selected(self, selected: int) -> None:
+        for i, view in enumerate(self.views):
+            view.set_class(i == selected, "-selected")
+        if self.maximised:
+            self.set_visible(self._visible)
+
+    def watch_maximised(self, maximised: bool) -> None:
+        if not self.is_mounted:
+            return
+        grid = self.query_one("#compare-grid", Container)
+        grid.set_class(maximised, "-max")
+        columns, rows = (1, 1) if maximised else grid_shape(len(self.views))
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_size_rows = rows
+        self.set_visible(self._visible)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _step(self, step: int) -> None:
+        conversation_focused = any(self.screen.focused is v.conversation for v in self.views)
+        self.selected = (self.selected + step) % len(self.views)
+        if conversation_focused:
+            self.views[self.selected].conversation.focus()
+
+    def action_next_pane(self) -> None:
+        self._step(1)
+
+    def action_prev_pane(self) -> None:
+        self._step(-1)
+
+    def action_cancel_pane(self) -> None:
+        pane = self.views[self.selected].pane
+        if pane.busy:
+            self.abort(pane.index)
+        elif not self.prompt.has_focus:
+            self.prompt.focus()
+
+    def action_cancel_all(self) -> None:
+        if self.comparison.busy:
+            self.abort(None)
+
+    @work(group="abort")
+    async def abort(self, index: int | None) -> None:
+        try:
+            if index is None:
+                await self.comparison.abort_all()
+            else:
+                await self.comparison.abort(index)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+        self.refresh_headers()
+
+    def action_continue_pane(self) -> None:
+        """Carry on with the selected pane's session as an ordinary conversation tab."""
+        self.post_message(OpenSession(self.views[self.selected].session_id))
+
+    def action_maximise(self) -> None:
+        self.maximised = not self.maximised
+
+    def focus_prompt(self) -> None:
+        self.prompt.focus()
+
+    # -- follow-ups ----------------------------------------------------------------------
+
+    @on(Prompt.Submitted)
+    def _submitted(self, event: Prompt.Submitted) -> None:
+        event.stop()
+        if event.prompt is not self.prompt:
+            return
+        text = event.text
+        event.prompt.remember(text)
+        event.prompt.clear()
+        self.send(text)
+
+    @work(group="send")
+    async def send(self, text: str) -> None:
+        try:
+            await self.comparison.send(text)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            self.prompt.restore(text)
+        self.refresh_headers()

@@ -100,6 +100,9 @@ class CompareScreen(Dialog[CompareRequest | None]):
         self._show_chosen(len(self._panes) - 1)
         if any(p.model == event.model for p in self._panes[:-1]):
             self.query_one("#pane-system", Input).focus()  # a repeat needs its own system message
+        field = self.query_one("#model-filter", Input)
+        if field.value:
+            field.value = ""  # ready to type the next model's name
 
     def _show_chosen(self, highlight: int | None = None) -> None:
         chosen = self.query_one("#chosen", ChosenList)

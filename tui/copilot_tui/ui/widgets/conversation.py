@@ -3,10 +3,16 @@
 Reusable wherever a session's messages are shown (a tab, a side-by-side pane): it is fed
 data and events and never talks to the service itself. Text arrives in a shared LiveText
 buffer; the widget renders it at most every FRAME seconds, and not at all while ``paused``.
+Flushes fall on a clock shared by every conversation, so panes streaming side by side update
+in the same frame and the screen is laid out once per frame, not once per pane.
+
+A finished reply is rendered in full once (code fences and tables come out right) in a worker
+thread while the live view stays on screen, then swapped in: the event loop never waits for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -20,19 +26,24 @@ from ... import events as ev
 from ...types import Message, ReplyStats
 from ..live import LiveText
 from .live_reply import LiveReply
-from .render import code_blocks, reply_renderable, user_renderable
+from .render import RENDER_POOL, Prerendered, code_blocks, reply_renderable, user_renderable
 
 FRAME = 0.05  # seconds between renders of a streaming reply
 
 
 class MessageView(Static):
-    """One finished message, rendered once."""
+    """One finished message, rendered once per width (see Prerendered)."""
 
     def __init__(self, message: Message, *, show_meta: bool = True) -> None:
         renderable = user_renderable(message.content) if message.role == "user" else reply_renderable(message, show_meta=show_meta)
         role = "user" if message.role == "user" else "reply"
         super().__init__(renderable, id=f"m-{message.id}", classes=f"msg {role} -{message.status}")
+        self.auto_links = False  # replies render links as text; skip restyling every line
         self.message = message
+        self.prerendered = Prerendered(renderable)
+
+    def render(self) -> Prerendered:
+        return self.prerendered
 
 
 class OlderMarker(Static):
@@ -78,6 +89,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._loading_older = False
         self._last_flush = 0.0
         self._flush_timer_pending = False
+        self._finishing = 0  # replies being rendered in full before they replace the live view
         self._replies: list[Message] = []  # finished replies loaded, oldest first
 
     def on_mount(self) -> None:
@@ -198,15 +210,33 @@ class Conversation(VerticalScroll, can_focus=True):
             state.message_id, self.session_id, "assistant", content, state.model, status,  # type: ignore[arg-type]
             state.error, stats=state.stats or ReplyStats(),
         )
-        self._replies.append(message)
         widget = self._live_widget_by_id(message.id)
         view = MessageView(message, show_meta=self.show_meta)
-        if widget is not None:
-            self.mount(view, after=widget)
-            widget.remove()
-        else:
+        if widget is None or not widget.is_mounted:
+            self._replies.append(message)
             self.mount(view)
-        self.post_message(self.ReplyFinished(self, message))
+            self.post_message(self.ReplyFinished(self, message))
+            return
+        self._finishing += 1
+        self.run_worker(self._swap_in(widget, view), group="finish")
+
+    async def _swap_in(self, live: LiveReply, view: MessageView) -> None:
+        """Render the whole reply off the event loop at the live view's width, then swap."""
+        try:
+            width = live.content_region.width
+            if width > 0:
+                app = self.app
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(RENDER_POOL, view.prerendered.prepare, width, app.console, app.console_options)
+            self._replies.append(view.message)
+            if live.is_attached:
+                await self.mount(view, after=live)
+                await live.remove()
+            else:
+                await self.mount(view)
+            self.post_message(self.ReplyFinished(self, view.message))
+        finally:
+            self._finishing -= 1
 
     def _live_widget_by_id(self, message_id: str) -> LiveReply | None:
         for widget in self.query(LiveReply):
@@ -217,15 +247,15 @@ class Conversation(VerticalScroll, can_focus=True):
     # -- streaming -----------------------------------------------------------------------
 
     def text_arrived(self) -> None:
-        """New text is buffered: render it on the next frame (never more than once per FRAME)."""
+        """New text is buffered: render it at the next tick of the shared FRAME clock."""
         if self.paused or self._flush_timer_pending:
             return
-        wait = FRAME - (time.monotonic() - self._last_flush)
-        if wait <= 0:
-            self.flush()
-        else:
-            self._flush_timer_pending = True
-            self.set_timer(wait, self._timed_flush)
+        now = time.monotonic()
+        due = (now // FRAME + 1) * FRAME
+        if due - self._last_flush < FRAME:
+            due += FRAME
+        self._flush_timer_pending = True
+        self.set_timer(due - now, self._timed_flush)
 
     def _timed_flush(self) -> None:
         self._flush_timer_pending = False
@@ -251,7 +281,8 @@ class Conversation(VerticalScroll, can_focus=True):
 
     @property
     def streaming(self) -> bool:
-        return self._state is not None
+        """A reply is streaming or still being swapped in."""
+        return self._state is not None or self._finishing > 0
 
     def last_reply(self) -> str | None:
         for message in reversed(self._replies):

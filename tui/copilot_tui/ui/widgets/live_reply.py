@@ -1,25 +1,76 @@
 """The reply that is streaming now: finished Markdown blocks frozen, only the tail re-rendered.
 
-A paragraph or code fence that is complete is rendered once into its own small widget; each
-flush re-renders only the open tail, so the cost of a frame does not grow with the reply.
+One widget, not one per block: the compositor's work per frame grows with the widgets on
+screen, and side-by-side panes multiply it. A paragraph or code fence that is complete is
+rendered once into lines (per width); each flush re-renders only the open tail, so the cost of a
+frame does not grow with the reply.
 """
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
+from textual.widget import Widget
 
 from ..safe import one_line
-from .render import markdown
+from .render import Prerendered, markdown
+
+_BLANK = Strip([])
 
 
-class _Block(Static):
-    """A frozen Markdown block of a streaming reply."""
+class _LiveVisual(Visual):
+    """Frozen blocks, a blank line between them as in a full render, the tail, the note line."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Prerendered] = []
+        self.tail: Prerendered | None = None
+        self.note = Prerendered(Text("▍ waiting…", style="dim"))
+        self._frozen_width = -1
+        self._frozen: list[Strip] = []  # the blocks' lines at _frozen_width, joined
+        self._frozen_count = 0
+
+    def add_block(self, renderable: RenderableType) -> None:
+        self.blocks.append(Prerendered(renderable))
+
+    def _frozen_lines(self, width: int) -> list[Strip]:
+        if width != self._frozen_width:
+            self._frozen_width, self._frozen, self._frozen_count = width, [], 0
+        for block in self.blocks[self._frozen_count :]:
+            if self._frozen:
+                self._frozen.append(_BLANK)
+            self._frozen.extend(block.lines(width))
+        self._frozen_count = len(self.blocks)
+        return self._frozen
+
+    def lines(self, width: int) -> list[Strip]:
+        lines = self._frozen_lines(width)
+        if self.tail is not None:
+            tail = self.tail.lines(width)
+            if tail:
+                lines = [*lines, _BLANK, *tail] if lines else tail
+        return [*lines, *self.note.lines(width)]
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return container_width
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.lines(width)) if width > 0 else 0
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        if width <= 0:
+            return []
+        rich_style = style.rich_style
+        lines = self.lines(width)[:height]
+        return [line.apply_style(rich_style) for line in lines] if rich_style else lines
 
 
-class LiveReply(Vertical):
+class LiveReply(Widget):
+    DEFAULT_CSS = "LiveReply { height: auto; }"
+
     def __init__(self, message_id: str, model: str | None, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="reply live")
         self.message_id = message_id
@@ -29,16 +80,15 @@ class LiveReply(Vertical):
         self._fence: str | None = None  # the open code fence marker while inside one
         self._shown = ""  # the tail text rendered now
         self._note = ""
-        self._tail = Static(classes="tail")
-        self._note_line = Static(Text("▍ waiting…", style="dim"), classes="note")
+        self._visual = _LiveVisual()
+        self._height = -1
 
-    def compose(self) -> ComposeResult:
-        yield self._tail
-        yield self._note_line
+    def render(self) -> Visual:
+        return self._visual
 
     @property
     def ready(self) -> bool:
-        return self._tail.is_mounted
+        return self.is_mounted
 
     def _boundary(self, text: str) -> int | None:
         """The last offset after which a new block starts (blank line or closed fence)."""
@@ -60,20 +110,34 @@ class LiveReply(Vertical):
 
     def show_text(self, text: str) -> None:
         """Bring the widget up to ``text`` (the whole reply so far)."""
+        changed = False
         boundary = self._boundary(text)
         if boundary is not None and boundary > self._frozen_upto:
             block = text[self._frozen_upto : boundary]
             self._frozen_upto = boundary
             if block.strip():
-                self.mount(_Block(markdown(block), classes="block"), before=self._tail)
+                self._visual.add_block(markdown(block))
+                changed = True
         tail = text[self._frozen_upto :]
-        if tail != self._shown:
+        if tail != self._shown or changed:
             self._shown = tail
-            self._tail.update(markdown(tail) if tail.strip() else "")
+            self._visual.tail = Prerendered(markdown(tail)) if tail.strip() else None
+            changed = True
         if text and not self._note:
-            self._note_line.update(Text("▍", style="dim"))
+            self._visual.note = Prerendered(Text("▍", style="dim"))
+            changed = True
+        if changed:
+            self._changed()
 
     def set_note(self, note: str | None) -> None:
         self._note = note or ""
         label = f"▍ {one_line(note)}" if note else "▍"
-        self._note_line.update(Text(label, style="dim italic"))
+        self._visual.note = Prerendered(Text(label, style="dim italic"))
+        self._changed()
+
+    def _changed(self) -> None:
+        """Repaint; lay out again only when the height changed (a layout re-arranges the screen)."""
+        width = self.content_region.width
+        height = self._visual.get_height({}, width) if width > 0 else -1  # type: ignore[arg-type]
+        self.refresh(layout=height != self._height or height < 0)
+        self._height = height

@@ -1,12 +1,28 @@
-"""Rich renderables for messages: Markdown for replies, literal text for everything else."""
+"""Rich renderables for messages (Markdown for replies, literal text for everything else), and
+``Prerendered``, which renders one of them once per width and keeps the lines.
+
+Textual's own wrapper for a Rich renderable renders it twice per layout (once to measure the
+height, once to paint) and again after any refresh. A Markdown reply with code and a table
+costs tens of milliseconds per render at 2,000 tokens, so finished content is rendered once per
+width, possibly in a worker thread before it is shown, and layout and paint reuse the lines.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.markdown import Markdown
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.text import Text
+from textual._context import active_app
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 
 from ...types import Message, ReplyStats
 from ..safe import clean, one_line
@@ -68,3 +84,61 @@ def reply_renderable(message: Message, *, show_meta: bool = True) -> RenderableT
     if show_meta or message.status in ("error", "aborted", "interrupted"):
         items.append(meta_text(message.model, message.stats, message.status, message.error))
     return Group(*items)
+
+
+# One background thread renders finished replies: one at a time keeps the event loop's share of
+# the GIL high (it gets it back at every switch interval), and rendering is pure Python anyway.
+RENDER_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+
+
+def render_lines(renderable: RenderableType, width: int, console: Console, options: ConsoleOptions) -> list[Strip]:
+    """Lines of a renderable at ``width``, exactly as Textual would draw it, without the base style."""
+    segments = console.render(renderable, options.update(width=width, height=None, highlight=False))
+    return [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
+
+
+class Prerendered(Visual):
+    """A Rich renderable drawn once per width; the last two widths are kept.
+
+    The base style (background, colour from CSS) is applied per paint, which Strip caches, so
+    the result is the same as Textual's own rendering. ``prepare`` may run in a worker thread.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._lines: dict[int, list[Strip]] = {}
+        self._lock = threading.Lock()
+
+    def prepare(self, width: int, console: Console, options: ConsoleOptions) -> list[Strip]:
+        with self._lock:
+            lines = self._lines.get(width)
+            if lines is None:
+                lines = render_lines(self.renderable, width, console, options)
+                if len(self._lines) >= 2:
+                    self._lines.pop(next(iter(self._lines)))
+                self._lines[width] = lines
+            return lines
+
+    def lines(self, width: int) -> list[Strip]:
+        lines = self._lines.get(width)
+        if lines is None:
+            app = active_app.get()
+            lines = self.prepare(width, app.console, app.console_options)
+        return lines
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        app = active_app.get()
+        options = app.console_options.update_width(container_width)
+        return min(Measurement.get(app.console, options, self.renderable).maximum, container_width)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.lines(width)) if width > 0 else 0
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        if width <= 0:
+            return []
+        rich_style = style.rich_style
+        lines = self.lines(width)
+        if height is not None:
+            lines = lines[:height]
+        return [line.apply_style(rich_style) for line in lines] if rich_style else list(lines)

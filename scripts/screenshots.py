@@ -40,6 +40,21 @@ async def until(condition: object, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def compare_scene(app: CopilotApp, pilot: object, fake: FakeOpenAI, client: CopilotClient) -> None:
+    """Three models on one prompt, all ended: stats, the fastest marked, one failed."""
+    fake.script("gpt-4o-mini", Script(text="**Trofie**: their tight twists hold pesto in every groove.", first_delay=0.2, delay=0.02))
+    fake.script("slow", Script(text="Pesto clings best to twisty shapes: " + "trofie, fusilli and gemelli hold the sauce in their folds. " * 8, first_delay=0.4, delay=0.06))
+    fake.script("fail", Script(status=503, error_body='{"error": {"message": "The model is overloaded. Try again later."}}'))
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    comparison = await client.compare(["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta shape for pesto?")
+    await screen.refresh_sessions()
+    await screen._open_compare(comparison.group_id)
+    await comparison.wait(timeout=30)
+    await asyncio.sleep(0.4)
+    app.save_screenshot("compare.svg", str(OUT))
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     with FakeOpenAI() as fake, tempfile.TemporaryDirectory() as tmp:
@@ -79,6 +94,7 @@ async def main() -> None:
                 await pilot.press("escape")
                 await client.live_session("pasta").abort()  # type: ignore[union-attr]
                 await rust.abort()
+                await compare_scene(app, pilot, fake, client)
     print(f"wrote {', '.join(p.name for p in sorted(OUT.glob('*.svg')))} to {OUT}")
 
 

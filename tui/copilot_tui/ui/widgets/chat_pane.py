@@ -27,7 +27,10 @@ class ChatPane(TabPane):
         self._pending_reveal: tuple[str, int | None] | None = None
 
     def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        """Focus never switches tabs: a late focus event from a tab just left would switch back."""
+        """Focus never switches tabs: a late focus event from a tab just left would switch back.
+
+        Textual runs the base class handler too unless the default is prevented."""
+        event.prevent_default()
 
     @property
     def session_id(self) -> str:

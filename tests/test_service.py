@@ -259,6 +259,10 @@ async def test_max_concurrency_caps_parallel_requests(tmp_path: Path, fake: Fake
     assert [r.content for r in replies] == [f"Echo: n{i}" for i in range(5)]
     assert fake.max_active == 2
     assert waiting  # the extra sessions said they were waiting
+    # the wait is kept apart: a reply's times are its model's, from when its request went out
+    queued = [r for r in replies if r.stats.queued]
+    assert len(queued) >= 3 and all(r.stats.ttft is not None and r.stats.ttft < r.stats.queued for r in queued)
+    assert sum(1 for r in replies if r.stats.queued == 0.0) == 2
 
 
 async def test_event_handler_errors_do_not_break_turns(client: CopilotClient) -> None:

@@ -16,22 +16,27 @@ class Usage:
     output_tokens: int | None = None
 
 
+MIN_RATE_WINDOW = 0.05  # seconds: a burst shorter than this has no meaningful rate
+
+
 @dataclass(slots=True)
 class ReplyStats:
     """Timings of one assistant reply; tokens are the provider's count when it gave one."""
 
-    ttft: float | None = None  # seconds from request to first text
-    duration: float | None = None  # seconds from request to end
+    ttft: float | None = None  # seconds from sending the request to the first text
+    duration: float | None = None  # seconds from sending the request to the end
     output_tokens: int | None = None
     input_tokens: int | None = None
     tokens_estimated: bool = False
+    queued: float | None = None  # seconds spent waiting for a provider slot before sending
 
     @property
     def tokens_per_second(self) -> float | None:
-        if not self.output_tokens or self.duration is None or self.ttft is None:
+        """Output rate after the first token; None when too little was generated to say."""
+        if not self.output_tokens or self.output_tokens < 2 or self.duration is None or self.ttft is None:
             return None
         gen = self.duration - self.ttft
-        return self.output_tokens / gen if gen > 0 else None
+        return self.output_tokens / gen if gen >= MIN_RATE_WINDOW else None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,10 +4,9 @@ A comparison is nothing more than a group row and the sessions that carry its ``
 every pane runs its turns through its own :class:`Session`, so a slow or failing model never
 holds up the others and a provider's ``max_concurrency`` is honoured by the session layer.
 
-Times shown for a pane are measured from the moment its request could start: time spent
-queued behind the provider's concurrency limit is not the model's, and counting it would make
-the "fastest" marks meaningless. That queue time is remembered per reply so a reopened
-comparison shows the same numbers.
+Times shown for a pane are the session's: measured from the moment its request went out, so
+time spent queued behind the provider's concurrency limit (kept apart as ``queued``) never
+counts against a model in the "fastest" marks.
 """
 
 from __future__ import annotations
@@ -79,23 +78,6 @@ class CompareEvent:
 
 
 CompareHandler = Callable[[CompareEvent], Any]
-
-
-def _state_key(group_id: str) -> str:
-    return f"compare:{group_id}"
-
-
-def _minus_queue(stats: ReplyStats, queued: float) -> ReplyStats:
-    """The stats with the time spent queued for the provider taken off the clock."""
-    if not queued:
-        return stats
-    return ReplyStats(
-        ttft=max(0.0, stats.ttft - queued) if stats.ttft is not None else None,
-        duration=max(0.0, stats.duration - queued) if stats.duration is not None else None,
-        output_tokens=stats.output_tokens,
-        input_tokens=stats.input_tokens,
-        tokens_estimated=stats.tokens_estimated,
-    )
 
 
 @dataclass(eq=False)
@@ -245,16 +227,14 @@ class Pane:
         elif event.type == ev.MESSAGE:
             self.text = data.get("content", self.text)
         elif event.type == ev.USAGE:
-            # the session's own figures, measured from the send: take the queue off
+            # the session's own figures, measured from when the request went out
             self._usage = True
-            final = _minus_queue(
-                ReplyStats(
-                    ttft=data.get("ttft"), duration=data.get("duration"), output_tokens=data.get("output_tokens"),
-                    input_tokens=data.get("input_tokens"), tokens_estimated=bool(data.get("estimated")),
-                ),
-                self.queued,
+            self.queued = data.get("queued") or self.queued
+            self.stats = ReplyStats(
+                ttft=data.get("ttft"), duration=data.get("duration"), output_tokens=data.get("output_tokens"),
+                input_tokens=data.get("input_tokens"), tokens_estimated=bool(data.get("estimated")),
+                queued=data.get("queued"),
             )
-            self.stats = final
         elif event.type == ev.SESSION_ERROR:
             self.error = data.get("message")
         elif event.type == ev.SESSION_IDLE:
@@ -276,22 +256,22 @@ class Pane:
             return True
         return False
 
-    def _load(self, reply: Message | None, queued: float) -> None:
+    def _load(self, reply: Message | None) -> None:
         """Show a stored reply (a reopened comparison)."""
         self._reset()
         if reply is None:
             return
         self.text = reply.content
         self.error = reply.error
-        self.queued = queued
-        self.stats = _minus_queue(reply.stats, queued)
+        self.queued = reply.stats.queued or 0.0
+        self.stats = reply.stats
         self.status = _STATUS_OF_REPLY.get(reply.status, "done")
 
 
 class Comparison:
     """Several sessions sent the same prompts side by side; see :func:`start_comparison`."""
 
-    def __init__(self, client: CopilotClient, group: GroupInfo, sessions: Sequence[Session], queued: dict[str, float] | None = None) -> None:
+    def __init__(self, client: CopilotClient, group: GroupInfo, sessions: Sequence[Session]) -> None:
         self._client = client
         self.group_id = group.group_id
         self.title = group.title
@@ -299,7 +279,6 @@ class Comparison:
         self.panes: list[Pane] = [Pane(i, s) for i, s in enumerate(sessions)]
         self.last_prompt: str | None = None
         self._handlers: list[CompareHandler] = []
-        self._queued: dict[str, float] = dict(queued or {})  # reply message id -> seconds queued
         self._reply_ids: dict[int, str] = {}
         self._changed = asyncio.Event()
         self._saves: set[asyncio.Task[Any]] = set()
@@ -364,9 +343,6 @@ class Comparison:
 
     def _turn_ended(self, pane: Pane) -> None:
         reply_id = self._reply_ids.pop(pane.index, None)
-        if reply_id and pane.queued:
-            self._queued[reply_id] = pane.queued
-            self._background(self._client.set_state(_state_key(self.group_id), {"queued": dict(self._queued)}))
         if reply_id and pane.status != "done":
             # no usage event for a failed or aborted reply: take the figures the session saved
             self._background(self._settle_stats(pane, reply_id, pane._turn_seq))
@@ -387,7 +363,8 @@ class Comparison:
             return
         if reply is None or pane._turn_seq != turn_seq or pane.busy:
             return  # a newer turn owns the pane now
-        pane.stats = _minus_queue(reply.stats, pane.queued)
+        pane.stats = reply.stats
+        pane.queued = reply.stats.queued or pane.queued
         self._emit(CompareEvent(PANE_UPDATED, pane.index))
 
     # -- operations ------------------------------------------------------------------------
@@ -602,15 +579,13 @@ async def open_comparison(client: CopilotClient, group_id: str) -> Comparison:
             continue  # deleted meanwhile
     if not sessions:
         raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
-    saved = await client.get_state(_state_key(group_id), {}) or {}
-    queued = {str(k): float(v) for k, v in (saved.get("queued") or {}).items()} if isinstance(saved, dict) else {}
-    comparison = Comparison(client, group, sessions, queued)
+    comparison = Comparison(client, group, sessions)
     for pane in comparison.panes:
         messages = await pane.session.get_messages(limit=4)
         reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
         prompt = next((m.content for m in reversed(messages) if m.role == "user"), None)
         if pane.session.state == "idle":
-            pane._load(reply, queued.get(reply.id, 0.0) if reply else 0.0)
+            pane._load(reply)
         if prompt and comparison.last_prompt is None:
             comparison.last_prompt = prompt
     return comparison
@@ -630,4 +605,3 @@ async def delete_comparison(client: CopilotClient, group_id: str, *, sessions: b
             with contextlib.suppress(SessionNotFound):
                 await client.delete_session(sid)
     await client._store.delete_group(group_id)
-    await client.set_state(_state_key(group_id), None)

@@ -215,7 +215,7 @@ class Session:
     async def _run_turn(self, pending: _Pending) -> None:
         client, store = self._client, self._client._store
         self._turn_id = turn_id = pending.message_id
-        started = time.monotonic()
+        started = time.monotonic()  # replaced by the moment the request goes out
         now = time.time()
         model_ref = self.info.model
         user = Message(turn_id, self.session_id, "user", pending.prompt, model_ref, "complete", None, now, now)
@@ -253,9 +253,14 @@ class Session:
             provider, model_name = client._provider_for(model_ref)
             request = ChatRequest(model=model_name, messages=self._chat_messages(history, pending.prompt), max_tokens=pending.max_tokens)
             limiter = client._limiter(provider)
-            if limiter.locked():
+            must_wait = limiter.locked()
+            if must_wait:
                 self._set_state("waiting", "waiting: too many requests to this provider at once")
+            before_slot = time.monotonic()
             async with limiter:
+                # times are the model's: measured from here, the queue wait kept apart
+                started = time.monotonic()
+                stats.queued = started - before_slot if must_wait else 0.0
                 attempt = 0
                 last_flush = time.monotonic()
                 while True:
@@ -296,7 +301,7 @@ class Session:
             self._emit(
                 ev.USAGE, model=model_ref, input_tokens=usage_in, output_tokens=reply.stats.output_tokens,
                 estimated=reply.stats.tokens_estimated, duration=reply.stats.duration, ttft=reply.stats.ttft,
-                message_id=reply.id, turn_id=turn_id,
+                queued=reply.stats.queued, message_id=reply.id, turn_id=turn_id,
             )
             self._finish(turn_id, reply, aborted=False)
         except asyncio.CancelledError:

@@ -249,7 +249,7 @@ async def test_max_concurrency_caps_parallel_requests(tmp_path: Path, fake: Fake
     from tests.conftest import write_config
 
     cfg = write_config(tmp_path / "c.toml", fake.base_url, max_concurrency="2")
-    fake.script("slow", Script(delay=0.01))
+    fake.script("slow", Script(delay=0.1))  # each reply takes 0.1 s after its first token
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as c:
         sessions = [await c.create_session(model="lab/slow") for _ in range(5)]
         waiting: list[str] = []

@@ -261,6 +261,7 @@ class CompareTab(TabPane):
 
     def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Focus never switches tabs; focusing a pane's conversation selects that pane."""
+        event.prevent_default()  # else TabPane's own handler still runs and switches tabs
         for i, view in enumerate(self.views):
             if view in event.widget.ancestors_with_self:
                 self.selected = i

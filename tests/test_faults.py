@@ -162,3 +162,23 @@ async def test_hundred_sessions_at_once(tmp_path: Path, fake: FakeOpenAI) -> Non
     assert fake.max_active > 20  # they really ran together (each holds its first token 0.5 s)
     growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     print(f"100 sessions: {time.monotonic() - started:.2f}s, peak RSS growth {growth_mb:.1f} MB")
+
+
+async def test_full_disk_is_a_clear_error(client: CopilotClient, fake: FakeOpenAI) -> None:
+    s = await client.create_session(model="lab/gpt-4o-mini")
+    await s.send_and_wait("before the disk fills")
+    conn = client._store.store.conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # no room to grow: as good as a full disk
+    fake.script("gpt-4o-mini", Script(chunks=["x" * 200_000]))
+    seen: list[ev.SessionEvent] = []
+    s.on(seen.append)
+    with pytest.raises(Exception) as info:
+        await s.send_and_wait("this reply cannot be saved")
+    assert "disk is full" in str(info.value) and str(client.data_path) in str(info.value)
+    assert [e.type for e in seen].count(ev.SESSION_IDLE) == 1
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    history = [m.content for m in await s.get_messages()]
+    assert history[:2] == ["before the disk fills", "Echo: before the disk fills"]  # nothing saved was lost
+    fake.script("gpt-4o-mini", Script())
+    assert (await s.send_and_wait("room again")).content == "Echo: room again"

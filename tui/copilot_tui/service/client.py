@@ -21,8 +21,9 @@ from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
 from ..types import GroupInfo, ModelInfo, ProviderStatus, SessionInfo
 from . import compare as _compare
-from . import discovery
+from . import discovery, login
 from .compare import Comparison, PaneSpec
+from .login import DeviceCode, LoginResult
 from .session import Handler, Session
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class CopilotClient:
             return
         if self.config is None:
             self.config = load_config(self._config_path)
-        data_dir = self._data_dir or default_data_dir()
+        data_dir = self._data_dir = self._data_dir or default_data_dir()
         store = await asyncio.to_thread(Store, data_dir)
         self._store = AsyncStore(store)
         if self._http is None:
@@ -335,6 +336,37 @@ class CopilotClient:
 
     async def delete_comparison(self, group_id: str, *, sessions: bool = False) -> None:
         await _compare.delete_comparison(self, group_id, sessions=sessions)
+
+    # -- logins ---------------------------------------------------------------------------
+
+    async def login_copilot(self, on_code: Callable[[DeviceCode], Any]) -> LoginResult:
+        """GitHub device flow for Copilot; ``on_code`` shows the code and URL to the user."""
+        self._require_started()
+        pc = self._copilot_config()
+        result = await login.login_copilot(pc, self._http, on_code)
+        await self._forget_provider(pc.name)
+        return result
+
+    async def logout_copilot(self) -> Path | None:
+        self._require_started()
+        pc = self._copilot_config()
+        removed = login.logout_copilot(pc)
+        await self._forget_provider(pc.name)
+        return removed
+
+    def _copilot_config(self) -> ProviderConfig:
+        for pc in self._provider_configs.values():
+            if pc.type == "copilot":
+                return pc
+        return login.copilot_config(self.config, self._data_dir or default_data_dir())
+
+    async def _forget_provider(self, name: str) -> None:
+        """Drop a provider's cached state so the next use sees a new login."""
+        self._model_cache.pop(name, None)
+        provider = self._providers.pop(name, None)
+        if provider is not None:
+            with contextlib.suppress(Exception):
+                await provider.aclose()
 
     # -- small persistent UI state -------------------------------------------------------
 

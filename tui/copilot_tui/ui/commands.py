@@ -13,6 +13,11 @@ from .safe import one_line
 
 # Actions worth listing (tab jumps are left out: "Next tab" covers them).
 _ACTIONS = [spec for spec in (*MAIN_KEYS, *APP_KEYS) if not spec.id.startswith("main.tab_")]
+# Rare actions with no key of their own: the palette is their way in.
+_UNBOUND = [
+    ("Log in to GitHub Copilot", "screen.login"),
+    ("Log out of GitHub Copilot", "screen.logout"),
+]
 
 
 class ActionCommands(Provider):
@@ -37,6 +42,8 @@ class ActionCommands(Provider):
     async def discover(self) -> Hits:
         for name, spec, key in self._entries():
             yield DiscoveryHit(Content(name), partial(self._run, spec), help=key)
+        for name, action in _UNBOUND:
+            yield DiscoveryHit(Content(name), partial(self.app.run_action, action))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -44,6 +51,10 @@ class ActionCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), partial(self._run, spec), help=key)
+        for name, action in _UNBOUND:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self.app.run_action, action))
 
 
 class SessionCommands(Provider):

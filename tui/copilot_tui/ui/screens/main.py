@@ -35,6 +35,7 @@ from ..widgets.marks import mark
 from ..widgets.sidebar import GROUP_PREFIX, Sidebar, group_option
 from ..widgets.topbar import TopBar
 from .compare_dialog import CompareRequest, CompareScreen
+from .login import LoginScreen
 from .new_session import NewSessionRequest, NewSessionScreen
 from .search import SearchScreen
 from .simple import ConfirmScreen, RenameScreen
@@ -517,6 +518,18 @@ class MainScreen(Screen[None]):
             pane.prompt.focus()
         elif (compare := self.active_compare) is not None:
             compare.focus_prompt()
+
+    def action_login(self) -> None:
+        self._dialog(LoginScreen(self.client))
+
+    @work(group="login")
+    async def action_logout(self) -> None:
+        try:
+            removed = await self.client.logout_copilot()
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify("Logged out of GitHub Copilot." if removed else "Not logged in to GitHub Copilot.", markup=False)
 
     def action_new_session(self) -> None:
         def created(request: NewSessionRequest | None) -> None:

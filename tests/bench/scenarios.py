@@ -39,11 +39,13 @@ Result = dict[str, Any]
 
 
 async def _until(pilot: Any, condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll with plain sleeps: ``Pilot.pause`` forces a screen update per call, which would add
+    frames the app itself would not draw."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        await pilot.pause(0.01)
+        await asyncio.sleep(0.01)
 
 
 async def _main_screen(pilot: Any) -> Any:

@@ -225,9 +225,13 @@ class Conversation(VerticalScroll, can_focus=True):
         try:
             width = live.content_region.width
             if width > 0:
+                widths = [width]
+                if not self.show_vertical_scrollbar:  # the full reply may bring the scrollbar
+                    widths.append(width - self.styles.scrollbar_size_vertical)
                 app = self.app
                 loop = asyncio.get_running_loop()
-                await loop.run_in_executor(RENDER_POOL, view.prerendered.prepare, width, app.console, app.console_options)
+                for w in widths:
+                    await loop.run_in_executor(RENDER_POOL, view.prerendered.prepare, w, app.console, app.console_options)
             self._replies.append(view.message)
             if live.is_attached:
                 await self.mount(view, after=live)

@@ -4,11 +4,17 @@ One widget, not one per block: the compositor's work per frame grows with the wi
 screen, and side-by-side panes multiply it. A paragraph or code fence that is complete is
 rendered once into lines (per width); each flush re-renders only the open tail, so the cost of a
 frame does not grow with the reply.
+
+The Markdown work of a flush (parsing and rendering new blocks and the tail) runs in the render
+thread; the event loop only splits text and swaps lines in. While one render is in flight, new
+text waits and goes in the next one, so a pane that cannot keep up renders less often, never
+queues work.
 """
 
 from __future__ import annotations
 
-from rich.console import RenderableType
+import asyncio
+
 from rich.text import Text
 from textual.css.styles import RulesMap
 from textual.strip import Strip
@@ -17,7 +23,7 @@ from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 
 from ..safe import one_line
-from .render import Prerendered, markdown
+from .render import RENDER_POOL, Prerendered, markdown
 
 _BLANK = Strip([])
 
@@ -33,8 +39,6 @@ class _LiveVisual(Visual):
         self._frozen: list[Strip] = []  # the blocks' lines at _frozen_width, joined
         self._frozen_count = 0
 
-    def add_block(self, renderable: RenderableType) -> None:
-        self.blocks.append(Prerendered(renderable))
 
     def _frozen_lines(self, width: int) -> list[Strip]:
         if width != self._frozen_width:
@@ -82,6 +86,8 @@ class LiveReply(Widget):
         self._note = ""
         self._visual = _LiveVisual()
         self._height = -1
+        self._in_flight = False
+        self._waiting: str | None = None  # text that arrived while a render was in flight
 
     def render(self) -> Visual:
         return self._visual
@@ -110,24 +116,46 @@ class LiveReply(Widget):
 
     def show_text(self, text: str) -> None:
         """Bring the widget up to ``text`` (the whole reply so far)."""
-        changed = False
+        if self._in_flight:
+            self._waiting = text
+            return
+        blocks: list[str] = []
         boundary = self._boundary(text)
         if boundary is not None and boundary > self._frozen_upto:
             block = text[self._frozen_upto : boundary]
             self._frozen_upto = boundary
             if block.strip():
-                self._visual.add_block(markdown(block))
-                changed = True
+                blocks.append(block)
         tail = text[self._frozen_upto :]
-        if tail != self._shown or changed:
-            self._shown = tail
-            self._visual.tail = Prerendered(markdown(tail)) if tail.strip() else None
-            changed = True
         if text and not self._note:
             self._visual.note = Prerendered(Text("▍", style="dim"))
-            changed = True
-        if changed:
-            self._changed()
+        if tail == self._shown and not blocks:
+            return
+        self._shown = tail
+        width = self.content_region.width
+        if width <= 0:
+            self._install(*_render(blocks, tail, 0, None))
+            return
+        self._in_flight = True
+        app = self.app
+        future = asyncio.get_running_loop().run_in_executor(
+            RENDER_POOL, _render, blocks, tail, width, (app.console, app.console_options)
+        )
+        future.add_done_callback(self._rendered)
+
+    def _rendered(self, future: asyncio.Future[tuple[list[Prerendered], Prerendered | None]]) -> None:
+        self._in_flight = False
+        if future.cancelled() or not self.is_attached:
+            return
+        self._install(*future.result())
+        if self._waiting is not None:
+            text, self._waiting = self._waiting, None
+            self.show_text(text)
+
+    def _install(self, blocks: list[Prerendered], tail: Prerendered | None) -> None:
+        self._visual.blocks.extend(blocks)
+        self._visual.tail = tail
+        self._changed()
 
     def set_note(self, note: str | None) -> None:
         self._note = note or ""
@@ -141,3 +169,14 @@ class LiveReply(Widget):
         height = self._visual.get_height({}, width) if width > 0 else -1  # type: ignore[arg-type]
         self.refresh(layout=height != self._height or height < 0)
         self._height = height
+
+
+def _render(blocks: list[str], tail: str, width: int, target: tuple | None) -> tuple[list[Prerendered], Prerendered | None]:
+    """Parse (and with a target console, render at ``width``) new blocks and the tail."""
+    done = [Prerendered(markdown(block)) for block in blocks]
+    rest = Prerendered(markdown(tail)) if tail.strip() else None
+    if target is not None:
+        for item in (*done, rest):
+            if item is not None:
+                item.prepare(width, *target)
+    return done, rest

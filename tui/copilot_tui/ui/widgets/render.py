@@ -13,6 +13,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from markdown_it import MarkdownIt
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.markdown import Markdown
 from rich.measure import Measurement
@@ -31,9 +32,30 @@ CODE_THEME = "monokai"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[`~]*[ \t]*$", re.M | re.S)
 
 
+_parsers = threading.local()
+
+
+class _Markdown(Markdown):
+    """Rich Markdown with one parser per thread: building a MarkdownIt parser costs more than
+    parsing a paragraph, and a streaming reply creates one Markdown per block and per flush."""
+
+    def __init__(self, markup: str) -> None:
+        parser = getattr(_parsers, "parser", None)
+        if parser is None:
+            parser = _parsers.parser = MarkdownIt().enable("strikethrough").enable("table")
+        self.markup = markup
+        self.parsed = parser.parse(markup)
+        self.code_theme = CODE_THEME
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = False
+        self.inline_code_lexer = None
+        self.inline_code_theme = CODE_THEME
+
+
 def markdown(text: str) -> Markdown:
     """Reply Markdown; hyperlinks off so a link shows its address instead of a terminal link."""
-    return Markdown(clean(text), code_theme=CODE_THEME, hyperlinks=False)
+    return _Markdown(clean(text))
 
 
 def code_blocks(text: str) -> list[str]:

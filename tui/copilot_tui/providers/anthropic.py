@@ -16,7 +16,7 @@ import httpx
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
 from .base import ChatMessage, ChatRequest, Provider, StreamChunk
-from .http import error_from_transport, get_json, open_stream
+from .http import get_json, open_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -162,8 +162,6 @@ async def stream_anthropic_messages(
     timeout: httpx.Timeout | None = None,
 ) -> AsyncIterator[StreamChunk]:
     """POST a streaming Messages request and yield its chunks; raise ProviderErrors."""
-    parser = AnthropicStreamParser(provider)
-    started = False
     async with open_stream(
         http, "POST", url, provider=provider, model=model, headers=headers, json_body=body, timeout=timeout
     ) as response:
@@ -179,20 +177,9 @@ async def stream_anthropic_messages(
             raise E.ProtocolError(
                 f"{provider} returned a response that is not an event stream ({content_type or 'no content type'})."
             )
-        try:
-            async for raw in response.aiter_bytes():
-                for chunk in parser.feed(raw):
-                    started = started or bool(chunk.text)
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=provider, url=url, started=True) from None
-        for chunk in parser.close():
+        parser = AnthropicStreamParser(provider)
+        async for chunk in read_stream(response, parser, provider=provider, url=url, end_marker="message_stop"):
             yield chunk
-    if not parser.complete:
-        if parser.events == 0:
-            raise E.ProtocolError(f"{provider} closed the stream without sending anything.")
-        what = "in the middle of the reply" if started else "before the reply started"
-        raise E.IncompleteReply(f"The stream from {provider} ended {what} without message_stop.")
 
 
 class AnthropicProvider(Provider):

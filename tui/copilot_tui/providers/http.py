@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from .. import errors as E
 from ..redact import remember_secret
+
+if TYPE_CHECKING:
+    from .base import StreamChunk
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=None)
 MAX_ERROR_BODY = 64 * 1024
@@ -256,3 +259,42 @@ async def get_json(
         return response.json()
     except ValueError:
         raise E.ProtocolError(f"{provider} returned something that is not JSON from {url}.") from None
+
+
+class StreamParser(Protocol):
+    """An incremental decoder of one wire format: bytes in, reply chunks out."""
+
+    @property
+    def complete(self) -> bool: ...  # the stream's own end marker arrived
+
+    @property
+    def events(self) -> int: ...  # how many events/lines were decoded so far
+
+    def feed(self, data: bytes) -> Iterable[StreamChunk]: ...
+
+    def close(self) -> Iterable[StreamChunk]: ...
+
+
+async def read_stream(
+    response: httpx.Response, parser: StreamParser, *, provider: str, url: str, end_marker: str
+) -> AsyncIterator[StreamChunk]:
+    """Feed a streamed body to ``parser`` and yield its chunks.
+
+    A connection lost mid-body and a body that stops before its end marker both raise, so the
+    caller keeps the partial text and marks it; nothing ends silently short.
+    """
+    started = False
+    try:
+        async for raw in response.aiter_bytes():
+            for chunk in parser.feed(raw):
+                started = started or bool(chunk.text)
+                yield chunk
+    except httpx.HTTPError as exc:
+        raise error_from_transport(exc, provider=provider, url=url, started=True) from None
+    for chunk in parser.close():
+        yield chunk
+    if not parser.complete:
+        if parser.events == 0:
+            raise E.ProtocolError(f"{provider} closed the stream without sending anything.")
+        what = "in the middle of the reply" if started else "before the reply started"
+        raise E.IncompleteReply(f"The stream from {provider} ended {what} without {end_marker}.")

@@ -11,7 +11,7 @@ import httpx
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
 from .base import ChatRequest, Provider, StreamChunk
-from .http import error_from_transport, get_json, open_stream
+from .http import get_json, open_stream, read_stream
 from .ndjson import NDJSONDecoder
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -67,6 +67,10 @@ class OllamaStreamParser:
 
     def close(self) -> Iterator[StreamChunk]:
         return self._handle(self.decoder.close())
+
+    @property
+    def events(self) -> int:
+        return self.decoder.lines
 
     @property
     def complete(self) -> bool:
@@ -160,22 +164,9 @@ class OllamaProvider(Provider):
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         url = f"{self.base_url}/api/chat"
         parser = OllamaStreamParser(self.name, request.model)
-        started = False
         async with open_stream(
             self.http, "POST", url, provider=self.name, model=request.model, headers=self.headers(),
             json_body=self.request_body(request), timeout=self.config.httpx_timeout(),
         ) as response:
-            try:
-                async for raw in response.aiter_bytes():
-                    for chunk in parser.feed(raw):
-                        started = started or bool(chunk.text)
-                        yield chunk
-            except httpx.HTTPError as exc:
-                raise error_from_transport(exc, provider=self.name, url=url, started=True) from None
-            for chunk in parser.close():
+            async for chunk in read_stream(response, parser, provider=self.name, url=url, end_marker="its final line"):
                 yield chunk
-        if not parser.complete:
-            if parser.decoder.lines == 0:
-                raise E.ProtocolError(f"{self.name} closed the stream without sending anything.")
-            what = "in the middle of the reply" if started else "before the reply started"
-            raise E.IncompleteReply(f"The stream from {self.name} ended {what} without its final line.")

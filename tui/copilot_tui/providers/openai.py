@@ -12,7 +12,7 @@ import httpx
 from .. import errors as E
 from ..types import ModelInfo, Usage
 from .base import ChatRequest, Provider, StreamChunk
-from .http import error_fields, error_from_transport, get_json, open_stream
+from .http import error_fields, get_json, open_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -113,8 +113,6 @@ async def stream_openai_chat(
     timeout: httpx.Timeout | None = None,
 ) -> AsyncIterator[StreamChunk]:
     """POST a streaming chat completion and yield its chunks; raise ProviderErrors."""
-    parser = OpenAIStreamParser(provider)
-    started = False
     async with open_stream(
         http, "POST", url, provider=provider, model=model, headers=headers, json_body=body, timeout=timeout
     ) as response:
@@ -123,21 +121,9 @@ async def stream_openai_chat(
             async for chunk in _non_stream_reply(response, provider, content_type):
                 yield chunk
             return
-        try:
-            async for raw in response.aiter_bytes():
-                for chunk in parser.feed(raw):
-                    if chunk.text:
-                        started = True
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider=provider, url=url, started=True) from None
-        for chunk in parser.close():
+        parser = OpenAIStreamParser(provider)
+        async for chunk in read_stream(response, parser, provider=provider, url=url, end_marker="a finish marker"):
             yield chunk
-    if not parser.complete:
-        if parser.events == 0:
-            raise E.ProtocolError(f"{provider} closed the stream without sending anything.")
-        what = "in the middle of the reply" if started else "before the reply started"
-        raise E.IncompleteReply(f"The stream from {provider} ended {what} without a finish marker.")
 
 
 async def _non_stream_reply(response: httpx.Response, provider: str, content_type: str) -> AsyncIterator[StreamChunk]:

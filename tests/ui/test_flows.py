@@ -336,3 +336,25 @@ async def test_focus_returns_to_the_prompt_after_a_dialog(client: CopilotClient)
         await pilot.press("o", "t", "h", "e", "r", "enter", "enter")
         await wait_for(pilot, lambda: session.model == "lab/other", what="model switched")
         await wait_for(pilot, lambda: app.focused is pane.prompt, what="prompt focused again")
+
+
+async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, fake) -> None:
+    from tests.ui.helpers import text_of
+
+    from copilot_tui.ui.widgets.live_reply import LiveReply
+
+    fake.script("slow", Script(text=" ".join(f"word{i}" for i in range(200)), delay=0.02))
+    session = await client.create_session("lab/slow")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        await send(pilot, pane, "stream please")
+
+        def visible_mid_stream() -> bool:
+            lives = list(pane.conversation.query(LiveReply))
+            return bool(lives) and session.state == "streaming" and "word5 " in text_of(lives[0])
+
+        await wait_for(pilot, visible_mid_stream, what="partial reply drawn while streaming")
+        assert pane.conversation.query_one(LiveReply).region.height > 0
+        await wait_idle(pilot, pane)

@@ -40,6 +40,7 @@ class _Panes(Screen[None]):
         self.client = client
         self.session_ids = session_ids
         self.done_at: dict[str, float] = {}
+        self.idle_at: dict[str, float] = {}  # when the service said the reply ended
         self.shown_chars: dict[str, int] = {}
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -52,6 +53,10 @@ class _Panes(Screen[None]):
 
     def _from_service(self, event: ev.SessionEvent) -> None:
         raise NotImplementedError
+
+    def _note_idle(self, event: ev.SessionEvent) -> None:
+        if event.type == ev.SESSION_IDLE:
+            self.idle_at[event.session_id] = time.perf_counter()
 
     def _painted(self, sid: str, chars: int) -> None:
         """Record the time the next frame after a reply finished was drawn."""
@@ -85,6 +90,7 @@ class OursScreen(_Panes):
     def _from_service(self, event: ev.SessionEvent) -> None:
         if event.session_id not in self.panes:
             return
+        self._note_idle(event)
         if event.type == ev.MESSAGE_DELTA:
             if self.live.append(event.session_id, event.data.message_id, event.data.delta_content or ""):
                 self.post_message(StreamDirty(event.session_id))
@@ -142,6 +148,7 @@ class BaselineScreen(_Panes):
         pane = self.panes.get(event.session_id)
         if pane is None:
             return
+        self._note_idle(event)
         if event.type == ev.MESSAGE_DELTA:
             if pane.stream is None:
                 pane.stream = Markdown.get_stream(pane.markdown)

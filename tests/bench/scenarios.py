@@ -84,6 +84,7 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
                 used = meter.done()
                 lag = await probe.stop()
                 elapsed = max(screen.done_at.values()) - meter.wall0
+                received = max(screen.idle_at.values()) - meter.wall0
                 stored = [await s.get_messages() for s in sessions]
                 expected = {s.session_id: len(m[-1].content) for s, m in zip(sessions, stored, strict=True)}
                 complete = all(screen.shown_chars[sid] == expected[sid] for sid in ids)
@@ -93,6 +94,7 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
         "panes": n, "tokens": tokens, "rate": rate, "renderer": renderer,
         "tokens_per_s": total / elapsed, "elapsed_s": elapsed,
         "completion_ratio": elapsed / ideal if ideal else None,
+        "received_ratio": received / ideal if ideal else None, "render_tail_s": elapsed - received,
         **lag, "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(), "complete": complete,
     }
 

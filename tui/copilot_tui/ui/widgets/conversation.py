@@ -16,17 +16,28 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+from rich.console import Group
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.message import Message as TMessage
 from textual.reactive import var
+from textual.strip import Strip
 from textual.widgets import Static
 
 from ... import events as ev
 from ...types import Message, ReplyStats
 from ..live import LiveText
 from .live_reply import LiveReply
-from .render import RENDER_POOL, Prerendered, code_blocks, reply_renderable, user_renderable
+from .render import (
+    POLISH_POOL,
+    RENDER_POOL,
+    Prerendered,
+    code_blocks,
+    markdown,
+    render_lines,
+    reply_renderable,
+    user_renderable,
+)
 
 FRAME = 0.05  # seconds between renders of a streaming reply
 
@@ -221,9 +232,18 @@ class Conversation(VerticalScroll, can_focus=True):
         self.run_worker(self._swap_in(widget, view), group="finish")
 
     async def _swap_in(self, live: LiveReply, view: MessageView) -> None:
-        """Render the whole reply off the event loop at the live view's width, then swap."""
+        """Replace the live view by the finished message without rendering on the event loop.
+
+        Visible: the message shows at once, stitched from the blocks already drawn plus the
+        rest rendered now, and the one full render follows in a render thread (code fences and
+        tables exactly right). Hidden: the full render comes first, then the swap.
+        """
         try:
             width = live.content_region.width
+            message = view.message
+            if width > 0 and not self.paused and message.content.strip():
+                await self._stitch(live, view, width)
+                return
             if width > 0:
                 widths = [width]
                 if not self.show_vertical_scrollbar:  # the full reply may bring the scrollbar
@@ -241,6 +261,40 @@ class Conversation(VerticalScroll, can_focus=True):
             self.post_message(self.ReplyFinished(self, view.message))
         finally:
             self._finishing -= 1
+
+    async def _stitch(self, live: LiveReply, view: MessageView, width: int) -> None:
+        app = self.app
+        loop = asyncio.get_running_loop()
+        target = (app.console, app.console_options)
+        rest = markdown(view.message.content[live.installed_upto :])
+        extras = view.content.renderables[1:] if isinstance(view.content, Group) else []
+        widths = [width]
+        if not self.show_vertical_scrollbar:  # the finished reply may bring the scrollbar
+            widths.append(width - self.styles.scrollbar_size_vertical)
+            await loop.run_in_executor(RENDER_POOL, live.prepare_blocks, widths[1], *target)
+        seeded: dict[int, list[Strip]] = {}
+        for w in widths:
+            rest_lines = await loop.run_in_executor(RENDER_POOL, render_lines, rest, w, *target) if rest.markup.strip() else []
+            lines = live.frozen_lines(w)
+            if lines and rest_lines:
+                lines.append(Strip([]))
+            lines += rest_lines
+            for extra in extras:
+                lines += render_lines(extra, w, *target)
+            seeded[w] = lines
+        view.prerendered.seed(seeded)
+        self._replies.append(view.message)
+        if live.is_attached:
+            await self.mount(view, after=live)
+            await live.remove()
+        else:
+            await self.mount(view)
+        self.post_message(self.ReplyFinished(self, view.message))
+        for w in widths:
+            height = len(seeded[w])
+            full = await loop.run_in_executor(POLISH_POOL, view.prerendered.rerender, w, *target)
+            if view.is_attached and view.content_region.width == w:
+                view.refresh(layout=len(full) != height)
 
     def _live_widget_by_id(self, message_id: str) -> LiveReply | None:
         for widget in self.query(LiveReply):

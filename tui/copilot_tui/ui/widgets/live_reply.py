@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.console import Console, ConsoleOptions
 from rich.text import Text
 from textual.css.styles import RulesMap
 from textual.strip import Strip
@@ -88,6 +89,7 @@ class LiveReply(Widget):
         self._height = -1
         self._in_flight = False
         self._waiting: str | None = None  # text that arrived while a render was in flight
+        self._installed_upto = 0  # text before this offset is in the blocks on screen
 
     def render(self) -> Visual:
         return self._visual
@@ -141,12 +143,14 @@ class LiveReply(Widget):
         future = asyncio.get_running_loop().run_in_executor(
             RENDER_POOL, _render, blocks, tail, width, (app.console, app.console_options)
         )
-        future.add_done_callback(self._rendered)
+        upto = self._frozen_upto
+        future.add_done_callback(lambda done: self._rendered(done, upto))
 
-    def _rendered(self, future: asyncio.Future[tuple[list[Prerendered], Prerendered | None]]) -> None:
+    def _rendered(self, future: asyncio.Future[tuple[list[Prerendered], Prerendered | None]], upto: int) -> None:
         self._in_flight = False
         if future.cancelled() or not self.is_attached:
             return
+        self._installed_upto = upto
         self._install(*future.result())
         if self._waiting is not None:
             text, self._waiting = self._waiting, None
@@ -162,6 +166,20 @@ class LiveReply(Widget):
         label = f"▍ {one_line(note)}" if note else "▍"
         self._visual.note = Prerendered(Text(label, style="dim italic"))
         self._changed()
+
+    @property
+    def installed_upto(self) -> int:
+        """Offset of the reply text up to which finished blocks are on screen."""
+        return self._installed_upto
+
+    def frozen_lines(self, width: int) -> list[Strip]:
+        """The finished blocks' lines at ``width`` (blank lines between blocks included)."""
+        return list(self._visual._frozen_lines(width))
+
+    def prepare_blocks(self, width: int, console: Console, options: ConsoleOptions) -> None:
+        """Render the finished blocks at another width (from a render thread)."""
+        for block in list(self._visual.blocks):
+            block.prepare(width, console, options)
 
     def _changed(self) -> None:
         """Repaint; lay out again only when the height changed (a layout re-arranges the screen)."""

@@ -108,9 +108,12 @@ def reply_renderable(message: Message, *, show_meta: bool = True) -> RenderableT
     return Group(*items)
 
 
-# One background thread renders finished replies: one at a time keeps the event loop's share of
-# the GIL high (it gets it back at every switch interval), and rendering is pure Python anyway.
+# Rendering is pure Python, so threads do not add CPU; they keep the event loop responsive (it
+# gets the GIL back at every switch interval). One thread for what the user waits for (live
+# text, the end of a reply), one for full re-renders that only polish what is already shown,
+# so those never queue ahead of live text.
 RENDER_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+POLISH_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-polish")
 
 
 def render_lines(renderable: RenderableType, width: int, console: Console, options: ConsoleOptions) -> list[Strip]:
@@ -140,6 +143,17 @@ class Prerendered(Visual):
                     self._lines.pop(next(iter(self._lines)))
                 self._lines[width] = lines
             return lines
+
+    def seed(self, lines: dict[int, list[Strip]]) -> None:
+        """Use lines drawn elsewhere (per width) until ``rerender`` replaces them."""
+        with self._lock:
+            self._lines = dict(lines)
+
+    def rerender(self, width: int, console: Console, options: ConsoleOptions) -> list[Strip]:
+        lines = render_lines(self.renderable, width, console, options)
+        with self._lock:
+            self._lines[width] = lines
+        return lines
 
     def lines(self, width: int) -> list[Strip]:
         lines = self._lines.get(width)

@@ -22,6 +22,7 @@ from copilot_tui.service import CopilotClient
 from copilot_tui.ui.live import LiveText
 from copilot_tui.ui.messages import ServiceEvent, StreamDirty
 from copilot_tui.ui.widgets.conversation import Conversation
+from copilot_tui.ui.widgets.live_reply import LiveReply
 
 CSS = """
 #panes { height: 1fr; }
@@ -67,6 +68,10 @@ class _Panes(Screen[None]):
 
         self.call_after_refresh(mark)
 
+    def streaming_lines(self) -> int:
+        """Lines of streaming reply text on screen now, over all panes (proof it is drawn)."""
+        raise NotImplementedError
+
     @property
     def finished(self) -> bool:
         return len(self.done_at) == len(self.session_ids)
@@ -98,6 +103,9 @@ class OursScreen(_Panes):
         if event.type == ev.TURN_START:
             self.live.start(event.session_id, event.data.message_id)
         self.post_message(ServiceEvent(event))
+
+    def streaming_lines(self) -> int:
+        return sum(w.region.height for w in self.query(LiveReply))
 
     @on(StreamDirty)
     def _dirty(self, message: StreamDirty) -> None:
@@ -157,6 +165,9 @@ class BaselineScreen(_Panes):
             self._spawn(pane.stream.write(text))
         elif event.type == ev.SESSION_IDLE:
             self._spawn(self._end(event.session_id, pane))
+
+    def streaming_lines(self) -> int:
+        return sum(p.markdown.region.height for p in self.panes.values() if p.stream is not None)
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]

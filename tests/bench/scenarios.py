@@ -78,9 +78,17 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
                 probe = LagProbe()
                 probe.start()
                 meter = Meter()
+                drawn: list[int] = []  # lines of streaming text on screen, sampled mid-stream
+
+                def sample() -> None:
+                    if not screen.finished:
+                        drawn.append(screen.streaming_lines())
+
+                sampler = app.set_interval(0.1, sample)
                 for s in sessions:
                     await s.send(PROMPT, max_tokens=tokens)
                 await _until(pilot, lambda: screen.finished, 600, "replies on screen")
+                sampler.stop()
                 used = meter.done()
                 lag = await probe.stop()
                 elapsed = max(screen.done_at.values()) - meter.wall0
@@ -95,7 +103,8 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
         "tokens_per_s": total / elapsed, "elapsed_s": elapsed,
         "completion_ratio": elapsed / ideal if ideal else None,
         "received_ratio": received / ideal if ideal else None, "render_tail_s": elapsed - received,
-        **lag, "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(), "complete": complete,
+        **lag, "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(),
+        "complete": complete and max(drawn, default=0) > 0, "streaming_lines_max": max(drawn, default=0),
     }
 
 

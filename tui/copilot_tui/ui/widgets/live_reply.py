@@ -80,6 +80,7 @@ class LiveReply(Widget):
         super().__init__(id=id, classes="reply live")
         self.message_id = message_id
         self.model = model
+        self.auto_links = False  # links render as text; skip restyling every line per flush
         self._frozen_upto = 0  # text before this offset lives in frozen blocks
         self._scan_pos = 0  # complete lines before this offset were scanned
         self._fence: str | None = None  # the open code fence marker while inside one

@@ -104,7 +104,7 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
         "completion_ratio": elapsed / ideal if ideal else None,
         "received_ratio": received / ideal if ideal else None, "render_tail_s": elapsed - received,
         **lag, "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(),
-        "complete": complete and max(drawn, default=0) > 0, "streaming_lines_max": max(drawn, default=0),
+        "complete": complete, "streaming_lines_max": max(drawn, default=0),
     }
 
 

@@ -136,7 +136,7 @@ class Store:
         if "not a database" in text or "malformed" in text or "corrupt" in text:
             return (
                 f"The session database {self.path} is corrupt ({text}). It was left untouched; "
-                f"move it aside (for example: copilot-tui db move-aside) to start with an empty one."
+                f"to start with an empty one, move it aside: copilot-tui --data-dir {self.data_dir} db move-aside"
             )
         if "locked" in text or "busy" in text:
             return f"The session database {self.path} is locked by another process; try again in a moment."

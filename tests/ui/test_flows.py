@@ -358,3 +358,22 @@ async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, f
         await wait_for(pilot, visible_mid_stream, what="partial reply drawn while streaming")
         assert pane.conversation.query_one(LiveReply).region.height > 0
         await wait_idle(pilot, pane)
+
+
+async def test_first_launch_offers_a_prompt_on_the_default_model(client: CopilotClient) -> None:
+    from copilot_tui.ui.widgets.welcome import Welcome
+
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        welcome = screen.query_one(Welcome)
+        await wait_for(pilot, lambda: app.focused is welcome.prompt, what="welcome prompt focused")
+        assert screen.has_class("-empty") and "lab/gpt-4o-mini" in shown(welcome.query_one("#welcome-text"))
+        await pilot.press(*"hello", "enter")
+        await wait_for(pilot, lambda: screen.active_pane is not None, what="a session opened")
+        pane = screen.active_pane
+        await wait_idle(pilot, pane)
+        assert pane.session.model == "lab/gpt-4o-mini" and pane.conversation.last_reply() == "Echo: hello"
+        assert not screen.has_class("-empty") and app.focused is pane.prompt
+        await pilot.press("ctrl+w")  # closing the last tab brings the welcome prompt back
+        await wait_for(pilot, lambda: screen.has_class("-empty") and app.focused is welcome.prompt, what="welcome again")

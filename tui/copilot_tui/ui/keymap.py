@@ -39,7 +39,9 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
     KeySpec("main.toggle_sidebar", "ctrl+b", "toggle_sidebar", "Sidebar", "main screen"),
     KeySpec("main.filter", "slash", "focus_filter", "Filter sessions", "outside the prompt", show=False),
     KeySpec("main.search", "ctrl+f", "search", "Search", "main screen"),
-    KeySpec("main.close_tab", "ctrl+w", "close_tab", "Close tab", "main screen", show=False),
+    # ctrl+w and ctrl+y win over the prompt's own meanings (delete word: also ctrl+backspace;
+    # redo): these are the keys people reach for to close a tab and copy a reply.
+    KeySpec("main.close_tab", "ctrl+w", "close_tab", "Close tab", "main screen", show=False, priority=True),
     KeySpec("main.prev_tab", "ctrl+pageup,alt+left", "prev_tab", "Previous tab", "main screen", show=False),
     KeySpec("main.next_tab", "ctrl+pagedown,alt+right", "next_tab", "Next tab", "main screen", show=False),
     *(
@@ -47,7 +49,7 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
         for n in range(1, 10)
     ),
     KeySpec("main.cancel", "escape", "cancel_reply", "Stop reply", "main screen"),
-    KeySpec("main.copy_reply", "ctrl+y", "copy_reply", "Copy reply", "main screen", show=False),
+    KeySpec("main.copy_reply", "ctrl+y", "copy_reply", "Copy reply", "main screen", show=False, priority=True),
     KeySpec("main.copy_code", "alt+y", "copy_code", "Copy code block", "main screen", show=False),
     KeySpec("main.switch_model", "ctrl+l", "switch_model", "Switch model", "main screen"),
     KeySpec("main.rename", "f2", "rename_current", "Rename session", "main screen", show=False),

@@ -32,8 +32,10 @@ from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
 from ..widgets.compare_view import CompareTab
 from ..widgets.marks import mark
+from ..widgets.prompt import Prompt
 from ..widgets.sidebar import GROUP_PREFIX, Sidebar, group_option
 from ..widgets.topbar import TopBar
+from ..widgets.welcome import Welcome
 from .compare_dialog import CompareRequest, CompareScreen
 from .login import LoginScreen
 from .new_session import NewSessionRequest, NewSessionScreen
@@ -81,6 +83,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             yield Sidebar(id="sidebar")
             yield TabbedContent(id="tabs")
+            yield Welcome(id="welcome")
         yield Footer()
 
     @property
@@ -124,7 +127,7 @@ class MainScreen(Screen[None]):
         self._save_tabs()
         self._on_active_changed()
         if not self._panes and not self._compares:
-            self.sidebar.session_list.focus()
+            self.query_one(Welcome).prompt.focus()
 
     async def _open_or_create(self, session_id: str, model: str | None) -> None:
         try:
@@ -395,10 +398,49 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._on_active_changed)
 
     @on(TabbedContent.TabActivated, "#tabs")
+    @on(TabbedContent.Cleared, "#tabs")
     def _tab_activated(self) -> None:
         self._on_active_changed()
 
+    def _update_empty(self) -> None:
+        """With no tab open the main area offers a prompt instead of a blank space."""
+        empty = not self._panes and not self._compares
+        if empty != self.has_class("-empty"):
+            self.set_class(empty, "-empty")
+            if empty:
+                welcome = self.query_one(Welcome)
+                welcome.set_model(self.client.default_model)
+                if not self._restoring and self.app.screen is self:
+                    welcome.prompt.focus()
+
+    @on(Prompt.Submitted)
+    def _welcome_submitted(self, event: Prompt.Submitted) -> None:
+        if event.prompt.id != "welcome-prompt":
+            return
+        event.stop()
+        if not self.client.default_model:
+            self.action_new_session()
+            return
+        self.start_from_welcome(event.text)
+
+    @work(group="welcome", exclusive=True)
+    async def start_from_welcome(self, text: str) -> None:
+        prompt = self.query_one(Welcome).prompt
+        try:
+            session = await self.client.create_session(self.client.default_model)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False, timeout=8)
+            return
+        prompt.clear()
+        await self.refresh_sessions()
+        await self._open(session.session_id)
+        pane = self._panes.get(session.session_id)
+        if pane is not None:
+            pane.prompt.remember(text)
+            pane.send(text)
+
     def _on_active_changed(self) -> None:
+        self._update_empty()
         active = self.active_pane
         compare = self.active_compare
         for pane in self._panes.values():

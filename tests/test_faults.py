@@ -138,16 +138,18 @@ def test_two_processes_on_one_data_dir(config_path: Path, data_dir: Path, fake: 
 
 
 async def test_read_only_data_dir_names_the_file(tmp_path: Path, config_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root ignores directory permissions")
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
     from copilot_tui.errors import StoreError
 
-    with pytest.raises(StoreError, match=str(ro)):
+    if os.geteuid() == 0:
+        ro = Path("/proc/self")  # root ignores permissions; /proc is read-only for everyone
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+    with pytest.raises(StoreError) as info:
         async with CopilotClient(config_path=config_path, data_dir=ro):
             pass
+    assert f"{ro}/copilot-tui.sqlite3" in str(info.value) and f"check that {ro} is writable" in str(info.value)
 
 
 async def test_hundred_sessions_at_once(tmp_path: Path, fake: FakeOpenAI) -> None:

@@ -124,7 +124,7 @@ class Store:
         try:
             self.conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open the session database {self.path}: {exc}.") from None
+            raise StoreError(self._explain(exc)) from None
         try:
             self._setup()
         except sqlite3.DatabaseError as exc:

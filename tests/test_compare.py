@@ -338,3 +338,12 @@ def test_cli_duplicate_pane_exits_2(config_path: Path, data_dir: Path, fake: Fak
     assert result.returncode == 2
     assert "repeats pane 1" in result.stderr
     assert fake.requests == []
+
+
+def test_cli_same_model_twice_with_its_own_system_message(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+    result = _cli(config_path, data_dir, "-m", f"{FAST}::Answer in French", "-m", f"{FAST}::Answer in German", "--json", "hi")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [p["system_message"] for p in doc["panes"]] == ["Answer in French", "Answer in German"]
+    systems = sorted(r["body"]["messages"][0]["content"] for r in fake.requests_for("gpt-4o-mini"))
+    assert systems == ["Answer in French", "Answer in German"]

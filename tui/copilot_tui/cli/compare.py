@@ -18,6 +18,7 @@ from ..service.compare import (
     Comparison,
     InvalidComparison,
     Pane,
+    PaneSpec,
 )
 from .common import (
     EXIT_ERROR,
@@ -40,8 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=f"Send one prompt to {MIN_PANES} to {MAX_PANES} models at once; print each answer, then a stats table.",
     )
     p.add_argument(
-        "-m", "--model", dest="models", action="append", default=[], metavar="PROVIDER/MODEL",
-        help=f"a model to compare; repeat it ({MIN_PANES} to {MAX_PANES} models)",
+        "-m", "--model", dest="models", action="append", default=[], metavar="PROVIDER/MODEL[::SYSTEM]",
+        help=f"a model to compare; repeat it ({MIN_PANES} to {MAX_PANES} models). "
+        "'::' gives that pane its own system message, e.g. -m 'local/smollm2::Answer in French'",
     )
     p.add_argument("--system", metavar="TEXT", help="system message for every model")
     p.add_argument("--title", metavar="TEXT", help="title of the comparison (default: from the prompt)")
@@ -83,13 +85,20 @@ def stats_table(comparison: Comparison) -> str:
     return text
 
 
+def _pane_spec(value: str) -> PaneSpec:
+    """``MODEL`` or ``MODEL::SYSTEM``: the same model twice needs two different system messages."""
+    model, sep, system = value.partition("::")
+    return PaneSpec(model.strip(), system.strip() or None) if sep else PaneSpec(value.strip())
+
+
 async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
     if not MIN_PANES <= len(args.models) <= MAX_PANES:
         raise UsageError(f"compare needs {MIN_PANES} to {MAX_PANES} models (-m MODEL, repeated); {len(args.models)} given.")
     prompt = read_prompt(args.prompt)
     try:
         comparison = await client.compare(
-            args.models, prompt, system_message=args.system, title=args.title, max_tokens=args.max_tokens
+            [_pane_spec(m) for m in args.models], prompt,
+            system_message=args.system, title=args.title, max_tokens=args.max_tokens,
         )
     except InvalidComparison as exc:
         raise UsageError(str(exc)) from None

@@ -101,3 +101,18 @@ async def test_statuses_explain_each_unusable_provider(tmp_path: Path, monkeypat
     assert not ollama.usable and ollama.reason == f"not reachable at http://127.0.0.1:{port}"
     assert ollama.fix
     assert not any(statuses[n].usable for n in ("copilot", "anthropic", "github-models", "openai", "ollama"))
+
+
+async def test_an_answering_ollama_becomes_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.servers.ollama_server import FakeOllama
+
+    no_gh(monkeypatch, tmp_path)
+    with FakeOllama() as ollama:
+        monkeypatch.setenv("OLLAMA_HOST", ollama.url)
+        async with CopilotClient(data_dir=tmp_path / "data") as client:
+            assert client.default_model == "local/smollm2"  # start-up does not wait for the network
+            statuses = {s.name: s for s in await client.provider_statuses()}
+            assert statuses["ollama"].usable
+            assert client.default_model == "ollama/llama3.2:latest"
+            session = await client.create_session()
+            assert session.model == "ollama/llama3.2:latest"

@@ -234,7 +234,23 @@ class CopilotClient:
                 self._model_cache[name] = (time.monotonic(), status.models)
             return status
 
-        return list(await asyncio.gather(*(one(n) for n in self._provider_configs)))
+        statuses = list(await asyncio.gather(*(one(n) for n in self._provider_configs)))
+        self._prefer_answering_provider(statuses)
+        return statuses
+
+    def _prefer_answering_provider(self, statuses: list[ProviderStatus]) -> None:
+        """A discovered Ollama that answers beats the embedded model as the default.
+
+        Ollama's models are only known once it answers, so start-up (which never waits on the
+        network) could not pick it; the first status check can.
+        """
+        if (self.config and self.config.default_model) or (self.default_model or "local/").split("/", 1)[0] != "local":
+            return
+        for status in statuses:
+            pc = self._provider_configs.get(status.name)
+            if pc is not None and pc.implicit and pc.type == "ollama" and status.usable and status.models:
+                self.default_model = status.models[0].id
+                return
 
     # -- sessions ------------------------------------------------------------------------
 

@@ -1,0 +1,53 @@
+"""Every fault of the service tests, through the TUI: the failing tab shows one sentence and its
+partial reply, a tab streaming at the same time finishes untouched, the app keeps answering keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.conftest import write_config
+from tests.servers.openai_server import FakeOpenAI, Script
+from tests.test_faults import FAULTS
+from tests.ui.helpers import open_tab, send, shown, started, tap, wait_for, wait_idle
+
+from copilot_tui import CopilotClient
+from copilot_tui.ui.app import CopilotApp
+from copilot_tui.ui.widgets.conversation import MessageView
+
+PARTIAL = {"malformed", "dropped", "stall"}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> None:
+    script, _error_type, phrase = FAULTS[name]
+    fake.script("gpt-4o-mini", script)
+    steady = " ".join(f"steady{i}" for i in range(60))
+    fake.script("slow", Script(text=steady, delay=0.01))
+    cfg = write_config(tmp_path / "c.toml", fake.base_url, timeout="1")
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        bystander = await client.create_session("lab/slow")
+        victim = await client.create_session("lab/gpt-4o-mini")
+        app = CopilotApp(client)
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen = await started(pilot)
+            other = await open_tab(pilot, bystander.session_id)
+            await send(pilot, other, "keep streaming")
+            pane = await open_tab(pilot, victim.session_id)
+            await send(pilot, pane, "trigger the fault please")
+            await wait_for(pilot, lambda: screen.sidebar.get_mark(victim.session_id) == "error", timeout=30, what="error mark")
+            await wait_idle(pilot, pane)
+            view = list(pane.conversation.query(MessageView))[-1]
+            assert view.message.status == "error" and view.has_class("-error")
+            sentence = view.message.error or ""
+            assert phrase in sentence and "\n" not in sentence and "Traceback" not in sentence
+            visible = " ".join(shown(view).split())
+            assert sentence.split()[0] in visible
+            if name in PARTIAL:
+                assert view.message.content.startswith("one") and "one" in visible
+            await tap(pilot, "f1")  # still answering keys
+            await wait_for(pilot, lambda: app.screen is not screen, what="help opens")
+            await tap(pilot, "escape")
+            await wait_for(pilot, lambda: app.screen is screen, what="help closes")
+            await wait_idle(pilot, other)
+            assert other.conversation.last_reply() == steady

@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError, SessionNotFound
@@ -258,21 +258,29 @@ class MainScreen(Screen[None]):
         label.append_text(title)
         return Content.from_rich_text(label)
 
-    def _relabel(self, sid: str) -> None:
+    def _relabel(self, sid: str, *, spin: bool = False) -> None:
         pane = self._panes.get(sid)
         if pane is None or not pane.is_mounted or pane.id is None:
             return
         try:
-            self.tabs.get_tab(pane.id).label = self._tab_label(sid)
+            tab = self.tabs.get_tab(pane.id)
         except (NoMatches, ValueError):
-            pass
+            return
+        label = self._tab_label(sid)
+        if spin and label.cell_length == tab.label.cell_length:
+            # A spinner frame: same width, so repaint the tab alone. Setting ``label`` would
+            # lay out the whole screen and re-place the tab underline, once per tab per frame.
+            tab._label = label
+            Static.update(tab, label, layout=False)
+        else:
+            tab.label = label
 
     def _tick(self) -> None:
         streaming = [sid for sid in self._panes if self.sidebar.get_mark(sid) == "streaming"]
         self._frame += 1
         self.sidebar.tick(self._frame)
         for sid in streaming:
-            self._relabel(sid)
+            self._relabel(sid, spin=True)
         for tab in self._compares.values():
             if tab.state() is not None or self._compare_marks.get(tab.group_id) is not None:
                 self._relabel_compare(tab)

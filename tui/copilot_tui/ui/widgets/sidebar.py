@@ -9,19 +9,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Input, OptionList
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from ...types import GroupInfo, SessionInfo
 from ..keymap import SIDEBAR_KEYS, bindings
 from ..messages import OpenComparison, OpenSession, SessionAction
 from ..safe import one_line
-from .marks import mark
+from .marks import SPINNER, mark
 
 GROUP_PREFIX = "group:"  # option ids of comparison rows (session ids cannot contain ':')
 
@@ -41,7 +44,73 @@ def relative_time(ts: float, now: float | None = None) -> str:
 
 
 class SessionList(OptionList):
+    """An OptionList whose streaming spinners are drawn over cached lines.
+
+    ``OptionList.replace_option_prompt`` drops every cached line and height, so replacing the
+    prompts of N streaming rows on each spinner frame re-measured and re-rendered the whole
+    list N times a frame. Here a frame only repaints the visible spinner cells.
+    """
+
     BINDINGS = bindings(SIDEBAR_KEYS)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.spinners: dict[str, int] = {}  # option id -> cell of its spinner within the prompt
+        self.frame = 0
+
+    def set_prompt(self, option_id: str, prompt: Text) -> None:
+        """Replace one prompt whose height is unchanged: line positions and heights stay cached."""
+        option = self.get_option(option_id)
+        option._set_prompt(prompt)
+        for key in [k for k in self._option_render_cache.keys() if k[0] is option]:
+            self._option_render_cache.discard(key)
+        index = self.get_option_index(option_id)
+        self._refresh_option_lines(index)
+
+    def _refresh_option_lines(self, index: int) -> None:
+        line = self._index_to_line.get(index)
+        if line is None:
+            return
+        height = self._heights.get(index, 1)
+        y = line - self.scroll_offset.y
+        if y + height <= 0 or y >= self.scrollable_content_region.height:
+            return
+        self.refresh(Region(0, y, self.size.width, height))
+
+    def spin(self, frame: int) -> None:
+        """Advance the spinners: repaint only their rows that are in view."""
+        self.frame = frame
+        for option_id in self.spinners:
+            try:
+                index = self.get_option_index(option_id)
+            except OptionDoesNotExist:
+                continue
+            line = self._index_to_line.get(index)
+            if line is None:
+                continue
+            y = line - self.scroll_offset.y
+            if 0 <= y < self.scrollable_content_region.height:
+                self.refresh(Region(0, y, self.size.width, 1))
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        if not self.spinners:
+            return strip
+        try:
+            index, offset = self._lines[self.scroll_offset.y + y]
+        except IndexError:
+            return strip
+        if offset:
+            return strip
+        cell = self.spinners.get(self.options[index].id or "")
+        if cell is None:
+            return strip
+        x = cell + self.get_component_styles("option-list--option").padding.left
+        segments = list(strip.crop(x, x + 1))
+        if not segments:
+            return strip
+        glyph = Segment(SPINNER[self.frame % len(SPINNER)], segments[0].style)
+        return Strip.join([strip.crop(0, x), Strip([glyph], 1), strip.crop(x + 1)])
 
     @dataclass
     class Requested(Message):
@@ -94,6 +163,7 @@ class Sidebar(Vertical):
             self._marks.pop(session_id, None)
         else:
             self._marks[session_id] = state
+        self._update_spinners()
         self._replace(session_id)
         group_id = self._group_of.get(session_id)
         if group_id is not None:
@@ -103,16 +173,20 @@ class Sidebar(Vertical):
         return self._marks.get(session_id)
 
     def tick(self, frame: int) -> None:
-        """Advance the streaming spinners."""
+        """Advance the streaming spinners (only their cells are repainted)."""
         self._frame = frame
-        groups = set()
+        self.session_list.spin(frame)
+
+    def _update_spinners(self) -> None:
+        """Which rows show a spinner, and at which cell of their prompt."""
+        spinners: dict[str, int] = {}
         for session_id, state in self._marks.items():
             if state == "streaming":
-                self._replace(session_id)
-                if session_id in self._group_of:
-                    groups.add(self._group_of[session_id])
-        for group_id in groups:
-            self._replace_group(group_id)
+                group_id = self._group_of.get(session_id)
+                spinners[session_id] = 0 if group_id is None else 2  # members start "├ "
+                if group_id is not None:
+                    spinners[group_option(group_id)] = 0
+        self.session_list.spinners = spinners
 
     def highlighted_session(self) -> str | None:
         option_list = self.session_list
@@ -207,6 +281,7 @@ class Sidebar(Vertical):
         keep = self.highlighted_session()
         options = self._options()
         option_list.set_options(options)
+        self._update_spinners()
         if keep is not None:
             try:
                 option_list.highlighted = option_list.get_option_index(keep)
@@ -226,8 +301,8 @@ class Sidebar(Vertical):
         else:
             prompt = self._prompt(info)
         try:
-            self.session_list.replace_option_prompt(session_id, prompt)
-        except Exception:
+            self.session_list.set_prompt(session_id, prompt)
+        except OptionDoesNotExist:
             pass  # filtered out
 
     def _replace_group(self, group_id: str) -> None:
@@ -235,8 +310,8 @@ class Sidebar(Vertical):
         if group is None:
             return
         try:
-            self.session_list.replace_option_prompt(group_option(group_id), self._group_prompt(group, self._members(group)))
-        except Exception:
+            self.session_list.set_prompt(group_option(group_id), self._group_prompt(group, self._members(group)))
+        except OptionDoesNotExist:
             pass  # filtered out
 
     @on(Input.Changed, "#filter")

@@ -284,10 +284,13 @@ async def read_stream(
     caller keeps the partial text and marks it; nothing ends silently short.
     """
     started = False
+    # With no content encoding the decoded body is the raw body: skip httpx's decoder layers.
+    body = response.aiter_bytes() if response.headers.get("content-encoding") else response.aiter_raw()
     try:
-        async for raw in response.aiter_bytes():
+        async for raw in body:
             for chunk in parser.feed(raw):
-                started = started or bool(chunk.text)
+                if not started and chunk.text:
+                    started = True
                 yield chunk
     except httpx.HTTPError as exc:
         raise error_from_transport(exc, provider=provider, url=url, started=True) from None

@@ -16,6 +16,7 @@ from .http import error_fields, get_json, open_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+_loads = json.JSONDecoder().decode  # skips json.loads' per-call type checks and dispatch
 
 
 def _error_from_payload(payload: dict[str, Any], provider: str) -> E.ProviderError:
@@ -51,16 +52,20 @@ class OpenAIStreamParser:
         return self._handle(self.decoder.close())
 
     def _handle(self, events: list[SSEEvent]) -> Iterator[StreamChunk]:
+        self.events += len(events)
         for ev in events:
-            self.events += 1
-            data = ev.data.strip()
-            if self.done or not data:
+            data = ev.data
+            if self.done:
                 continue
-            if data == "[DONE]":
-                self.done = True
-                continue
+            if data[:1] != "{":  # anything but the usual JSON object: the careful path
+                data = data.strip()
+                if not data:
+                    continue
+                if data == "[DONE]":
+                    self.done = True
+                    continue
             try:
-                payload = json.loads(data)
+                payload = _loads(data)
             except ValueError:
                 raise E.ProtocolError(f"{self.provider} sent a malformed chunk that is not JSON.") from None
             if not isinstance(payload, dict):
@@ -69,8 +74,7 @@ class OpenAIStreamParser:
                 raise _error_from_payload(payload, self.provider)
             yield from self._chunk(payload)
 
-    def _chunk(self, payload: dict[str, Any]) -> list[StreamChunk]:
-        out: list[StreamChunk] = []
+    def _chunk(self, payload: dict[str, Any]) -> Iterator[StreamChunk]:
         choices = payload.get("choices")
         if isinstance(choices, list):
             for choice in choices:
@@ -80,14 +84,13 @@ class OpenAIStreamParser:
                 text = delta.get("content") if isinstance(delta, dict) else None
                 finish = choice.get("finish_reason")
                 if isinstance(text, str) and text:
-                    out.append(StreamChunk(text=text))
+                    yield StreamChunk(text=text)
                 if isinstance(finish, str) and finish:
                     self.finished = True
-                    out.append(StreamChunk(finish_reason=finish))
+                    yield StreamChunk(finish_reason=finish)
         usage = payload.get("usage")
         if isinstance(usage, dict):
-            out.append(StreamChunk(usage=_usage(usage)))
-        return out
+            yield StreamChunk(usage=_usage(usage))
 
     @property
     def complete(self) -> bool:

@@ -53,8 +53,22 @@ class SSEDecoder:
     def _feed_text(self, text: str) -> list[SSEEvent]:
         if not text:
             return []
-        buf = self._buf + text
+        buf = self._buf + text if self._buf else text
         events: list[SSEEvent] = []
+        if "\r" not in buf:
+            # The usual case (LF only): a plain split is several times cheaper than the regex.
+            lines = buf.split("\n")
+            self._buf = lines.pop()
+            for line in lines:
+                if line.startswith("data:"):  # the commonest line, handled inline
+                    value = line[6:] if line.startswith("data: ") else line[5:]
+                    self._data.append(value)
+                    self._has_data = True
+                    continue
+                ev = self._line(line)
+                if ev:
+                    events.append(ev)
+            return events
         pos = 0
         for match in _EOL.finditer(buf):
             # A CR at the very end may be the first half of CRLF: wait for more.

@@ -56,6 +56,13 @@ class MessageView(Static):
     def render(self) -> Prerendered:
         return self.prerendered
 
+    def render_line(self, y: int) -> Strip:
+        """Only the lines on screen are styled and handed over, not the whole message."""
+        lines = self.prerendered.lines(self.size.width)
+        line = lines[y] if 0 <= y < len(lines) else Strip([])
+        style = self.visual_style.rich_style
+        return line.apply_style(style) if style else line
+
 
 class OlderMarker(Static):
     """Shown above the oldest loaded message while older ones remain on disk."""

@@ -23,6 +23,7 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 
+from ..live import CollectorPause
 from ..safe import one_line
 from .render import RENDER_POOL, Prerendered, markdown
 
@@ -59,11 +60,35 @@ class _LiveVisual(Visual):
                 lines = [*lines, _BLANK, *tail] if lines else tail
         return [*lines, *self.note.lines(width)]
 
+    def height(self, width: int) -> int:
+        frozen = len(self._frozen_lines(width))
+        tail = len(self.tail.lines(width)) if self.tail is not None else 0
+        gap = 1 if frozen and tail else 0
+        return frozen + gap + tail + len(self.note.lines(width))
+
+    def line_at(self, y: int, width: int) -> Strip:
+        """One line, without building the whole list: painting costs what is visible."""
+        frozen = self._frozen_lines(width)
+        if y < len(frozen):
+            return frozen[y]
+        y -= len(frozen)
+        tail = self.tail.lines(width) if self.tail is not None else []
+        if tail:
+            if frozen:
+                if y == 0:
+                    return _BLANK
+                y -= 1
+            if y < len(tail):
+                return tail[y]
+            y -= len(tail)
+        note = self.note.lines(width)
+        return note[y] if 0 <= y < len(note) else _BLANK
+
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
 
     def get_height(self, rules: RulesMap, width: int) -> int:
-        return len(self.lines(width)) if width > 0 else 0
+        return self.height(width) if width > 0 else 0
 
     def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
         if width <= 0:
@@ -94,6 +119,18 @@ class LiveReply(Widget):
 
     def render(self) -> Visual:
         return self._visual
+
+    def render_line(self, y: int) -> Strip:
+        """Only the lines on screen are styled and handed over, not the whole reply."""
+        line = self._visual.line_at(y, self.size.width)
+        style = self.visual_style.rich_style
+        return line.apply_style(style) if style else line
+
+    def on_mount(self) -> None:
+        CollectorPause.begin()
+
+    def on_unmount(self) -> None:
+        CollectorPause.end()
 
     @property
     def ready(self) -> bool:
@@ -185,7 +222,7 @@ class LiveReply(Widget):
     def _changed(self) -> None:
         """Repaint; lay out again only when the height changed (a layout re-arranges the screen)."""
         width = self.content_region.width
-        height = self._visual.get_height({}, width) if width > 0 else -1  # type: ignore[arg-type]
+        height = self._visual.height(width) if width > 0 else -1
         self.refresh(layout=height != self._height or height < 0)
         self._height = height
 

@@ -18,6 +18,7 @@ from ..providers.base import ChatMessage, ChatRequest
 from ..types import Message, ReplyStats, SessionInfo
 
 if TYPE_CHECKING:
+    from ..store import Store
     from .client import CopilotClient
 
 log = logging.getLogger(__name__)
@@ -237,14 +238,18 @@ class Session:
             return stats
 
         try:
-            history = await store.get_messages(self.session_id)
-            await store.add_message(user)
+            title = " ".join(auto_title(pending.prompt).split())[:200] if not self.info.title else None
+            # One trip to the store thread instead of four: with many sessions starting at once
+            # the trips queue on that one thread and delay every request going out.
+            history, reply_error = await store.call(self._begin_turn, store.store, user, reply, title)
             self.info.message_count += 1
             self._emit(ev.USER_MESSAGE, content=pending.prompt, message_id=turn_id, turn_id=turn_id)
-            if not self.info.title:
-                await self.rename(auto_title(pending.prompt))
+            if title is not None:
+                self.info.title = title
+                self._emit(ev.TITLE_CHANGED, title=title)
             self.info.updated_at = now
-            await store.add_message(reply, owner=True)
+            if reply_error is not None:
+                raise reply_error
             saved_reply = True
             self.info.message_count += 1
             self.live = reply
@@ -334,6 +339,18 @@ class Session:
                 had_text=bool(parts), prompt=pending.prompt, exception=exc,
             )
             self._finish(turn_id, reply, aborted=False)
+
+    def _begin_turn(self, store: Store, user: Message, reply: Message, title: str | None) -> tuple[list[Message], Exception | None]:
+        """On the store thread: the history so far, the prompt saved, the title, the empty reply."""
+        history = store.get_messages(self.session_id)
+        store.add_message(user)
+        try:
+            if title is not None:
+                store.update_session(self.session_id, title=title)
+            store.add_message(reply, owner=True)
+        except Exception as exc:  # the prompt is saved: report it, then fail the turn
+            return history, exc
+        return history, None
 
     def _finish(self, turn_id: str, reply: Message, *, aborted: bool) -> None:
         self.live = None

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from functools import partial
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.message import Message as TMessage
@@ -26,7 +27,7 @@ from textual.widgets import Static
 
 from ... import events as ev
 from ...types import Message, ReplyStats
-from ..live import LiveText
+from ..live import CollectorPause, LiveText
 from .live_reply import LiveReply
 from .render import (
     POLISH_POOL,
@@ -45,8 +46,9 @@ FRAME = 0.05  # seconds between renders of a streaming reply
 class MessageView(Static):
     """One finished message, rendered once per width (see Prerendered)."""
 
-    def __init__(self, message: Message, *, show_meta: bool = True) -> None:
-        renderable = user_renderable(message.content) if message.role == "user" else reply_renderable(message, show_meta=show_meta)
+    def __init__(self, message: Message, *, show_meta: bool = True, renderable: RenderableType | None = None) -> None:
+        if renderable is None:
+            renderable = user_renderable(message.content) if message.role == "user" else reply_renderable(message, show_meta=show_meta)
         role = "user" if message.role == "user" else "reply"
         super().__init__(renderable, id=f"m-{message.id}", classes=f"msg {role} -{message.status}")
         self.auto_links = False  # replies render links as text; skip restyling every line
@@ -135,8 +137,10 @@ class Conversation(VerticalScroll, can_focus=True):
         if self._state is not None:
             self.call_after_refresh(self.flush)
 
-    def prepend(self, messages: list[Message], *, has_older: bool) -> None:
-        """Add older messages above the loaded ones, keeping the view where it was."""
+    def prepend(self, messages: list[Message], *, has_older: bool, views: list[MessageView] | None = None) -> None:
+        """Add older messages above the loaded ones, keeping the view where it was.
+
+        ``views``, when given, are those messages' views already built (and drawn) elsewhere."""
         self._loading_older = False
         self._has_older = has_older
         for marker in self.query(OlderMarker):
@@ -144,7 +148,8 @@ class Conversation(VerticalScroll, can_focus=True):
         if not messages:
             return
         self._oldest_seq = messages[0].seq
-        views = [MessageView(m, show_meta=self.show_meta) for m in messages if m.role in ("user", "assistant")]
+        if views is None:
+            views = [MessageView(m, show_meta=self.show_meta) for m in messages if m.role in ("user", "assistant")]
         self._replies[:0] = [m for m in messages if m.role == "assistant"]
         widgets: list[Static] = []
         if has_older:
@@ -229,16 +234,15 @@ class Conversation(VerticalScroll, can_focus=True):
             state.error, stats=state.stats or ReplyStats(),
         )
         widget = self._live_widget_by_id(message.id)
-        view = MessageView(message, show_meta=self.show_meta)
         if widget is None or not widget.is_mounted:
             self._replies.append(message)
-            self.mount(view)
+            self.mount(MessageView(message, show_meta=self.show_meta))
             self.post_message(self.ReplyFinished(self, message))
             return
         self._finishing += 1
-        self.run_worker(self._swap_in(widget, view), group="finish")
+        self.run_worker(self._swap_in(widget, message), group="finish")
 
-    async def _swap_in(self, live: LiveReply, view: MessageView) -> None:
+    async def _swap_in(self, live: LiveReply, message: Message) -> None:
         """Replace the live view by the finished message without rendering on the event loop.
 
         Visible: the message shows at once, stitched from the blocks already drawn plus the
@@ -246,17 +250,20 @@ class Conversation(VerticalScroll, can_focus=True):
         tables exactly right). Hidden: the full render comes first, then the swap.
         """
         try:
+            loop = asyncio.get_running_loop()
+            renderable = await loop.run_in_executor(RENDER_POOL, partial(reply_renderable, message, show_meta=self.show_meta))
+            view = MessageView(message, show_meta=self.show_meta, renderable=renderable)
             width = live.content_region.width
-            message = view.message
-            if width > 0 and not self.paused and message.content.strip():
+            # Stitch when most of the reply is drawn already; otherwise one full render costs
+            # less than stitching the rest now and polishing the whole later.
+            if width > 0 and not self.paused and message.content.strip() and live.installed_upto * 2 >= len(message.content):
                 await self._stitch(live, view, width)
                 return
             if width > 0:
                 widths = [width]
-                if not self.show_vertical_scrollbar:  # the full reply may bring the scrollbar
+                if self._scrollbar_may_change():  # the full reply may bring the scrollbar
                     widths.append(width - self.styles.scrollbar_size_vertical)
                 app = self.app
-                loop = asyncio.get_running_loop()
                 for w in widths:
                     await loop.run_in_executor(RENDER_POOL, view.prerendered.prepare, w, app.console, app.console_options)
             self._replies.append(view.message)
@@ -276,7 +283,7 @@ class Conversation(VerticalScroll, can_focus=True):
         rest = markdown(view.message.content[live.installed_upto :])
         extras = view.content.renderables[1:] if isinstance(view.content, Group) else []
         widths = [width]
-        if not self.show_vertical_scrollbar:  # the finished reply may bring the scrollbar
+        if self._scrollbar_may_change():  # the finished reply may bring the scrollbar
             widths.append(width - self.styles.scrollbar_size_vertical)
             await loop.run_in_executor(RENDER_POOL, live.prepare_blocks, widths[1], *target)
         seeded: dict[int, list[Strip]] = {}
@@ -297,11 +304,22 @@ class Conversation(VerticalScroll, can_focus=True):
         else:
             await self.mount(view)
         self.post_message(self.ReplyFinished(self, view.message))
+        await self._quiet()
         for w in widths:
             height = len(seeded[w])
             full = await loop.run_in_executor(POLISH_POOL, view.prerendered.rerender, w, *target)
             if view.is_attached and view.content_region.width == w:
                 view.refresh(layout=len(full) != height)
+
+    def _scrollbar_may_change(self) -> bool:
+        return not self.show_vertical_scrollbar and self.styles.scrollbar_gutter != "stable"
+
+    @staticmethod
+    async def _quiet() -> None:
+        """Wait until no reply streams: a polish render only refines what is on screen, and
+        it would take the GIL from live replies and from the event loop."""
+        while CollectorPause.active:
+            await asyncio.sleep(0.25)
 
     def _live_widget_by_id(self, message_id: str) -> LiveReply | None:
         for widget in self.query(LiveReply):

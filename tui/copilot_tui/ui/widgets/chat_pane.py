@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.widgets import TabPane
@@ -11,11 +14,13 @@ from ...errors import CopilotTuiError
 from ...service import Session
 from ..live import LiveText
 from ..messages import PromptSubmitted
-from .conversation import Conversation
+from .conversation import Conversation, MessageView
 from .prompt import Prompt
 
 RECENT = 40  # messages mounted when a session opens; older ones load on scroll up
 OLDER_BATCH = 40
+# Older pages are drawn on their own thread, so they never queue behind (or ahead of) live text.
+HISTORY_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
 
 
 class ChatPane(TabPane):
@@ -88,7 +93,37 @@ class ChatPane(TabPane):
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.conversation.prepend(messages, has_older=has_older)
+        conversation = self.conversation
+        views = [MessageView(m, show_meta=conversation.show_meta) for m in messages if m.role in ("user", "assistant")]
+        widths = self._message_widths()
+        if widths:
+            # Draw the page in a thread: laid out on the event loop, 40 Markdown replies froze
+            # the screen for up to a second per page.
+            app = self.app
+            jobs = [(v.prerendered, widths.get("user" if v.message.role == "user" else "reply")) for v in views]
+
+            def draw() -> None:
+                for prerendered, width in jobs:
+                    if width:
+                        prerendered.prepare(width, app.console, app.console_options)
+
+            await asyncio.get_running_loop().run_in_executor(HISTORY_POOL, draw)
+            if not self.is_attached:
+                return
+        conversation.prepend(messages, has_older=has_older, views=views)
+
+    def _message_widths(self) -> dict[str, int]:
+        """The content width of user and reply messages now on screen, by role class."""
+        widths: dict[str, int] = {}
+        for view in reversed(self.conversation.children):  # the newest: a few views, not all
+            if not isinstance(view, MessageView):
+                continue
+            for role in ("user", "reply"):
+                if role not in widths and view.has_class(role) and view.size.width > 0:
+                    widths[role] = view.size.width
+            if len(widths) == 2:
+                break
+        return widths
 
     def reveal(self, message_id: str, seq: int | None) -> None:
         """Scroll to a message, loading older history first when it is not shown yet."""

@@ -263,7 +263,7 @@ def _config_with_keys(path: Path, base_url: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         'default_model = "lab/gpt-4o-mini"\n[providers.lab]\ntype = "openai"\n'
-        f'base_url = "{base_url}"\n[keys]\n"main.new_session" = "ctrl+k"\n"main.toggle_sidebar" = "f5"\n'
+        f'base_url = "{base_url}"\n[keys]\n"main.new_session" = "f8"\n"main.toggle_sidebar" = "f5"\n'
     )
     return path
 
@@ -277,8 +277,8 @@ async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Pat
             await pilot.press("ctrl+n")
             await pilot.pause()
             assert not isinstance(app.screen, NewSessionScreen)
-            await pilot.press("ctrl+k")
-            await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by ctrl+k")
+            await pilot.press("f8")
+            await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by f8")
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is screen, what="closed")
             await pilot.press("f5")

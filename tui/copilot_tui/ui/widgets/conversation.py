@@ -28,7 +28,7 @@ from textual.widgets import Static
 from ... import events as ev
 from ...types import Message, ReplyStats
 from ..live import CollectorPause, LiveText
-from .live_reply import LiveReply
+from .live_reply import LiveReply, lead_blanks
 from .render import (
     POLISH_POOL,
     RENDER_POOL,
@@ -320,6 +320,7 @@ class Conversation(VerticalScroll, can_focus=True):
         seeded: dict[int, list[Strip]] = {}
         for w in widths:
             rest_lines = await loop.run_in_executor(RENDER_POOL, render_lines, rest, w, *target) if rest.markup.strip() else []
+            rest_lines = rest_lines[lead_blanks(rest_lines) :]
             lines = live.frozen_lines(w)
             if lines and rest_lines:
                 lines.append(Strip([]))

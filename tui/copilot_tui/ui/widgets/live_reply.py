@@ -30,6 +30,15 @@ from .render import RENDER_POOL, Prerendered, markdown
 _BLANK = Strip([])
 
 
+def lead_blanks(lines: list[Strip]) -> int:
+    """Blank lines a block's render starts with (Rich puts one before a list); the join below
+    adds the one blank line between blocks that a full render has."""
+    n = 0
+    while n < len(lines) and not lines[n].cell_length:  # a code block's padding row has width
+        n += 1
+    return n
+
+
 class _LiveVisual(Visual):
     """Frozen blocks, a blank line between them as in a full render, the tail, the note line."""
 
@@ -46,23 +55,36 @@ class _LiveVisual(Visual):
         if width != self._frozen_width:
             self._frozen_width, self._frozen, self._frozen_count = width, [], 0
         for block in self.blocks[self._frozen_count :]:
+            lines = block.lines(width)
+            lines = lines[lead_blanks(lines) :]
+            if not lines:
+                continue
             if self._frozen:
                 self._frozen.append(_BLANK)
-            self._frozen.extend(block.lines(width))
+            self._frozen.extend(lines)
         self._frozen_count = len(self.blocks)
         return self._frozen
+
+    def _tail(self, width: int) -> tuple[list[Strip], int]:
+        """The tail's lines and how many leading blank lines to skip."""
+        if self.tail is None:
+            return [], 0
+        tail = self.tail.lines(width)
+        return tail, lead_blanks(tail)
 
     def lines(self, width: int) -> list[Strip]:
         lines = self._frozen_lines(width)
         if self.tail is not None:
-            tail = self.tail.lines(width)
+            tail, skip = self._tail(width)
+            tail = tail[skip:]
             if tail:
                 lines = [*lines, _BLANK, *tail] if lines else tail
         return [*lines, *self.note.lines(width)]
 
     def height(self, width: int) -> int:
         frozen = len(self._frozen_lines(width))
-        tail = len(self.tail.lines(width)) if self.tail is not None else 0
+        lines, skip = self._tail(width)
+        tail = len(lines) - skip
         gap = 1 if frozen and tail else 0
         return frozen + gap + tail + len(self.note.lines(width))
 
@@ -72,15 +94,15 @@ class _LiveVisual(Visual):
         if y < len(frozen):
             return frozen[y]
         y -= len(frozen)
-        tail = self.tail.lines(width) if self.tail is not None else []
-        if tail:
+        tail, skip = self._tail(width)
+        if len(tail) > skip:
             if frozen:
                 if y == 0:
                     return _BLANK
                 y -= 1
-            if y < len(tail):
-                return tail[y]
-            y -= len(tail)
+            if y < len(tail) - skip:
+                return tail[y + skip]
+            y -= len(tail) - skip
         note = self.note.lines(width)
         return note[y] if 0 <= y < len(note) else _BLANK
 

@@ -297,6 +297,7 @@ class Conversation(VerticalScroll, can_focus=True):
                 app = self.app
                 for w in widths:
                     await loop.run_in_executor(RENDER_POOL, view.prerendered.prepare, w, app.console, app.console_options)
+            await self._my_frame()
             self._replies.append(view.message)
             if live.is_attached:
                 await self.mount(view, after=live)
@@ -329,6 +330,7 @@ class Conversation(VerticalScroll, can_focus=True):
                 lines += render_lines(extra, w, *target)
             seeded[w] = lines
         view.prerendered.seed(seeded)
+        await self._my_frame()
         self._replies.append(view.message)
         if live.is_attached:
             await self.mount(view, after=live)
@@ -336,21 +338,35 @@ class Conversation(VerticalScroll, can_focus=True):
         else:
             await self.mount(view)
         self.post_message(self.ReplyFinished(self, view.message))
+        # The reply is on screen and finished; the polish is a later refinement of it.
+        self.run_worker(self._polish(view, widths, {w: len(lines) for w, lines in seeded.items()}), group="polish")
+
+    async def _polish(self, view: MessageView, widths: list[int], heights: dict[int, int]) -> None:
+        """The one full render of a finished reply (fences and tables exactly right)."""
+        app = self.app
+        loop = asyncio.get_running_loop()
         await self._quiet()
         for w in widths:
-            height = len(seeded[w])
-            full = await loop.run_in_executor(POLISH_POOL, view.prerendered.rerender, w, *target)
+            full = await loop.run_in_executor(POLISH_POOL, view.prerendered.rerender, w, app.console, app.console_options)
             if view.is_attached and view.content_region.width == w:
-                view.refresh(layout=len(full) != height)
+                view.refresh(layout=len(full) != heights[w])
+
+    async def _my_frame(self) -> None:
+        """Wait for this pane's phase on the flush clock: replies that end together (side by
+        side, same prompt) then swap in over separate frames, not all in one long update."""
+        now = time.monotonic()
+        due, _ = next_flush(id(self), now)
+        await asyncio.sleep(due - now)
 
     def _scrollbar_may_change(self) -> bool:
         return not self.show_vertical_scrollbar and self.styles.scrollbar_gutter != "stable"
 
     @staticmethod
-    async def _quiet() -> None:
-        """Wait until no reply streams: a polish render only refines what is on screen, and
-        it would take the GIL from live replies and from the event loop."""
-        while CollectorPause.active:
+    async def _quiet(limit: float = 10.0) -> None:
+        """Wait until no reply streams (at most ``limit`` seconds): a polish render only refines
+        what is on screen, and it would take the GIL from live replies and from the event loop."""
+        deadline = asyncio.get_running_loop().time() + limit
+        while CollectorPause.active and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.25)
 
     def _live_widget_by_id(self, message_id: str) -> LiveReply | None:

@@ -27,6 +27,7 @@ Handler = Callable[[ev.SessionEvent], Any]
 State = Literal["idle", "waiting", "streaming"]
 
 FLUSH_INTERVAL = 1.0  # seconds between saves of a streaming reply
+YIELD_INTERVAL = 0.005  # at most this long on one stream before giving the event loop a turn
 MAX_RETRY_WAIT = 20.0  # longer server-requested waits become an error
 MAX_ATTEMPTS = 4
 TITLE_LENGTH = 60
@@ -267,7 +268,7 @@ class Session:
                 started = time.monotonic()
                 stats.queued = started - before_slot if must_wait else 0.0
                 attempt = 0
-                last_flush = time.monotonic()
+                last_flush = last_yield = time.monotonic()
                 while True:
                     attempt += 1
                     self._set_state("streaming", None)
@@ -285,9 +286,14 @@ class Session:
                                 self._emit(ev.MESSAGE_DELTA, delta_content=chunk.text, message_id=reply.id, turn_id=turn_id)
                                 t = time.monotonic()
                                 if t - last_flush >= FLUSH_INTERVAL:
-                                    last_flush = t
+                                    last_flush = last_yield = t
                                     reply.content = "".join(parts)
                                     await store.update_message(reply.id, content=reply.content)
+                                elif t - last_yield >= YIELD_INTERVAL:
+                                    # one network read can hold hundreds of events: let the
+                                    # other sessions and the UI run between them
+                                    last_yield = t
+                                    await asyncio.sleep(0)
                             if chunk.usage is not None:
                                 usage_out = chunk.usage.output_tokens if chunk.usage.output_tokens is not None else usage_out
                                 usage_in = chunk.usage.input_tokens if chunk.usage.input_tokens is not None else usage_in

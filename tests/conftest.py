@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -70,3 +73,21 @@ def data_dir(tmp_path: Path) -> Path:
 async def client(config_path: Path, data_dir: Path) -> AsyncIterator[CopilotClient]:
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as c:
         yield c
+
+
+def kill_once_partly_saved(proc: subprocess.Popen[str], data_dir: Path, session_ids: list[str], timeout: float = 30) -> None:
+    """SIGKILL ``proc`` once every session's reply has been saved part-way (a flush a second)."""
+    from copilot_tui.store import Store
+
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            store = Store(data_dir)
+            partial = [m for sid in session_ids for m in store.get_messages(sid) if m.role == "assistant" and m.content]
+            store.close()
+            if len(partial) == len(session_ids):
+                break
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(10)

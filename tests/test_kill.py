@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from copilot_tui.store import Store
+from tests.conftest import kill_once_partly_saved
 from tests.servers.openai_server import FakeOpenAI, Script
 
 CHILD = r"""
@@ -31,20 +29,8 @@ asyncio.run(main())
 def test_sigkill_while_three_sessions_stream(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
     fake.script("slow", Script(text="token " * 2000, delay=0.005))
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(config_path), str(data_dir)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout and proc.stdout.readline().strip() == "sent"
-        # wait until at least one flush (once a second) has saved partial text
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            store = Store(data_dir)
-            partial = [m for s in range(3) for m in store.get_messages(f"kill-{s}") if m.role == "assistant" and m.content]
-            store.close()
-            if len(partial) == 3:
-                break
-            time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(10)
+    assert proc.stdout and proc.stdout.readline().strip() == "sent"
+    kill_once_partly_saved(proc, data_dir, [f"kill-{i}" for i in range(3)])
     store = Store(data_dir)
     for i in range(3):
         messages = store.get_messages(f"kill-{i}")

@@ -19,15 +19,6 @@ from copilot_tui.ui.app import CopilotApp
 from copilot_tui.ui.screens.main import MainScreen
 
 SIZE = (140, 36)
-
-
-@pytest.fixture(autouse=True)
-def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A blinking cursor would be caught on or off at random: keep it on."""
-    from textual.widgets import Input, TextArea
-
-    monkeypatch.setattr(TextArea.cursor_blink, "_default", False)
-    monkeypatch.setattr(Input.cursor_blink, "_default", False)
 FIXED = {
     0: ReplyStats(ttft=0.21, duration=1.4, output_tokens=61),
     1: ReplyStats(ttft=0.95, duration=7.5, output_tokens=121, tokens_estimated=True),

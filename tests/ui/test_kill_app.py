@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from tests.conftest import kill_once_partly_saved
 from tests.servers.openai_server import FakeOpenAI, Script
 
 from copilot_tui import CopilotClient
-from copilot_tui.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,19 +44,8 @@ asyncio.run(main())
 async def test_sigkill_of_the_app_while_three_sessions_stream(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
     fake.script("slow", Script(text="token " * 3000, delay=0.005))
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(config_path), str(data_dir), str(ROOT)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout and proc.stdout.readline().strip() == "sent"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # until each reply has been saved part-way
-            store = Store(data_dir)
-            partial = [m for i in range(3) for m in store.get_messages(f"kill-{i}") if m.role == "assistant" and m.content]
-            store.close()
-            if len(partial) == 3:
-                break
-            time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(10)
+    assert proc.stdout and proc.stdout.readline().strip() == "sent"
+    kill_once_partly_saved(proc, data_dir, [f"kill-{i}" for i in range(3)])
     assert proc.returncode == -signal.SIGKILL
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as client:
         finished = await (await client.resume_session("finished")).get_messages()

@@ -20,15 +20,6 @@ from copilot_tui.ui.widgets.conversation import MessageView
 SIZE = (120, 34)
 
 
-@pytest.fixture(autouse=True)
-def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A blinking cursor would be caught on or off at random: keep it on."""
-    from textual.widgets import Input, TextArea
-
-    monkeypatch.setattr(TextArea.cursor_blink, "_default", False)
-    monkeypatch.setattr(Input.cursor_blink, "_default", False)
-
-
 @pytest.fixture
 def snap_config(tmp_path: Path, fake) -> Path:
     path = tmp_path / "snap" / "config.toml"

@@ -297,16 +297,20 @@ class Conversation(VerticalScroll, can_focus=True):
                 app = self.app
                 for w in widths:
                     await loop.run_in_executor(RENDER_POOL, view.prerendered.prepare, w, app.console, app.console_options)
-            await self._my_frame()
-            self._replies.append(view.message)
-            if live.is_attached:
-                await self.mount(view, after=live)
-                await live.remove()
-            else:
-                await self.mount(view)
-            self.post_message(self.ReplyFinished(self, view.message))
+            await self._put_in_place(live, view)
         finally:
             self._finishing -= 1
+
+    async def _put_in_place(self, live: LiveReply, view: MessageView) -> None:
+        """The finished message takes the live reply's place, on this pane's frame."""
+        await self._my_frame()
+        self._replies.append(view.message)
+        if live.is_attached:
+            await self.mount(view, after=live)
+            await live.remove()
+        else:
+            await self.mount(view)
+        self.post_message(self.ReplyFinished(self, view.message))
 
     async def _stitch(self, live: LiveReply, view: MessageView, width: int) -> None:
         app = self.app
@@ -330,14 +334,7 @@ class Conversation(VerticalScroll, can_focus=True):
                 lines += render_lines(extra, w, *target)
             seeded[w] = lines
         view.prerendered.seed(seeded)
-        await self._my_frame()
-        self._replies.append(view.message)
-        if live.is_attached:
-            await self.mount(view, after=live)
-            await live.remove()
-        else:
-            await self.mount(view)
-        self.post_message(self.ReplyFinished(self, view.message))
+        await self._put_in_place(live, view)
         # The reply is on screen and finished; the polish is a later refinement of it.
         self.run_worker(self._polish(view, widths, {w: len(lines) for w, lines in seeded.items()}), group="polish")
 

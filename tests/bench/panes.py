@@ -19,7 +19,7 @@ from textual.widgets._markdown import MarkdownStream
 
 from copilot_tui import events as ev
 from copilot_tui.service import CopilotClient
-from copilot_tui.ui.live import LiveText
+from copilot_tui.ui.live import LiveText, route_event
 from copilot_tui.ui.messages import ServiceEvent, StreamDirty
 from copilot_tui.ui.widgets.conversation import Conversation
 from copilot_tui.ui.widgets.live_reply import LiveReply
@@ -96,13 +96,7 @@ class OursScreen(_Panes):
         if event.session_id not in self.panes:
             return
         self._note_idle(event)
-        if event.type == ev.MESSAGE_DELTA:
-            if self.live.append(event.session_id, event.data.message_id, event.data.delta_content or ""):
-                self.post_message(StreamDirty(event.session_id))
-            return
-        if event.type == ev.TURN_START:
-            self.live.start(event.session_id, event.data.message_id)
-        self.post_message(ServiceEvent(event))
+        route_event(self.live, event, self.post_message)  # exactly what the main screen does
 
     def streaming_lines(self) -> int:
         return sum(w.region.height for w in self.query(LiveReply))

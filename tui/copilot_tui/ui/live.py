@@ -8,6 +8,27 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
+
+from textual.message import Message
+
+from ..events import MESSAGE_DELTA, TURN_START, SessionEvent
+from .messages import ServiceEvent, StreamDirty
+
+
+def route_event(live: LiveText, event: SessionEvent, post: Callable[[Message], object]) -> None:
+    """What the UI does inside a service task: buffer the text, post one message, nothing more.
+
+    Text only marks its session dirty (one message until the pane flushes); every other event
+    goes on as a ServiceEvent.
+    """
+    if event.type == MESSAGE_DELTA:
+        if live.append(event.session_id, event.data.message_id, event.data.delta_content or ""):
+            post(StreamDirty(event.session_id))
+        return
+    if event.type == TURN_START:
+        live.start(event.session_id, event.data.message_id)
+    post(ServiceEvent(event))
 
 
 class LiveText:

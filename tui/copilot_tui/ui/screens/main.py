@@ -26,7 +26,7 @@ from ...service import CopilotClient
 from ...service.compare import Comparison
 from ...types import SessionInfo
 from ..keymap import MAIN_KEYS, bindings
-from ..live import LiveText
+from ..live import LiveText, route_event
 from ..messages import OpenComparison, OpenSession, ServiceEvent, SessionAction, StreamDirty
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
@@ -148,13 +148,7 @@ class MainScreen(Screen[None]):
 
     def _from_service(self, event: ev.SessionEvent) -> None:
         """Runs inside service tasks: buffer text, post a message, nothing more."""
-        if event.type == ev.MESSAGE_DELTA:
-            if self.live.append(event.session_id, event.data.message_id, event.data.delta_content or ""):
-                self.post_message(StreamDirty(event.session_id))
-            return
-        if event.type == ev.TURN_START:
-            self.live.start(event.session_id, event.data.message_id)
-        self.post_message(ServiceEvent(event))
+        route_event(self.live, event, self.post_message)
 
     @on(StreamDirty)
     def _stream_dirty(self, message: StreamDirty) -> None:

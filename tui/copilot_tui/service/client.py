@@ -25,6 +25,7 @@ from . import discovery, login
 from .compare import Comparison, PaneSpec
 from .login import DeviceCode, LoginResult
 from .session import Handler, Session
+from .turns import LoopTurns
 
 log = logging.getLogger(__name__)
 MODEL_LIST_TTL = 300.0
@@ -66,6 +67,7 @@ class CopilotClient:
         self._comparisons: dict[str, Comparison] = {}  # open ones, by group id
         self._handlers: list[Handler] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._turns = LoopTurns()  # shared by every session: fast streams step aside in turn
         self.default_model: str | None = None
         self.started = False
 

@@ -27,8 +27,6 @@ Handler = Callable[[ev.SessionEvent], Any]
 State = Literal["idle", "waiting", "streaming"]
 
 FLUSH_INTERVAL = 1.0  # seconds between saves of a streaming reply
-YIELD_INTERVAL = 0.005  # at most this long on one burst of events before the loop gets a turn
-BURST_GAP = 0.001  # a longer gap between two chunks means the stream waited on the network
 MAX_RETRY_WAIT = 20.0  # longer server-requested waits become an error
 MAX_ATTEMPTS = 4
 TITLE_LENGTH = 60
@@ -260,6 +258,7 @@ class Session:
             provider, model_name = client._provider_for(model_ref)
             request = ChatRequest(model=model_name, messages=self._chat_messages(history, pending.prompt), max_tokens=pending.max_tokens)
             limiter = client._limiter(provider)
+            turns = client._turns
             must_wait = limiter.locked()
             if must_wait:
                 self._set_state("waiting", "waiting: too many requests to this provider at once")
@@ -269,7 +268,7 @@ class Session:
                 started = time.monotonic()
                 stats.queued = started - before_slot if must_wait else 0.0
                 attempt = 0
-                last_flush = burst_start = last_chunk = time.monotonic()
+                last_flush = time.monotonic()
                 while True:
                     attempt += 1
                     self._set_state("streaming", None)
@@ -286,17 +285,13 @@ class Session:
                                 chunks += 1
                                 self._emit(ev.MESSAGE_DELTA, delta_content=chunk.text, message_id=reply.id, turn_id=turn_id)
                                 t = time.monotonic()
-                                if t - last_chunk > BURST_GAP:
-                                    burst_start = t  # we waited on the network: a new burst
-                                last_chunk = t
                                 if t - last_flush >= FLUSH_INTERVAL:
-                                    last_flush = burst_start = t
+                                    last_flush = t
                                     reply.content = "".join(parts)
                                     await store.update_message(reply.id, content=reply.content)
-                                elif t - burst_start >= YIELD_INTERVAL:
+                                elif turns.overdue(t):
                                     # one network read can hold hundreds of events: let the
-                                    # other sessions and the UI run between them
-                                    burst_start = t
+                                    # other sessions, timers and the UI run between them
                                     await asyncio.sleep(0)
                             if chunk.usage is not None:
                                 usage_out = chunk.usage.output_tokens if chunk.usage.output_tokens is not None else usage_out

@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, Tab, TabbedContent, TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError, SessionNotFound
@@ -28,6 +28,7 @@ from ...types import SessionInfo
 from ..keymap import MAIN_KEYS, bindings
 from ..live import LiveText, route_event
 from ..messages import OpenComparison, OpenSession, ServiceEvent, SessionAction, StreamDirty
+from ..paint import paint_turns
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
 from ..widgets.compare_view import CompareTab
@@ -260,7 +261,10 @@ class MainScreen(Screen[None]):
             tab = self.tabs.get_tab(pane.id)
         except (NoMatches, ValueError):
             return
-        label = self._tab_label(sid)
+        self._set_label(tab, self._tab_label(sid), spin=spin)
+
+    @staticmethod
+    def _set_label(tab: Tab, label: Content, *, spin: bool) -> None:
         if spin and label.cell_length == tab.label.cell_length:
             # A spinner frame: same width, so repaint the tab alone. Setting ``label`` would
             # lay out the whole screen and re-place the tab underline, once per tab per frame.
@@ -270,6 +274,11 @@ class MainScreen(Screen[None]):
             tab.label = label
 
     def _tick(self) -> None:
+        """A spinner frame, in its own paint turn: the sidebar and the tab bar span the screen,
+        so sharing a frame with a pane would repaint everything in between."""
+        paint_turns(self.app).request(self, self._spin, "spin")
+
+    def _spin(self) -> None:
         streaming = [sid for sid in self._panes if self.sidebar.get_mark(sid) == "streaming"]
         self._frame += 1
         self.sidebar.tick(self._frame)
@@ -277,7 +286,7 @@ class MainScreen(Screen[None]):
             self._relabel(sid, spin=True)
         for tab in self._compares.values():
             if tab.state() is not None or self._compare_marks.get(tab.group_id) is not None:
-                self._relabel_compare(tab)
+                self._relabel_compare(tab, spin=True)
 
     def _compare_label(self, tab: CompareTab) -> Content:
         label = Text.assemble(mark(tab.state(), self._frame), " ⚖ ")
@@ -286,12 +295,12 @@ class MainScreen(Screen[None]):
         label.append_text(title)
         return Content.from_rich_text(label)
 
-    def _relabel_compare(self, tab: CompareTab) -> None:
+    def _relabel_compare(self, tab: CompareTab, *, spin: bool = False) -> None:
         self._compare_marks[tab.group_id] = tab.state()
         if not tab.is_mounted or tab.id is None:
             return
         try:
-            self.tabs.get_tab(tab.id).label = self._compare_label(tab)
+            self._set_label(self.tabs.get_tab(tab.id), self._compare_label(tab), spin=spin)
         except (NoMatches, ValueError):
             pass
 

@@ -25,6 +25,7 @@ from ...service.compare import COMPARE_DONE, Comparison, Pane
 from ..keymap import COMPARE_KEYS, bindings
 from ..live import LiveText
 from ..messages import OpenSession
+from ..paint import paint_turns
 from ..safe import one_line
 from .conversation import Conversation
 from .prompt import Prompt
@@ -45,10 +46,10 @@ _STATUS: dict[str, tuple[str, str]] = {
 
 
 def grid_shape(panes: int) -> tuple[int, int]:
-    """Columns and rows: side by side up to three, then two rows (2x2, 3x2)."""
+    """Columns and rows: side by side up to three, then two rows (2x2, 3x2, 4x2)."""
     if panes <= 3:
         return max(panes, 1), 1
-    return (2, 2) if panes == 4 else (3, 2)
+    return (panes + 1) // 2, 2
 
 
 def seconds(value: float | None) -> str:
@@ -65,7 +66,7 @@ def first_sentence(text: str | None) -> str:
 
 
 def header_text(pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool = False) -> Text:
-    """Three short lines (they fit a sixth of a wide terminal): state, times, tokens.
+    """Three short lines (they fit a quarter of a wide terminal): state, times, tokens.
 
     A failed pane uses them for its error instead.
     """
@@ -300,7 +301,7 @@ class CompareTab(TabPane):
 
     def _tick(self) -> None:
         if self._visible and self.comparison.busy:
-            self.refresh_headers()
+            paint_turns(self.app).request(self, self.refresh_headers, "headers")
 
     def refresh_headers(self) -> None:
         comparison = self.comparison

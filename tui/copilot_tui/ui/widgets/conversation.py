@@ -28,6 +28,7 @@ from textual.widgets import Static
 from ... import events as ev
 from ...types import Message, ReplyStats
 from ..live import CollectorPause, LiveText
+from ..paint import paint_turns
 from .live_reply import LiveReply, lead_blanks
 from .render import (
     POLISH_POOL,
@@ -302,8 +303,8 @@ class Conversation(VerticalScroll, can_focus=True):
             self._finishing -= 1
 
     async def _put_in_place(self, live: LiveReply, view: MessageView) -> None:
-        """The finished message takes the live reply's place, on this pane's frame."""
-        await self._my_frame()
+        """The finished message takes the live reply's place, in this pane's paint turn."""
+        await self._my_turn()
         self._replies.append(view.message)
         if live.is_attached:
             await self.mount(view, after=live)
@@ -348,12 +349,12 @@ class Conversation(VerticalScroll, can_focus=True):
             if view.is_attached and view.content_region.width == w:
                 view.refresh(layout=len(full) != heights[w])
 
-    async def _my_frame(self) -> None:
-        """Wait for this pane's phase on the flush clock: replies that end together (side by
-        side, same prompt) then swap in over separate frames, not all in one long update."""
-        now = time.monotonic()
-        due, _ = next_flush(id(self), now)
-        await asyncio.sleep(due - now)
+    async def _my_turn(self) -> None:
+        """Wait for this pane's paint turn: replies that end together (side by side, same
+        prompt) then swap in over separate frames, not all in one long update."""
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        paint_turns(self.app).request(self, lambda: turn.done() or turn.set_result(None), "swap")
+        await turn
 
     def _scrollbar_may_change(self) -> bool:
         return not self.show_vertical_scrollbar and self.styles.scrollbar_gutter != "stable"

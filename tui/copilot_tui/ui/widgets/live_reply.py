@@ -24,6 +24,7 @@ from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 
 from ..live import CollectorPause
+from ..paint import paint_turns
 from ..safe import one_line
 from .render import RENDER_POOL, Prerendered, markdown
 
@@ -207,11 +208,17 @@ class LiveReply(Widget):
         future.add_done_callback(lambda done: self._rendered(done, upto))
 
     def _rendered(self, future: asyncio.Future[tuple[list[Prerendered], Prerendered | None]], upto: int) -> None:
-        self._in_flight = False
         if future.cancelled() or not self.is_attached:
+            self._in_flight = False
             return
+        result = future.result()
+        # the new lines go on screen in this pane's turn; until then no other render starts
+        paint_turns(self.app).request(self, lambda: self._take(result, upto), "text")
+
+    def _take(self, result: tuple[list[Prerendered], Prerendered | None], upto: int) -> None:
+        self._in_flight = False
         self._installed_upto = upto
-        self._install(*future.result())
+        self._install(*result)
         if self._waiting is not None:
             text, self._waiting = self._waiting, None
             self.show_text(text)

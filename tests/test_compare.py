@@ -251,10 +251,10 @@ async def test_max_concurrency_makes_extra_panes_wait(tmp_path: Path, data_dir: 
 
 
 async def test_validation_leaves_nothing_behind(client: CopilotClient) -> None:
-    with pytest.raises(InvalidComparison, match="2 to 6 models; 1 given"):
+    with pytest.raises(InvalidComparison, match="2 to 8 models; 1 given"):
         await client.compare([FAST], "hi")
-    with pytest.raises(InvalidComparison, match="7 given"):
-        await client.compare([FAST] * 7, "hi")
+    with pytest.raises(InvalidComparison, match="9 given"):
+        await client.compare([PaneSpec(FAST, f"S{i}") for i in range(9)], "hi")
     with pytest.raises(InvalidComparison, match="Pane 2 repeats pane 1"):
         await client.compare([FAST, "gpt-4o-mini"], "hi")
     with pytest.raises(InvalidComparison, match="Pane 3 repeats pane 1"):
@@ -323,13 +323,13 @@ def test_cli_exit_1_when_no_model_answers(config_path: Path, data_dir: Path, fak
     assert json.loads(result.stdout)["answered"] == 0
 
 
-@pytest.mark.parametrize("count", [0, 1, 7])
+@pytest.mark.parametrize("count", [0, 1, 9])
 def test_cli_usage_errors_exit_2(config_path: Path, data_dir: Path, fake: FakeOpenAI, count: int) -> None:
-    models = ["gpt-4o-mini", "other", "slow", "demo", "fail", "lab/gpt-4o-mini", "lab/other"][:count]
+    models = [f"gpt-4o-mini::You are pane {i}." for i in range(9)][:count]
     args = [a for m in models for a in ("-m", m)]
     result = _cli(config_path, data_dir, *args, "hi")
     assert result.returncode == 2
-    assert "2 to 6 models" in result.stderr
+    assert "2 to 8 models" in result.stderr
     assert fake.requests == []
 
 

@@ -245,6 +245,27 @@ async def test_maximise_shows_one_pane_and_restores(client: CopilotClient, fake:
         assert all(v.display for v in tab.views) and not any(v.conversation.paused for v in tab.views)
 
 
+async def test_eight_panes_fill_a_four_by_two_grid(client: CopilotClient, fake: FakeOpenAI) -> None:
+    """The most a comparison holds: every pane gets its own reply, laid out in two rows."""
+    from copilot_tui.ui.screens.compare_dialog import CompareRequest
+
+    app = CopilotApp(client)
+    async with app.run_test(size=(200, 50)) as pilot:
+        screen = await started(pilot)
+        specs = [PaneSpec(FAST, f"You are pane {i + 1}.") for i in range(8)]
+        screen.start_comparison(CompareRequest(specs, None, "eight at once"))
+        await wait_for(pilot, lambda: screen.active_compare is not None, what="compare tab")
+        tab = screen.active_compare
+        await _done(pilot, tab)
+        grid = tab.query_one("#compare-grid")
+        assert (grid.styles.grid_size_columns, grid.styles.grid_size_rows) == (4, 2)
+        rows = sorted({v.region.y for v in tab.views})
+        assert len(rows) == 2 and all(v.region.width >= 30 and v.region.height >= 10 for v in tab.views)
+        assert [p.status for p in tab.comparison.panes] == ["done"] * 8
+        for view in tab.views:
+            assert "Echo: eight at once" in text_of(view.conversation.query(MessageView).last())
+
+
 async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotClient, fake: FakeOpenAI) -> None:
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:

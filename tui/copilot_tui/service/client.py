@@ -341,7 +341,7 @@ class CopilotClient:
         *,
         max_tokens: int | None = None,
     ) -> Comparison:
-        """Send one prompt to 2-6 models at once, each in its own session of one group."""
+        """Send one prompt to 2-8 models at once, each in its own session of one group."""
         return await _compare.start_comparison(
             self, models, prompt, system_message=system_message, title=title, max_tokens=max_tokens
         )

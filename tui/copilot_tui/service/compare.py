@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_PANES = 2
-MAX_PANES = 6
+MAX_PANES = 8
 
 PaneStatus = Literal["idle", "waiting", "streaming", "done", "aborted", "error"]
 

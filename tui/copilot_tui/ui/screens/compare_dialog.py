@@ -1,4 +1,4 @@
-"""New comparison: pick 2-6 models (the same one again with another system message is fine),
+"""New comparison: pick 2-8 models (the same one again with another system message is fine),
 an optional shared system message, and the prompt.
 
 Enter on a model adds it as a pane; the highlighted pane's own system message is edited in

@@ -1,7 +1,9 @@
-"""N conversations side by side inside the real app, with our renderer or a MarkdownStream baseline.
+"""Panes streaming side by side: the product's own views, or a ``MarkdownStream`` baseline.
 
-Both screens take the service's events the way the main screen does (text into a buffer or a
-stream, everything else as a message) and note when each pane has the finished reply on screen.
+``OursProbe`` watches the real app: one pane is a chat tab, two or more a comparison in the
+main screen's compare view. ``BaselineApp`` is Textual's own streaming Markdown with nothing
+else on screen. Both note when the service said each reply ended and when the finished reply
+was on screen (the frame after it was put in place).
 """
 
 from __future__ import annotations
@@ -9,122 +11,95 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
-from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownStream
 
 from copilot_tui import events as ev
 from copilot_tui.service import CopilotClient
-from copilot_tui.ui.live import LiveText, route_event
-from copilot_tui.ui.messages import ServiceEvent, StreamDirty
-from copilot_tui.ui.widgets.conversation import Conversation
-from copilot_tui.ui.widgets.live_reply import LiveReply
-
-CSS = """
-#panes { height: 1fr; }
-#panes > * { width: 1fr; height: 1fr; }
-BaselinePane { padding: 0 1; }
-"""
+from tests.bench.harness import MODEL
 
 
-class _Panes(Screen[None]):
-    """Common part: subscription to the client and completion times per session."""
+class _Watch:
+    """The service side of a run: which sessions streamed, what they sent, when they ended."""
 
-    DEFAULT_CSS = CSS
-
-    def __init__(self, client: CopilotClient, session_ids: list[str]) -> None:
-        super().__init__()
+    def __init__(self, client: CopilotClient) -> None:
         self.client = client
-        self.session_ids = session_ids
-        self.done_at: dict[str, float] = {}
-        self.idle_at: dict[str, float] = {}  # when the service said the reply ended
+        self.panes = 0
+        self.done_at: dict[str, float] = {}  # the finished reply was on screen
+        self.idle_at: dict[str, float] = {}  # the service said the reply ended
         self.shown_chars: dict[str, int] = {}
-        self._unsubscribe: Callable[[], None] | None = None
+        self.sent_chars: dict[str, int] = {}
+        self.session_ids: list[str] = []
+        self._unsubscribe: Callable[[], None] = client.on(self._count)
 
-    def on_mount(self) -> None:
-        self._unsubscribe = self.client.on(self._from_service)
+    def _count(self, event: ev.SessionEvent) -> None:
+        sid = event.session_id
+        if event.type == ev.TURN_START and sid not in self.session_ids:
+            self.session_ids.append(sid)
+        elif event.type == ev.MESSAGE_DELTA:
+            self.sent_chars[sid] = self.sent_chars.get(sid, 0) + len(event.data.delta_content or "")
+        elif event.type == ev.SESSION_IDLE:
+            self.idle_at[sid] = time.perf_counter()
 
-    def on_unmount(self) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
-
-    def _from_service(self, event: ev.SessionEvent) -> None:
-        raise NotImplementedError
-
-    def _note_idle(self, event: ev.SessionEvent) -> None:
-        if event.type == ev.SESSION_IDLE:
-            self.idle_at[event.session_id] = time.perf_counter()
-
-    def _painted(self, sid: str, chars: int) -> None:
-        """Record the time the next frame after a reply finished was drawn."""
-
-        def mark() -> None:
-            self.done_at[sid] = time.perf_counter()
-            self.shown_chars[sid] = chars
-
-        self.call_after_refresh(mark)
-
-    def streaming_lines(self) -> int:
-        """Lines of streaming reply text on screen now, over all panes (proof it is drawn)."""
-        raise NotImplementedError
+    def on_screen(self, sid: str, chars: int) -> None:
+        self.done_at.setdefault(sid, time.perf_counter())
+        self.shown_chars.setdefault(sid, chars)
 
     @property
     def finished(self) -> bool:
-        return len(self.done_at) == len(self.session_ids)
+        return self.panes > 0 and len(self.done_at) == self.panes
 
 
-class OursScreen(_Panes):
-    """The app's own Conversation widget, one per session."""
+class OursProbe(_Watch):
+    """The real app's main screen, fed by ctrl+k's comparison (or a tab for one pane)."""
 
-    def __init__(self, client: CopilotClient, session_ids: list[str]) -> None:
-        super().__init__(client, session_ids)
-        self.live = LiveText()
-        self.panes: dict[str, Conversation] = {}
+    def __init__(self, client: CopilotClient) -> None:
+        super().__init__(client)
+        self.screen: Any = None
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="panes"):
-            for i, sid in enumerate(self.session_ids):
-                pane = Conversation(sid, self.live, id=f"pane-{i}")
-                self.panes[sid] = pane
-                yield pane
+    async def ready(self, screen: Any, panes: int) -> None:
+        self.screen, self.panes = screen, panes
 
-    def _from_service(self, event: ev.SessionEvent) -> None:
-        if event.session_id not in self.panes:
-            return
-        self._note_idle(event)
-        route_event(self.live, event, self.post_message)  # exactly what the main screen does
+    async def send(self, prompt: str, tokens: int) -> None:
+        from copilot_tui.service.compare import PaneSpec
+        from copilot_tui.ui.screens.compare_dialog import CompareRequest
+
+        if self.panes == 1:
+            session = await self.client.create_session(MODEL)
+            await self.screen._open(session.session_id)
+            await session.send(prompt, max_tokens=tokens)
+        else:
+            # one model in every pane: a comparison tells them apart by their system messages
+            specs = [PaneSpec(MODEL, f"You answer in pane {i + 1}.") for i in range(self.panes)]
+            self.screen.start_comparison(CompareRequest(specs, None, prompt))
+
+    def message_hook(self, message: Message) -> None:
+        from copilot_tui.ui.widgets.conversation import Conversation
+
+        if isinstance(message, Conversation.ReplyFinished):
+            sid, chars = message.conversation.session_id, len(message.message.content)
+            message.conversation.call_after_refresh(self.on_screen, sid, chars)
 
     def streaming_lines(self) -> int:
-        return sum(w.region.height for w in self.query(LiveReply))
+        from copilot_tui.ui.widgets.live_reply import LiveReply
 
-    @on(StreamDirty)
-    def _dirty(self, message: StreamDirty) -> None:
-        self.panes[message.session_id].text_arrived()
-
-    @on(ServiceEvent)
-    def _event(self, message: ServiceEvent) -> None:
-        event = message.event
-        self.panes[event.session_id].handle_event(event)
-        if event.type == ev.SESSION_IDLE and event.data.get("message_id"):
-            self.live.finish(event.session_id, event.data.message_id)
-
-    @on(Conversation.ReplyFinished)
-    def _finished(self, message: Conversation.ReplyFinished) -> None:
-        self._painted(message.conversation.session_id, len(message.message.content))
+        return sum(w.region.height for w in self.screen.query(LiveReply))
 
 
 class BaselinePane(VerticalScroll):
     """Textual's own streaming Markdown: one Markdown widget fed through a MarkdownStream."""
 
+    DEFAULT_CSS = "BaselinePane { width: 1fr; height: 1fr; padding: 0 1; }"
+
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)
         self.markdown = Markdown()
         self.stream: MarkdownStream | None = None
-        self.chars = 0
 
     def compose(self) -> ComposeResult:
         yield self.markdown
@@ -133,42 +108,53 @@ class BaselinePane(VerticalScroll):
         self.anchor()
 
 
-class BaselineScreen(_Panes):
+class BaselineApp(App[None], _Watch):
+    """Nothing but the panes: the baseline pays for no sidebar, tabs or headers."""
+
+    CSS = "#panes { height: 1fr; }"
+
     def __init__(self, client: CopilotClient, session_ids: list[str]) -> None:
-        super().__init__(client, session_ids)
-        self.panes: dict[str, BaselinePane] = {}
+        App.__init__(self)
+        _Watch.__init__(self, client)
+        self.panes = len(session_ids)
+        self._ids = session_ids
+        self._by_id: dict[str, BaselinePane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="panes"):
-            for i, sid in enumerate(self.session_ids):
-                pane = BaselinePane(id=f"pane-{i}")
-                self.panes[sid] = pane
+            for i, sid in enumerate(self._ids):
+                pane = self._by_id[sid] = BaselinePane(id=f"pane-{i}")
                 yield pane
 
-    def _from_service(self, event: ev.SessionEvent) -> None:
-        pane = self.panes.get(event.session_id)
+    def on_mount(self) -> None:
+        self.client.on(self._feed)
+
+    async def send(self, prompt: str, tokens: int) -> None:
+        for sid in self._ids:
+            session = await self.client.resume_session(sid)
+            await session.send(prompt, max_tokens=tokens)
+
+    def _feed(self, event: ev.SessionEvent) -> None:
+        pane = self._by_id.get(event.session_id)
         if pane is None:
             return
-        self._note_idle(event)
         if event.type == ev.MESSAGE_DELTA:
             if pane.stream is None:
                 pane.stream = Markdown.get_stream(pane.markdown)
-            text = event.data.delta_content or ""
-            pane.chars += len(text)
-            self._spawn(pane.stream.write(text))
+            self._spawn(pane.stream.write(event.data.delta_content or ""))
         elif event.type == ev.SESSION_IDLE:
             self._spawn(self._end(event.session_id, pane))
 
     def streaming_lines(self) -> int:
-        return sum(p.markdown.region.height for p in self.panes.values() if p.stream is not None)
+        return sum(p.markdown.region.height for p in self._by_id.values() if p.stream is not None)
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _end(self, sid: str, pane: BaselinePane) -> None:
         if pane.stream is not None:
             await pane.stream.stop()
-        self._painted(sid, len(pane.markdown.source))
+        self.call_after_refresh(self.on_screen, sid, len(pane.markdown.source))

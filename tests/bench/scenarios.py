@@ -61,19 +61,29 @@ async def _main_screen(pilot: Any) -> Any:
 
 
 async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
-    """N visible panes streaming one reply each, rendered by ``renderer`` ('ours' or 'baseline')."""
-    from copilot_tui.ui.app import CopilotApp
-    from tests.bench.panes import BaselineScreen, OursScreen
+    """N visible panes streaming one reply each.
+
+    'ours' is the product itself: one pane is a chat tab, two or more are a comparison in the
+    main screen's compare view, started the way ctrl+k starts one. 'baseline' is Textual's own
+    ``MarkdownStream`` in an app of its own holding nothing but its panes.
+    """
+    from tests.bench.panes import BaselineApp, OursProbe
 
     with paced_server(rate, tokens) as url, isolated_dirs(url) as (config, data):
         async with CopilotClient(config_path=config, data_dir=data) as client:
-            sessions = [await client.create_session(MODEL) for _ in range(n)]
-            ids = [s.session_id for s in sessions]
-            app = CopilotApp(client)
-            async with app.run_test(size=SIZE) as pilot:
-                await _main_screen(pilot)
-                screen = (OursScreen if renderer == "ours" else BaselineScreen)(client, ids)
-                await app.push_screen(screen)
+            if renderer == "ours":
+                from copilot_tui.ui.app import CopilotApp
+
+                probe_ui = OursProbe(client)
+                app: Any = CopilotApp(client)
+                hook = probe_ui.message_hook
+            else:
+                sessions = [await client.create_session(MODEL) for _ in range(n)]
+                app = probe_ui = BaselineApp(client, [s.session_id for s in sessions])
+                hook = None
+            async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+                if renderer == "ours":
+                    await probe_ui.ready(await _main_screen(pilot), n)
                 await pilot.pause(0.2)
                 probe = LagProbe()
                 probe.start()
@@ -81,21 +91,23 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
                 drawn: list[int] = []  # lines of streaming text on screen, sampled mid-stream
 
                 def sample() -> None:
-                    if not screen.finished:
-                        drawn.append(screen.streaming_lines())
+                    if not probe_ui.finished:
+                        drawn.append(probe_ui.streaming_lines())
 
                 sampler = app.set_interval(0.1, sample)
-                for s in sessions:
-                    await s.send(PROMPT, max_tokens=tokens)
-                await _until(pilot, lambda: screen.finished, 600, "replies on screen")
+                await probe_ui.send(PROMPT, tokens)
+                await _until(pilot, lambda: probe_ui.finished, 600, "replies on screen")
                 sampler.stop()
                 used = meter.done()
                 lag = await probe.stop()
-                elapsed = max(screen.done_at.values()) - meter.wall0
-                received = max(screen.idle_at.values()) - meter.wall0
-                stored = [await s.get_messages() for s in sessions]
-                expected = {s.session_id: len(m[-1].content) for s, m in zip(sessions, stored, strict=True)}
-                complete = all(screen.shown_chars[sid] == expected[sid] for sid in ids)
+                elapsed = max(probe_ui.done_at.values()) - meter.wall0
+                received = max(probe_ui.idle_at.values()) - meter.wall0
+                ids = probe_ui.session_ids
+                stored = {sid: await (await client.resume_session(sid)).get_messages() for sid in ids}
+                complete = len(ids) == n and all(
+                    probe_ui.shown_chars[sid] == len(stored[sid][-1].content) == probe_ui.sent_chars.get(sid, -1)
+                    for sid in ids
+                )
     total = n * tokens
     ideal = tokens / rate if rate else None
     return {

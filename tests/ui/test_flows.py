@@ -360,6 +360,62 @@ async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, f
         await wait_idle(pilot, pane)
 
 
+async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(client: CopilotClient, fake) -> None:
+    """While following, the live reply shows only its last lines; scrolling up brings the whole
+    reply back with the view where the scroll went; the end follows again; nothing is lost."""
+    from tests.ui.helpers import text_of
+
+    from copilot_tui.ui.widgets.live_reply import LiveReply
+
+    text = "\n\n".join(f"paragraph {i} of the answer." for i in range(60))
+    fake.script("slow", Script(text=text, delay=0.02))
+    session = await client.create_session("lab/slow")
+    app = CopilotApp(client)
+    async with app.run_test(size=(90, 24)) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        conv = pane.conversation
+        await send(pilot, pane, "a long one")
+
+        def live() -> LiveReply | None:
+            found = list(conv.query(LiveReply))
+            return found[0] if found else None
+
+        view = conv.scrollable_content_region.height
+        await wait_for(pilot, lambda: (w := live()) is not None and w.hidden_lines() > 5, what="reply taller than the view")
+        widget = live()
+        assert widget is not None and widget.window == view and widget.region.height == view
+        assert conv.following and "paragraph" in text_of(widget)
+
+        # scroll up three lines: the whole reply is back and the view shows what it showed,
+        # moved down by three lines (the reply keeps growing below, out of view)
+        def in_view() -> list[str]:
+            top = round(conv.scroll_y) - widget.virtual_region.y
+            return [widget.render_line(y).text.strip() for y in range(max(0, top), top + view)]
+
+        conv.focus()
+        await pilot.pause(0.05)
+        before = [line for line in in_view() if line]
+        await pilot.press("up", "up", "up")
+        await wait_for(pilot, lambda: widget.window is None, what="whole reply shown")
+        assert not conv.following
+
+        def moved_down_three() -> bool:
+            after = [line for line in in_view() if line]
+            return before[0] in after[1:5] and conv.scroll_y < conv.max_scroll_y
+
+        await wait_for(pilot, moved_down_three, what=f"the lines that were on top ({before[0]!r}) three lines lower")
+        assert session.state == "streaming"
+
+        # back to the end: following again, the window returns on the next flush
+        await pilot.press("end")
+        await wait_for(pilot, lambda: session.state != "streaming" or widget.window is not None, what="following again")
+        await wait_idle(pilot, pane)
+        final = conv.query(MessageView).last()
+        assert "paragraph 59 of the answer." in final.message.content
+        assert conv.scroll_y == conv.max_scroll_y
+
+
 async def test_first_launch_offers_a_prompt_on_the_default_model(client: CopilotClient) -> None:
     from copilot_tui.ui.widgets.welcome import Welcome
 

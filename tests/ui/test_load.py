@@ -10,7 +10,7 @@ from copilot_tui.ui.app import CopilotApp
 
 
 async def test_twenty_tabs_streaming(client: CopilotClient, fake: FakeOpenAI) -> None:
-    fake.script("slow", Script(text=" ".join(f"w{i}" for i in range(150)), delay=0.01))
+    fake.script("slow", Script(text=" ".join(f"w{i}" for i in range(150)), delay=0.02))
     sessions = [await client.create_session("lab/slow", session_id=f"tab-{i:02d}") for i in range(20)]
     app = CopilotApp(client)
     async with app.run_test(size=(160, 45)) as pilot:

@@ -20,6 +20,7 @@ from functools import partial
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.message import Message as TMessage
 from textual.reactive import var
 from textual.strip import Strip
@@ -143,6 +144,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._flush_timer_pending = False
         self._finishing = 0  # replies being rendered in full before they replace the live view
         self._replies: list[Message] = []  # finished replies loaded, oldest first
+        self._shift_on_layout = 0  # lines to move the view down by when the next layout lands
 
     def on_mount(self) -> None:
         self.anchor()
@@ -198,9 +200,17 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        widget = self._live_widget()
+        if widget is not None and widget.window is not None and not self.following:
+            self._whole_reply(widget)
         if new_value <= 0 and self._has_older and not self._loading_older and self._oldest_seq is not None:
             self._loading_older = True
             self.post_message(self.NeedOlder(self, self._oldest_seq))
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        if self._shift_on_layout and new.height > old.height:
+            shift, self._shift_on_layout = self._shift_on_layout, 0
+            self.scroll_to(y=self.scroll_target_y + shift, animate=False)
 
     @property
     def oldest_seq(self) -> int | None:
@@ -212,6 +222,10 @@ class Conversation(VerticalScroll, can_focus=True):
             widget = self.query_one(f"#m-{message_id}")
         except Exception:
             return False
+        live = self._live_widget()
+        if live is not None:
+            live.set_window(None)  # the jump is to a message above it: nothing to keep in view
+            self._shift_on_layout = 0
         self.release_anchor()
         self.scroll_to_widget(widget, top=True, animate=False)
         widget.add_class("-found")
@@ -400,7 +414,33 @@ class Conversation(VerticalScroll, can_focus=True):
         self._last_flush = _flushed[id(self)] = time.monotonic()
         self._live.clean(self.session_id)
         if widget is not None:
+            self._fit_window(widget)
             widget.show_text(self._live.text(widget.message_id))
+
+    @property
+    def following(self) -> bool:
+        """Kept at the end as replies grow: anchored, and the user has not scrolled away."""
+        return self.is_anchored and not self._anchor_released
+
+    def _fit_window(self, widget: LiveReply) -> None:
+        """While following, the live reply shows only what fits the view (see LiveReply)."""
+        rows = self.scrollable_content_region.height
+        if self.following and rows > 0:
+            widget.set_window(rows)
+        elif widget.window is not None:
+            self._whole_reply(widget)
+
+    def _whole_reply(self, widget: LiveReply) -> None:
+        """Away from the end: the whole reply again. Once it is laid out, the view moves down by
+        the lines that came back above it, so it still shows what it showed (or where the
+        user's scroll was going)."""
+        self._shift_on_layout += widget.hidden_lines()
+        widget.set_window(None)
+
+    def on_resize(self) -> None:
+        widget = self._live_widget()
+        if widget is not None and widget.window is not None:
+            self._fit_window(widget)
 
     def watch_paused(self, paused: bool) -> None:
         if not paused and self._live.is_dirty(self.session_id):

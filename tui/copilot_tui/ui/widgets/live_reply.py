@@ -9,6 +9,11 @@ The Markdown work of a flush (parsing and rendering new blocks and the tail) run
 thread; the event loop only splits text and swaps lines in. While one render is in flight, new
 text waits and goes in the next one, so a pane that cannot keep up renders less often, never
 queues work.
+
+While its conversation follows the end, the reply shows only its last ``window`` lines, at
+the height of the view: growing then changes neither the layout nor the scroll position, so a
+flush repaints this one widget instead of re-arranging the screen and scrolling the pane
+(together about eight times the cost). Scrolling up shows the whole reply again.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class _LiveVisual(Visual):
         self.blocks: list[Prerendered] = []
         self.tail: Prerendered | None = None
         self.note = Prerendered(Text("▍ waiting…", style="dim"))
+        self.window: int | None = None  # show only the last lines, this many
         self._frozen_width = -1
         self._frozen: list[Strip] = []  # the blocks' lines at _frozen_width, joined
         self._frozen_count = 0
@@ -89,6 +95,14 @@ class _LiveVisual(Visual):
         gap = 1 if frozen and tail else 0
         return frozen + gap + tail + len(self.note.lines(width))
 
+    def shown_height(self, width: int) -> int:
+        height = self.height(width)
+        return height if self.window is None else min(height, self.window)
+
+    def hidden_lines(self, width: int) -> int:
+        """Lines above the window (0 when the whole reply shows)."""
+        return self.height(width) - self.shown_height(width)
+
     def line_at(self, y: int, width: int) -> Strip:
         """One line, without building the whole list: painting costs what is visible."""
         frozen = self._frozen_lines(width)
@@ -111,13 +125,14 @@ class _LiveVisual(Visual):
         return container_width
 
     def get_height(self, rules: RulesMap, width: int) -> int:
-        return self.height(width) if width > 0 else 0
+        return self.shown_height(width) if width > 0 else 0
 
     def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
         if width <= 0:
             return []
         rich_style = style.rich_style
-        lines = self.lines(width)[:height]
+        top = self.hidden_lines(width)
+        lines = self.lines(width)[top : None if height is None else top + height]
         return [line.apply_style(rich_style) for line in lines] if rich_style else lines
 
 
@@ -145,7 +160,8 @@ class LiveReply(Widget):
 
     def render_line(self, y: int) -> Strip:
         """Only the lines on screen are styled and handed over, not the whole reply."""
-        line = self._visual.line_at(y, self.size.width)
+        width = self.size.width
+        line = self._visual.line_at(y + self._visual.hidden_lines(width), width)
         style = self.visual_style.rich_style
         return line.apply_style(style) if style else line
 
@@ -234,6 +250,20 @@ class LiveReply(Widget):
         self._visual.note = Prerendered(Text(label, style="dim italic"))
         self._changed()
 
+    def set_window(self, rows: int | None) -> None:
+        """Show only the last ``rows`` lines (None: all of them)."""
+        if rows != self._visual.window:
+            self._visual.window = rows
+            self._changed()
+
+    @property
+    def window(self) -> int | None:
+        return self._visual.window
+
+    def hidden_lines(self) -> int:
+        width = self.content_region.width
+        return self._visual.hidden_lines(width) if width > 0 else 0
+
     @property
     def installed_upto(self) -> int:
         """Offset of the reply text up to which finished blocks are on screen."""
@@ -251,7 +281,7 @@ class LiveReply(Widget):
     def _changed(self) -> None:
         """Repaint; lay out again only when the height changed (a layout re-arranges the screen)."""
         width = self.content_region.width
-        height = self._visual.height(width) if width > 0 else -1
+        height = self._visual.shown_height(width) if width > 0 else -1
         self.refresh(layout=height != self._height or height < 0)
         self._height = height
 

@@ -15,6 +15,7 @@ from .keymap import APP_KEYS, bindings, split_keymap
 from .live import LiveText
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
+from .widgets.render import RENDER_POOL, warm_up
 
 _HERE = Path(__file__).parent
 CSS_FILES = [
@@ -75,6 +76,8 @@ class CopilotApp(App[int]):
             show_sidebar=self._ui.get("sidebar", True) is not False,
             show_meta=self._ui.get("show_meta", True) is not False,
         ))
+        # after the first frame, in the render thread: the first reply then renders at full speed
+        self.call_after_refresh(RENDER_POOL.submit, warm_up, self.console, self.console_options)
 
     def _read_config(self) -> None:
         """Read the keys and UI settings once a client started here has loaded its config."""

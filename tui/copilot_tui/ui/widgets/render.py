@@ -184,3 +184,16 @@ class Prerendered(Visual):
         if height is not None:
             lines = lines[:height]
         return [line.apply_style(rich_style) for line in lines] if rich_style else list(lines)
+
+
+# The languages replies fence most often. A lexer compiles its regular expressions on first
+# use (python ~30 ms, sql ~55 ms): in the middle of several streaming replies that was a pause.
+WARM_LANGUAGES = ("python", "bash", "json", "javascript", "typescript", "toml", "yaml", "diff", "go", "rust", "sql")
+
+
+def warm_up(console: Console, options: ConsoleOptions) -> None:
+    """Render a reply with a fence per common language, a list and a table, and throw it away:
+    the parser, the lexers and Rich's table code are ready before the first real reply."""
+    fences = "\n".join(f"```{lang}\nx\n```\n" for lang in WARM_LANGUAGES)
+    sample = f"# Title\n\nSome *text* and `code`.\n\n- one\n  - two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n{fences}"
+    render_lines(markdown(sample), 60, console, options)

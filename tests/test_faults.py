@@ -120,6 +120,32 @@ async def test_database_locked_for_a_while(client: CopilotClient, data_dir: Path
     holder.wait(10)
 
 
+async def test_a_request_does_not_wait_for_the_store(client: CopilotClient, data_dir: Path, fake: FakeOpenAI) -> None:
+    """The prompt is saved while the request goes out: a store held up by another process
+    delays the saving, not the model; once the lock goes, prompt and reply are both saved."""
+    s = await client.create_session(model="lab/gpt-4o-mini")
+    await s.send_and_wait("warm up")  # the history is read once; later turns do not read it
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\ntime.sleep(1.5)\nc.execute('COMMIT')",
+         str(data_dir / DB_NAME)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout and holder.stdout.readline().strip() == "locked"
+    locked_at = time.monotonic()
+    reply = asyncio.ensure_future(s.send_and_wait("while the store is busy"))
+    while len(fake.requests) < 2:
+        await asyncio.sleep(0.01)
+    assert time.monotonic() - locked_at < 1.0  # the request went out with the store still locked
+    assert holder.poll() is None
+    assert (await asyncio.wait_for(reply, 10)).content == "Echo: while the store is busy"
+    holder.wait(10)
+    saved = [(m.role, m.content, m.status) for m in await s.get_messages()]
+    assert saved[-2:] == [("user", "while the store is busy", "complete"),
+                          ("assistant", "Echo: while the store is busy", "complete")]
+    assert fake.requests[-1]["body"]["messages"][-3]["content"] == "warm up"  # the whole history went
+
+
 def test_two_processes_on_one_data_dir(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
     code = (
         "import asyncio,sys\nfrom copilot_tui import CopilotClient\n"

@@ -60,6 +60,9 @@ class Session:
         self._turn: asyncio.Task[None] | None = None
         self._abort_requested = False
         self._disposed = False
+        # the conversation so far, read from the store on the first turn and kept up to date by
+        # each turn here, so a turn's request need not wait for the store (None: read it again)
+        self._history: list[Message] | None = None
 
     # -- identity ------------------------------------------------------------------------
 
@@ -227,6 +230,7 @@ class Session:
         usage_out: int | None = None
         usage_in: int | None = None
         saved_reply = False
+        saving: asyncio.Future[Exception | None] | None = None
 
         def finish_stats() -> ReplyStats:
             stats.duration = time.monotonic() - started
@@ -239,18 +243,36 @@ class Session:
 
         try:
             title = " ".join(auto_title(pending.prompt).split())[:200] if not self.info.title else None
-            # One trip to the store thread instead of four: with many sessions starting at once
-            # the trips queue on that one thread and delay every request going out.
-            history, reply_error = await store.call(self._begin_turn, store.store, user, reply, title)
+            history = self._history
+            if history is None:
+                history = self._history = await store.get_messages(self.session_id)
+            # The prompt and the empty reply are saved in one trip to the store thread while the
+            # request goes out: with many sessions starting at once those trips queue on that one
+            # thread (100 took 0.6 s), and every request waited for its own. Later writes of this
+            # reply queue behind the save on the same thread, and each waits for it to succeed.
+            saving = asyncio.ensure_future(store.call(self._begin_turn, store.store, user, reply, title))
+
+            async def saved() -> bool:
+                """Whether the empty reply is in the store; raises what stopped the prompt's save."""
+                nonlocal saved_reply
+                if not saved_reply:
+                    try:
+                        reply_error = await asyncio.shield(saving)
+                    except BaseException:
+                        self._history = None
+                        raise
+                    if reply_error is not None:
+                        self._history = None
+                        raise reply_error
+                    saved_reply = True
+                return saved_reply
+
             self.info.message_count += 1
             self._emit(ev.USER_MESSAGE, content=pending.prompt, message_id=turn_id, turn_id=turn_id)
             if title is not None:
                 self.info.title = title
                 self._emit(ev.TITLE_CHANGED, title=title)
             self.info.updated_at = now
-            if reply_error is not None:
-                raise reply_error
-            saved_reply = True
             self.info.message_count += 1
             self.live = reply
             self._emit(ev.TURN_START, message_id=reply.id, turn_id=turn_id, model=model_ref)
@@ -288,10 +310,12 @@ class Session:
                                 if t - last_flush >= FLUSH_INTERVAL:
                                     last_flush = t
                                     reply.content = "".join(parts)
+                                    await saved()
                                     await store.update_message(reply.id, content=reply.content)
-                                elif turns.overdue(t):
+                                elif not chunks % 8 and turns.overdue(t):
                                     # one network read can hold hundreds of events: let the
-                                    # other sessions, timers and the UI run between them
+                                    # other sessions, timers and the UI run between them (asked
+                                    # every 8th event: a paced stream would arm a marker per token)
                                     await asyncio.sleep(0)
                             if chunk.usage is not None:
                                 usage_out = chunk.usage.output_tokens if chunk.usage.output_tokens is not None else usage_out
@@ -306,7 +330,10 @@ class Session:
             reply.content = "".join(parts)
             reply.status = "complete"
             reply.stats = finish_stats()
+            await saved()
             await store.update_message(reply.id, content=reply.content, status="complete", stats=reply.stats)
+            if self._history is not None:
+                self._history += [user, reply]
             self._emit(ev.MESSAGE, content=reply.content, message_id=reply.id, turn_id=turn_id)
             self._emit(
                 ev.USAGE, model=model_ref, input_tokens=usage_in, output_tokens=reply.stats.output_tokens,
@@ -318,8 +345,11 @@ class Session:
             reply.content = "".join(parts)
             reply.status = "aborted"
             reply.stats = finish_stats()
-            if saved_reply:
+            if await self._settle(saving):
+                saved_reply = True
                 await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
+                if self._history is not None:
+                    self._history += [user, reply]
             self._finish(turn_id, reply, aborted=True)
             if not self._abort_requested:
                 raise
@@ -333,7 +363,10 @@ class Session:
             reply.status = "error"
             reply.error = message
             reply.stats = finish_stats()
-            if saved_reply:
+            if await self._settle(saving):
+                saved_reply = True
+                if self._history is not None:
+                    self._history += [user, reply]
                 try:
                     await store.update_message(reply.id, content=reply.content, status="error", error=message, stats=reply.stats)
                 except CopilotTuiError as store_exc:
@@ -345,17 +378,28 @@ class Session:
             )
             self._finish(turn_id, reply, aborted=False)
 
-    def _begin_turn(self, store: Store, user: Message, reply: Message, title: str | None) -> tuple[list[Message], Exception | None]:
-        """On the store thread: the history so far, the prompt saved, the title, the empty reply."""
-        history = store.get_messages(self.session_id)
+    def _begin_turn(self, store: Store, user: Message, reply: Message, title: str | None) -> Exception | None:
+        """On the store thread: the prompt saved, the title, the empty reply."""
         store.add_message(user)
         try:
             if title is not None:
                 store.update_session(self.session_id, title=title)
             store.add_message(reply, owner=True)
         except Exception as exc:  # the prompt is saved: report it, then fail the turn
-            return history, exc
-        return history, None
+            return exc
+        return None
+
+    async def _settle(self, saving: asyncio.Future[Exception | None] | None) -> bool:
+        """At the end of a failed or stopped turn: whether its empty reply got saved."""
+        if saving is None:
+            return False
+        try:
+            ok = await asyncio.shield(saving) is None
+        except BaseException:
+            ok = False
+        if not ok:
+            self._history = None  # what the store holds is not what the turn thought: read it again
+        return ok
 
     def _finish(self, turn_id: str, reply: Message, *, aborted: bool) -> None:
         self.live = None

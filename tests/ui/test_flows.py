@@ -297,9 +297,13 @@ async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -
         conversation = pane.conversation
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) > 0, what="history")
         assert len(conversation.query(MessageView)) == 40
+        first = conversation.query(MessageView).first()
+        row = first.virtual_region.y  # where it shows at the top of the conversation
         conversation.scroll_home(animate=False)
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 80, what="older")
-        await wait_for(pilot, lambda: conversation.scroll_y > 0, what="view kept in place")
+        # the message that was on screen (under the marker) still shows on the same row
+        await wait_for(pilot, lambda: first.virtual_region.y > 40 and conversation.scroll_y == first.virtual_region.y - row,
+                       what="view kept in place")
         conversation.scroll_home(animate=False)
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 120, what="oldest")
         assert main_screen(pilot) is not None
@@ -368,7 +372,7 @@ async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(clie
     from copilot_tui.ui.widgets.live_reply import LiveReply
 
     text = "\n\n".join(f"paragraph {i} of the answer." for i in range(60))
-    fake.script("slow", Script(text=text, delay=0.02))
+    fake.script("slow", Script(text=text, delay=0.005, stall_after=200))  # then it hangs, streaming
     session = await client.create_session("lab/slow")
     app = CopilotApp(client)
     async with app.run_test(size=(90, 24)) as pilot:
@@ -384,36 +388,36 @@ async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(clie
         view = conv.scrollable_content_region.height
         await wait_for(pilot, lambda: (w := live()) is not None and w.hidden_lines() > 5, what="reply taller than the view")
         widget = live()
-        assert widget is not None and widget.window == view and widget.region.height == view
+        assert widget is not None
+        hidden = -1
+        while widget.hidden_lines() != hidden:  # until the stream has stalled and all is drawn
+            hidden = widget.hidden_lines()
+            await pilot.pause(0.3)
+        assert widget.window == view and widget.region.height == view
         assert conv.following and "paragraph" in text_of(widget)
 
-        # scroll up three lines: the whole reply is back and the view shows what it showed,
-        # moved down by three lines (the reply keeps growing below, out of view)
         def in_view() -> list[str]:
             top = round(conv.scroll_y) - widget.virtual_region.y
-            return [widget.render_line(y).text.strip() for y in range(max(0, top), top + view)]
+            return [line for y in range(max(0, top), top + view) if (line := widget.render_line(y).text.strip())]
 
+        # three lines up: the whole reply is back, and the view shows what it showed three lines lower
         conv.focus()
-        await pilot.pause(0.05)
-        before = [line for line in in_view() if line]
+        before = in_view()
         await pilot.press("up", "up", "up")
         await wait_for(pilot, lambda: widget.window is None, what="whole reply shown")
-        assert not conv.following
-
-        def moved_down_three() -> bool:
-            after = [line for line in in_view() if line]
-            return before[0] in after[1:5] and conv.scroll_y < conv.max_scroll_y
-
-        await wait_for(pilot, moved_down_three, what=f"the lines that were on top ({before[0]!r}) three lines lower")
+        await wait_for(pilot, lambda: before[0] in in_view()[1:5], what=f"{before[0]!r} three lines lower")
+        assert not conv.following and conv.scroll_y == conv.max_scroll_y - 3
         assert session.state == "streaming"
 
-        # back to the end: following again, the window returns on the next flush
+        # back to the end: following again; stopping keeps everything that arrived
         await pilot.press("end")
-        await wait_for(pilot, lambda: session.state != "streaming" or widget.window is not None, what="following again")
+        await wait_for(pilot, lambda: conv.following, what="following again")
+        await session.abort()
         await wait_idle(pilot, pane)
         final = conv.query(MessageView).last()
-        assert "paragraph 59 of the answer." in final.message.content
-        assert conv.scroll_y == conv.max_scroll_y
+        assert final.message.status == "aborted" and final.message.content.startswith("paragraph 0 of the answer.")
+        assert "paragraph 10 of the answer." in final.message.content
+        await wait_for(pilot, lambda: conv.scroll_y == conv.max_scroll_y, what="the end in view")
 
 
 async def test_first_launch_offers_a_prompt_on_the_default_model(client: CopilotClient) -> None:

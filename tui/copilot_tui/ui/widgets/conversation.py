@@ -24,6 +24,7 @@ from textual.geometry import Size
 from textual.message import Message as TMessage
 from textual.reactive import var
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ... import events as ev
@@ -145,6 +146,8 @@ class Conversation(VerticalScroll, can_focus=True):
         self._finishing = 0  # replies being rendered in full before they replace the live view
         self._replies: list[Message] = []  # finished replies loaded, oldest first
         self._shift_on_layout = 0  # lines to move the view down by when the next layout lands
+        self._pending_up = 0.0  # lines the user scrolled up meanwhile, applied after that shift
+        self._keep: tuple[Widget, int, float] | None = None  # (widget, its y, view's offset from it)
 
     def on_mount(self) -> None:
         self.anchor()
@@ -189,14 +192,12 @@ class Conversation(VerticalScroll, can_focus=True):
         if has_older:
             widgets.append(OlderMarker(Text("↑ older messages: scroll up to load", style="dim")))
         widgets.extend(views)
-        before_height = self.virtual_size.height
-        before_y = self.scroll_y
+        # Keep the view on what it shows: the first message on screen now is where the view is
+        # measured from once the older ones are laid out above it (see watch_virtual_size).
+        kept = next((w for w in self.children if isinstance(w, (MessageView, LiveReply))), None)
+        if kept is not None:
+            self._keep = (kept, kept.virtual_region.y, self.scroll_y - kept.virtual_region.y)
         self.mount_all(widgets, before=0)
-
-        def keep_place() -> None:
-            self.scroll_to(y=before_y + self.virtual_size.height - before_height, animate=False)
-
-        self.call_after_refresh(keep_place)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -208,9 +209,38 @@ class Conversation(VerticalScroll, can_focus=True):
             self.post_message(self.NeedOlder(self, self._oldest_seq))
 
     def watch_virtual_size(self, old: Size, new: Size) -> None:
+        if self._keep is not None:
+            widget, y_before, offset = self._keep
+            y = widget.virtual_region.y if widget.is_attached else y_before
+            if y != y_before:
+                self._keep = None
+                self.scroll_to(y=y + offset, animate=False, immediate=True)
         if self._shift_on_layout and new.height > old.height:
             shift, self._shift_on_layout = self._shift_on_layout, 0
-            self.scroll_to(y=self.scroll_target_y + shift, animate=False)
+            up, self._pending_up = self._pending_up, 0.0
+            self.scroll_to(y=self.scroll_target_y + shift - up, animate=False, immediate=True)
+
+    # Keys that scroll up while the live reply shows only its last lines: the whole reply comes
+    # back first and the scroll is applied once it is laid out. Done by Textual right away, the
+    # scroll could land after the layout, in the old positions, and jump to the reply's top.
+
+    def _scroll_back(self, lines: float) -> bool:
+        widget = self._live_widget()
+        if widget is not None and widget.window is not None:
+            self.release_anchor()
+            self._whole_reply(widget)
+        if not self._shift_on_layout:
+            return False
+        self._pending_up += lines
+        return True
+
+    def action_scroll_up(self) -> None:
+        if not self._scroll_back(1):
+            super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        if not self._scroll_back(self.scrollable_content_region.height):
+            super().action_page_up()
 
     @property
     def oldest_seq(self) -> int | None:

@@ -84,7 +84,7 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
             async with app.run_test(size=SIZE, message_hook=hook) as pilot:
                 if renderer == "ours":
                     await probe_ui.ready(await _main_screen(pilot), n)
-                await pilot.pause(0.2)
+                await pilot.pause(1.0)  # the app idles a moment after start-up, as it does for a user
                 probe = LagProbe()
                 probe.start()
                 meter = Meter()

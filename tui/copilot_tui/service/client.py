@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -165,6 +166,18 @@ class CopilotClient:
                 raise UnknownProvider(f"Unknown provider {name!r} (configured: {known}).")
             self._providers[name] = provider_class(pc.type)(name, pc, self._http)
         return self._providers[name]
+
+    def prepare(self) -> None:
+        """Import what the first request needs (each configured provider's module, the HTTP
+        stack's async backend), for a thread to call while the app is idle: done on the first
+        send, it held the event loop ~80 ms in the middle of starting replies."""
+        for name in list(self._provider_configs):
+            try:
+                self.provider(name)
+            except CopilotTuiError:
+                pass
+        with contextlib.suppress(ImportError):
+            importlib.import_module("anyio._backends._asyncio")
 
     def resolve_model(self, ref: str) -> tuple[str, str]:
         default_provider = self.config.default_provider if self.config else None

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 
 from ..errors import ConfigError, CopilotTuiError, StoreError
@@ -76,8 +77,13 @@ class CopilotApp(App[int]):
             show_sidebar=self._ui.get("sidebar", True) is not False,
             show_meta=self._ui.get("show_meta", True) is not False,
         ))
-        # after the first frame, in the render thread: the first reply then renders at full speed
+        # after the first frame, in threads: the first reply then goes out and renders at full speed
         self.call_after_refresh(RENDER_POOL.submit, warm_up, self.console, self.console_options)
+        self.call_after_refresh(self._prepare_client)
+
+    @work(thread=True, group="prepare")
+    def _prepare_client(self) -> None:
+        self.client.prepare()
 
     def _read_config(self) -> None:
         """Read the keys and UI settings once a client started here has loaded its config."""

@@ -153,6 +153,7 @@ class LiveReply(Widget):
         self._height = -1
         self._in_flight = False
         self._waiting: str | None = None  # text that arrived while a render was in flight
+        self._retry_pending = False  # a retry is due once the widget has a width
         self._installed_upto = 0  # text before this offset is in the blocks on screen
 
     def render(self) -> Visual:
@@ -198,6 +199,14 @@ class LiveReply(Widget):
         if self._in_flight:
             self._waiting = text
             return
+        if self.content_region.width <= 0:
+            # Not laid out yet. Parsed now, the blocks would be rendered later by the painting
+            # itself, on the event loop: the whole text at once when a reply starts fast.
+            self._waiting = text
+            if not self._retry_pending:
+                self._retry_pending = True
+                self.set_timer(0.05, self._retry)
+            return
         blocks: list[str] = []
         boundary = self._boundary(text)
         if boundary is not None and boundary > self._frozen_upto:
@@ -212,9 +221,6 @@ class LiveReply(Widget):
             return
         self._shown = tail
         width = self.content_region.width
-        if width <= 0:
-            self._install(*_render(blocks, tail, 0, None))
-            return
         self._in_flight = True
         app = self.app
         future = asyncio.get_running_loop().run_in_executor(
@@ -222,6 +228,12 @@ class LiveReply(Widget):
         )
         upto = self._frozen_upto
         future.add_done_callback(lambda done: self._rendered(done, upto))
+
+    def _retry(self) -> None:
+        self._retry_pending = False
+        if self._waiting is not None and not self._in_flight:
+            text, self._waiting = self._waiting, None
+            self.show_text(text)
 
     def _rendered(self, future: asyncio.Future[tuple[list[Prerendered], Prerendered | None]], upto: int) -> None:
         if future.cancelled() or not self.is_attached:

@@ -14,11 +14,13 @@ from ..service import CopilotClient
 from .commands import ActionCommands, SessionCommands
 from .keymap import APP_KEYS, bindings, split_keymap
 from .live import LiveText
+from .messages import StartupDone
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .widgets.render import RENDER_POOL, warm_up
 
 _HERE = Path(__file__).parent
+WARM_UP_DELAY = 0.5  # seconds after start-up before the idle-time warm-up
 CSS_FILES = [
     _HERE / "widgets" / "conversation.tcss",
     _HERE / "widgets" / "chat_pane.tcss",
@@ -77,9 +79,15 @@ class CopilotApp(App[int]):
             show_sidebar=self._ui.get("sidebar", True) is not False,
             show_meta=self._ui.get("show_meta", True) is not False,
         ))
-        # after the first frame, in threads: the first reply then goes out and renders at full speed
-        self.call_after_refresh(RENDER_POOL.submit, warm_up, self.console, self.console_options)
-        self.call_after_refresh(self._prepare_client)
+
+    def on_startup_done(self, message: StartupDone) -> None:
+        """Soon after start-up, in threads (never competing with the first frame): the first
+        reply then goes out and renders at full speed."""
+        self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    def _warm_up(self) -> None:
+        RENDER_POOL.submit(warm_up, self.console, self.console_options)
+        self._prepare_client()
 
     @work(thread=True, group="prepare")
     def _prepare_client(self) -> None:

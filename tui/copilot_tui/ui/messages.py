@@ -16,6 +16,10 @@ class ServiceEvent(Message):
     event: SessionEvent
 
 
+class StartupDone(Message):
+    """The main screen has drawn its sessions and restored its tabs: idle-time work may begin."""
+
+
 @dataclass
 class StreamDirty(Message):
     """New reply text is buffered for a session; its pane should flush on its next frame."""

@@ -27,7 +27,14 @@ from ...service.compare import Comparison
 from ...types import SessionInfo
 from ..keymap import MAIN_KEYS, bindings
 from ..live import LiveText, route_event
-from ..messages import OpenComparison, OpenSession, ServiceEvent, SessionAction, StreamDirty
+from ..messages import (
+    OpenComparison,
+    OpenSession,
+    ServiceEvent,
+    SessionAction,
+    StartupDone,
+    StreamDirty,
+)
 from ..paint import paint_turns
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
@@ -125,6 +132,7 @@ class MainScreen(Screen[None]):
         elif isinstance(active, str) and active.removeprefix(GROUP_PREFIX) in self._compares:
             self.tabs.active = self._compares[active.removeprefix(GROUP_PREFIX)].id or ""
         self._restoring = False
+        self.post_message(StartupDone())
         self._save_tabs()
         self._on_active_changed()
         if not self._panes and not self._compares:

@@ -29,8 +29,9 @@ class PaintTurns:
         self._busy = False
         self._since = 0.0
 
-    def request(self, widget: Widget, job: Job, key: str = "") -> None:
-        """Run ``job`` (it repaints ``widget``) now if no other job ran this frame, else in turn.
+    def request(self, widget: Widget, job: Job, key: str = "", *, first: bool = False) -> None:
+        """Run ``job`` (it repaints ``widget``) now if no other job ran this frame, else in turn
+        (``first``: ahead of the queue).
 
         A widget has at most one job per key in the queue: a newer request replaces the job
         but keeps its place."""
@@ -39,7 +40,10 @@ class PaintTurns:
             return
         mark = (id(widget), key)
         if mark not in self._jobs:
-            self._queue.append(mark)
+            if first:
+                self._queue.appendleft(mark)
+            else:
+                self._queue.append(mark)
         self._jobs[mark] = (widget, job)
 
     def _run(self, widget: Widget, job: Job) -> None:

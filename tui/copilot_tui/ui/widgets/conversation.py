@@ -397,7 +397,8 @@ class Conversation(VerticalScroll, can_focus=True):
         """Wait for this pane's paint turn: replies that end together (side by side, same
         prompt) then swap in over separate frames, not all in one long update."""
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        paint_turns(self.app).request(self, lambda: turn.done() or turn.set_result(None), "swap")
+        # first in line: a finished reply is worth more than another partial frame
+        paint_turns(self.app).request(self, lambda: turn.done() or turn.set_result(None), "swap", first=True)
         await turn
 
     def _scrollbar_may_change(self) -> bool:

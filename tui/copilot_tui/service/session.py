@@ -252,20 +252,13 @@ class Session:
             # reply queue behind the save on the same thread, and each waits for it to succeed.
             saving = asyncio.ensure_future(store.call(self._begin_turn, store.store, user, reply, title))
 
-            async def saved() -> bool:
-                """Whether the empty reply is in the store; raises what stopped the prompt's save."""
+            async def saved() -> None:
+                """Wait until the empty reply is in the store; raise what stopped the save."""
                 nonlocal saved_reply
                 if not saved_reply:
-                    try:
-                        reply_error = await asyncio.shield(saving)
-                    except BaseException:
-                        self._history = None
-                        raise
-                    if reply_error is not None:
-                        self._history = None
-                        raise reply_error
+                    if not await self._settle(saving):
+                        raise saving.exception() or saving.result()  # type: ignore[misc]
                     saved_reply = True
-                return saved_reply
 
             self.info.message_count += 1
             self._emit(ev.USER_MESSAGE, content=pending.prompt, message_id=turn_id, turn_id=turn_id)
@@ -332,8 +325,7 @@ class Session:
             reply.stats = finish_stats()
             await saved()
             await store.update_message(reply.id, content=reply.content, status="complete", stats=reply.stats)
-            if self._history is not None:
-                self._history += [user, reply]
+            self._remember(user, reply)
             self._emit(ev.MESSAGE, content=reply.content, message_id=reply.id, turn_id=turn_id)
             self._emit(
                 ev.USAGE, model=model_ref, input_tokens=usage_in, output_tokens=reply.stats.output_tokens,
@@ -346,10 +338,8 @@ class Session:
             reply.status = "aborted"
             reply.stats = finish_stats()
             if await self._settle(saving):
-                saved_reply = True
                 await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
-                if self._history is not None:
-                    self._history += [user, reply]
+                self._remember(user, reply)
             self._finish(turn_id, reply, aborted=True)
             if not self._abort_requested:
                 raise
@@ -364,9 +354,7 @@ class Session:
             reply.error = message
             reply.stats = finish_stats()
             if await self._settle(saving):
-                saved_reply = True
-                if self._history is not None:
-                    self._history += [user, reply]
+                self._remember(user, reply)
                 try:
                     await store.update_message(reply.id, content=reply.content, status="error", error=message, stats=reply.stats)
                 except CopilotTuiError as store_exc:
@@ -389,8 +377,13 @@ class Session:
             return exc
         return None
 
+    def _remember(self, user: Message, reply: Message) -> None:
+        """A saved turn joins the conversation the next request sends (when it is kept here)."""
+        if self._history is not None:
+            self._history += [user, reply]
+
     async def _settle(self, saving: asyncio.Future[Exception | None] | None) -> bool:
-        """At the end of a failed or stopped turn: whether its empty reply got saved."""
+        """Whether the turn's empty reply got saved (waiting for the save if it still runs)."""
         if saving is None:
             return False
         try:

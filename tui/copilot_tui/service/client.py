@@ -171,11 +171,10 @@ class CopilotClient:
         """Import what the first request needs (each configured provider's module, the HTTP
         stack's async backend), for a thread to call while the app is idle: done on the first
         send, it held the event loop ~80 ms in the middle of starting replies."""
-        for name in list(self._provider_configs):
-            try:
-                self.provider(name)
-            except CopilotTuiError:
-                pass
+        # modules only: the instances belong to the event loop's thread (see provider())
+        for pc in list(self._provider_configs.values()):
+            with contextlib.suppress(CopilotTuiError, KeyError, ImportError):
+                provider_class(pc.type)
         with contextlib.suppress(ImportError):
             importlib.import_module("anyio._backends._asyncio")
 

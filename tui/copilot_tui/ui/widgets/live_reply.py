@@ -224,7 +224,7 @@ class LiveReply(Widget):
         self._in_flight = True
         app = self.app
         future = asyncio.get_running_loop().run_in_executor(
-            RENDER_POOL, _render, blocks, tail, width, (app.console, app.console_options)
+            RENDER_POOL, _render, blocks, tail, width, app.console, app.console_options
         )
         upto = self._frozen_upto
         future.add_done_callback(lambda done: self._rendered(done, upto))
@@ -298,12 +298,13 @@ class LiveReply(Widget):
         self._height = height
 
 
-def _render(blocks: list[str], tail: str, width: int, target: tuple | None) -> tuple[list[Prerendered], Prerendered | None]:
-    """Parse (and with a target console, render at ``width``) new blocks and the tail."""
+def _render(
+    blocks: list[str], tail: str, width: int, console: Console, options: ConsoleOptions
+) -> tuple[list[Prerendered], Prerendered | None]:
+    """Parse and render at ``width`` new blocks and the tail (in the render thread)."""
     done = [Prerendered(markdown(block)) for block in blocks]
     rest = Prerendered(markdown(tail)) if tail.strip() else None
-    if target is not None:
-        for item in (*done, rest):
-            if item is not None:
-                item.prepare(width, *target)
+    for item in (*done, rest):
+        if item is not None:
+            item.prepare(width, console, options)
     return done, rest

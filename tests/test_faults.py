@@ -107,7 +107,8 @@ async def test_endless_stream_can_be_aborted(client: CopilotClient, fake: FakeOp
     assert reply.status == "aborted" and reply.content.startswith("tick tick")
 
 
-async def test_database_locked_for_a_while(client: CopilotClient, data_dir: Path) -> None:
+def _lock_database(data_dir: Path) -> subprocess.Popen[str]:
+    """Another process holding the database exclusively for 1.5 s (returns once it holds it)."""
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\ntime.sleep(1.5)\nc.execute('COMMIT')",
@@ -115,6 +116,11 @@ async def test_database_locked_for_a_while(client: CopilotClient, data_dir: Path
         stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+async def test_database_locked_for_a_while(client: CopilotClient, data_dir: Path) -> None:
+    holder = _lock_database(data_dir)
     s = await client.create_session(model="lab/gpt-4o-mini")  # waits for the lock, then works
     assert (await s.send_and_wait("after the lock")).content == "Echo: after the lock"
     holder.wait(10)
@@ -125,13 +131,7 @@ async def test_a_request_does_not_wait_for_the_store(client: CopilotClient, data
     delays the saving, not the model; once the lock goes, prompt and reply are both saved."""
     s = await client.create_session(model="lab/gpt-4o-mini")
     await s.send_and_wait("warm up")  # the history is read once; later turns do not read it
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3,sys,time\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\ntime.sleep(1.5)\nc.execute('COMMIT')",
-         str(data_dir / DB_NAME)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    assert holder.stdout and holder.stdout.readline().strip() == "locked"
+    holder = _lock_database(data_dir)
     locked_at = time.monotonic()
     reply = asyncio.ensure_future(s.send_and_wait("while the store is busy"))
     while len(fake.requests) < 2:

@@ -327,6 +327,25 @@ async def test_text_and_enter_arriving_together_send_the_text(client: CopilotCli
         assert pane.prompt.text == ""
 
 
+async def test_editing_keys_arriving_with_text_apply_in_order(client: CopilotClient) -> None:
+    """Backspace and cursor keys in the same read as typed characters edit where they were
+    typed, not after the characters that followed them."""
+    from textual import events
+
+    session = await client.create_session("lab/gpt-4o-mini")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        pane.prompt.focus()
+        await pilot.pause()
+        for key in ("a", "b", "backspace", "c", "left", "x"):  # queued back to back
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await wait_for(pilot, lambda: len(pane.prompt.text) >= 3, what="typed text")
+        await pilot.pause(0.1)
+        assert pane.prompt.text == "axc"
+
+
 async def test_focus_returns_to_the_prompt_after_a_dialog(client: CopilotClient) -> None:
     session = await client.create_session("lab/gpt-4o-mini")
     app = CopilotApp(client)

@@ -10,8 +10,6 @@ from textual.widgets import TextArea
 
 from ..keymap import PROMPT_KEYS, bindings
 
-_OWN_ACTIONS = frozenset({"send", "newline", "recall"})
-
 
 class Prompt(TextArea):
     BINDINGS = bindings(PROMPT_KEYS)
@@ -28,18 +26,21 @@ class Prompt(TextArea):
         self.placeholder = "Message…  (enter send · shift+enter / ctrl+j newline · esc stop)"
 
     async def _on_key(self, event: events.Key) -> None:
-        """Run the prompt's own keys here, in order with the typed characters.
+        """Run the prompt's key bindings (its own and the editor's) here, in order with the
+        typed characters.
 
-        As priority bindings they would run ahead of characters still queued for this widget,
-        so "hi" + enter arriving in one read (fast typing, a remote terminal) sent an empty prompt.
+        Bindings run apart from the widget's queue of keys: as priority bindings ahead of the
+        characters still queued ("hi" + enter in one read, from fast typing or a remote
+        terminal, sent an empty prompt), as plain ones after them (backspace in the same read
+        deleted the characters typed after it). An action that declines (scrolling sideways,
+        say) leaves the key to the screen's bindings, as Textual would.
         """
         keys = self._bindings.copy()
         keys.apply_keymap(self.app._keymap)
         for binding in keys.key_to_bindings.get(event.key, ()):
-            if binding.action in _OWN_ACTIONS:
+            if await self.app.run_action(binding.action, self):
                 event.stop()
                 event.prevent_default()
-                await self.run_action(binding.action)
                 return
         await super()._on_key(event)
 

@@ -7,6 +7,7 @@ A comparison is a tab too (a CompareTab), fed the same events for its panes' ses
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -18,15 +19,16 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, TabbedContent, TabPane
+from textual.widgets import Static, Tab, TabbedContent, TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError, SessionNotFound
 from ...service import CopilotClient
 from ...service.compare import Comparison
 from ...types import SessionInfo
+from ..compositor import SUPPORTED, SpanCompositor
 from ..keymap import MAIN_KEYS, bindings
-from ..live import LiveText, route_event
+from ..live import CollectorPause, LiveText, route_event
 from ..messages import (
     OpenComparison,
     OpenSession,
@@ -39,6 +41,7 @@ from ..paint import paint_turns
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
 from ..widgets.compare_view import CompareTab
+from ..widgets.footer import KeyFooter
 from ..widgets.marks import mark
 from ..widgets.prompt import Prompt
 from ..widgets.sidebar import GROUP_PREFIX, Sidebar, group_option
@@ -55,6 +58,7 @@ TABS_KEY = "ui.open_tabs"
 ACTIVE_KEY = "ui.active_tab"
 TAB_TITLE = 22
 TICK = 0.12  # spinner frame time
+SIDEBAR_SETTLE = 0.3  # seconds a sidebar rebuild waits for more while replies stream
 
 
 class MainScreen(Screen[None]):
@@ -66,6 +70,8 @@ class MainScreen(Screen[None]):
     def __init__(self, client: CopilotClient, live: LiveText, *, start_session: str | None = None,
                  start_model: str | None = None, show_sidebar: bool = True, show_meta: bool = True) -> None:
         super().__init__()
+        if SUPPORTED:
+            self._compositor = SpanCompositor()  # scattered changes draw alone (see compositor)
         self.client = client
         self.live = live
         self._start_session = start_session
@@ -92,7 +98,7 @@ class MainScreen(Screen[None]):
             yield Sidebar(id="sidebar")
             yield TabbedContent(id="tabs")
             yield Welcome(id="welcome")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def tabs(self) -> TabbedContent:
@@ -239,6 +245,11 @@ class MainScreen(Screen[None]):
 
     @work(group="sessions", exclusive=True)
     async def refresh_sessions_soon(self) -> None:
+        if CollectorPause.active:
+            # Replies are streaming: side-by-side panes end together, and each rebuild re-reads
+            # the list and repaints the whole sidebar. A newer request cancels this one, so a
+            # burst of ends rebuilds once.
+            await asyncio.sleep(SIDEBAR_SETTLE)
         await self.refresh_sessions()
 
     def _title_of(self, sid: str) -> str:

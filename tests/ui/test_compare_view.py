@@ -70,7 +70,7 @@ async def _type_prompt(pilot: Pilot, models: list[str], text: str) -> CompareTab
 
 async def _done(pilot: Pilot, tab: CompareTab, timeout: float = 20.0) -> None:
     await wait_for(pilot, lambda: not tab.comparison.busy, timeout, what="comparison done")
-    await wait_for(pilot, lambda: all(not v.conversation.streaming for v in tab.views), what="replies shown")
+    await wait_for(pilot, lambda: all(v.loaded and not v.conversation.streaming for v in tab.views), what="replies shown")
     await pilot.pause(0.05)
 
 

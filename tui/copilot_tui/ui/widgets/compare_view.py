@@ -8,6 +8,7 @@ token, and repaint without a layout pass because their height never changes.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -166,6 +167,10 @@ class ComparePaneView(Vertical):
                 self.notify(str(exc), severity="error", markup=False)
             has_older = len(messages) > RECENT
             messages = messages[-RECENT:]
+        # Panes fill one per frame: eight at once are one long layout and first paint.
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        paint_turns(self.app).request(self, lambda: turn.done() or turn.set_result(None), "load", first=True)
+        await turn
         self.conversation.load(messages, has_older=has_older)
         self._loaded_ids = {m.id for m in messages}
         buffered, self._buffer = self._buffer or [], None

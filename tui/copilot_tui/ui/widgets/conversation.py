@@ -138,6 +138,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self.show_meta = show_meta
         self._live = live
         self._state: _LiveState | None = None
+        self._ending: tuple[str, str] | None = None  # (message id, status) of an end put off
         self._oldest_seq: int | None = None
         self._has_older = False
         self._loading_older = False
@@ -273,6 +274,8 @@ class Conversation(VerticalScroll, can_focus=True):
             self.scroll_end(animate=False)
             self.anchor()
         elif event.type == ev.TURN_START:
+            if self._ending is not None:  # the previous reply is still waiting for its width
+                self._finish(*self._ending, tries=40)
             self._state = _LiveState(data.message_id, data.get("model"))
             self.mount(LiveReply(data.message_id, data.get("model"), id=f"live-{data.message_id}"))
         elif event.type == ev.SESSION_STATUS:
@@ -299,14 +302,23 @@ class Conversation(VerticalScroll, can_focus=True):
         except Exception:
             return None
 
-    def _finish(self, message_id: str | None, status: str) -> None:
+    def _finish(self, message_id: str | None, status: str, tries: int = 0) -> None:
         state = self._state
         if state is None or state.message_id != message_id:
             return
-        self._state = None
-        content = state.content if state.content is not None else self._live.text(state.message_id)
+        if state.content is None:  # the live text is let go once the reply has ended
+            state.content = self._live.text(state.message_id)
+        pending = self._live_widget_by_id(state.message_id)
+        if pending is not None and (not pending.is_mounted or pending.content_region.width <= 0) and tries < 40:
+            # Not laid out yet (a reply can end before its pane has drawn once): wait for its
+            # width, so the finished reply is rendered in the render thread at that width, not
+            # on the event loop in the middle of a layout (170 ms for a long reply).
+            self._ending = (state.message_id, status)
+            self.set_timer(0.05, partial(self._finish, message_id, status, tries + 1))
+            return
+        self._state = self._ending = None
         message = Message(
-            state.message_id, self.session_id, "assistant", content, state.model, status,  # type: ignore[arg-type]
+            state.message_id, self.session_id, "assistant", state.content, state.model, status,  # type: ignore[arg-type]
             state.error, stats=state.stats or ReplyStats(),
         )
         widget = self._live_widget_by_id(message.id)

@@ -19,7 +19,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Static, Tab, TabbedContent, TabPane
+from textual.widgets import Footer, Static, Tab, TabbedContent, TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError, SessionNotFound
@@ -41,7 +41,6 @@ from ..paint import paint_turns
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
 from ..widgets.compare_view import CompareTab
-from ..widgets.footer import KeyFooter
 from ..widgets.marks import mark
 from ..widgets.prompt import Prompt
 from ..widgets.sidebar import GROUP_PREFIX, Sidebar, group_option
@@ -98,7 +97,7 @@ class MainScreen(Screen[None]):
             yield Sidebar(id="sidebar")
             yield TabbedContent(id="tabs")
             yield Welcome(id="welcome")
-        yield KeyFooter()
+        yield Footer()
 
     @property
     def tabs(self) -> TabbedContent:

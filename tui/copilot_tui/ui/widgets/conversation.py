@@ -309,11 +309,11 @@ class Conversation(VerticalScroll, can_focus=True):
         if state.content is None:  # the live text is let go once the reply has ended
             state.content = self._live.text(state.message_id)
         pending = self._live_widget_by_id(state.message_id)
-        shown = self.content_region.width > 0 and not self.paused  # a hidden tab draws later anyway
-        if shown and pending is not None and (not pending.is_mounted or pending.content_region.width <= 0) and tries < 40:
+        if not self.paused and pending is not None and (not pending.is_mounted or pending.content_region.width <= 0) and tries < 40:
             # Not laid out yet (a reply can end before its pane has drawn once): wait for its
             # width, so the finished reply is rendered in the render thread at that width, not
-            # on the event loop in the middle of a layout (170 ms for a long reply).
+            # on the event loop in the middle of a layout (170 ms for a long reply). A hidden
+            # tab is paused; it swaps in at once and draws when shown.
             self._ending = (state.message_id, status)
             self.set_timer(0.05, partial(self._finish, message_id, status, tries + 1))
             return

@@ -155,6 +155,7 @@ class LiveReply(Widget):
         self._waiting: str | None = None  # text that arrived while a render was in flight
         self._retry_pending = False  # a retry is due once the widget has a width
         self._installed_upto = 0  # text before this offset is in the blocks on screen
+        self._cursor = Prerendered(Text("▍", style="dim"))
 
     def render(self) -> Visual:
         return self._visual
@@ -215,8 +216,8 @@ class LiveReply(Widget):
             if block.strip():
                 blocks.append(block)
         tail = text[self._frozen_upto :]
-        if text and not self._note:
-            self._visual.note = Prerendered(Text("▍", style="dim"))
+        if text and not self._note and self._visual.note is not self._cursor:
+            self._visual.note = self._cursor  # drawn once per width, not once per flush
         if tail == self._shown and not blocks:
             return
         self._shown = tail

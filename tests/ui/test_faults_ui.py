@@ -51,3 +51,23 @@ async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> 
             await wait_for(pilot, lambda: app.screen is screen, what="help closes")
             await wait_idle(pilot, other)
             assert other.conversation.last_reply() == steady
+
+
+
+async def test_a_sidebar_rebuild_landing_while_the_app_closes(tmp_path: Path, fake: FakeOpenAI) -> None:
+    """While replies stream a sidebar rebuild waits a moment; on quitting it can wake after the
+    screen's widgets are gone (seen in the benchmark as a crash on exit). It must end quietly."""
+    from textual.worker import WorkerState
+
+    from copilot_tui.ui.widgets.topbar import TopBar
+
+    cfg = write_config(tmp_path / "c.toml", fake.base_url)
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        await client.create_session("lab/gpt-4o-mini")
+        app = CopilotApp(client)
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen = await started(pilot)
+            await screen.query_one(TopBar).remove()  # as when the app tears the screen down
+            worker = screen.refresh_sessions_soon()
+            await wait_for(pilot, lambda: worker.is_finished, what="rebuild")
+            assert worker.state == WorkerState.SUCCESS

@@ -249,7 +249,10 @@ class MainScreen(Screen[None]):
             # the list and repaints the whole sidebar. A newer request cancels this one, so a
             # burst of ends rebuilds once.
             await asyncio.sleep(SIDEBAR_SETTLE)
-        await self.refresh_sessions()
+        try:
+            await self.refresh_sessions()
+        except NoMatches:
+            pass  # the app is closing and its widgets are gone (quitting while replies stream)
 
     def _title_of(self, sid: str) -> str:
         info = self._infos.get(sid)

@@ -88,13 +88,14 @@ class Pane:
     session: Session
     status: PaneStatus = "idle"
     status_note: str | None = None  # the session's note: "waiting: too many requests...", "retrying in 3 s"
-    text: str = ""  # the current (or last) reply, as streamed so far
     error: str | None = None
     stats: ReplyStats = field(default_factory=ReplyStats)
     queued: float = 0.0  # seconds the current turn waited for a provider slot
     label: str = ""  # the model, told apart by its system message when the model repeats
     _outstanding: set[str] = field(default_factory=set)
-    _parts: list[str] = field(default_factory=list)
+    _parts: list[str] = field(default_factory=list)  # the reply's pieces as they streamed
+    _joined: str = ""
+    _joined_count: int = 0  # pieces in _joined
     _turn_start: float | None = None  # monotonic clock
     _request_start: float | None = None
     _first_token: float | None = None
@@ -102,6 +103,20 @@ class Pane:
     _waited: bool = False
     _usage: bool = False
     _turn_seq: int = 0
+
+    @property
+    def text(self) -> str:
+        """The current (or last) reply, as streamed so far: joined when read, not per token
+        (joining per token copied the whole reply each time, quadratic in its length)."""
+        if self._joined_count != len(self._parts):
+            self._joined, self._joined_count = "".join(self._parts), len(self._parts)
+        return self._joined
+
+    @text.setter
+    def text(self, value: str) -> None:
+        """The whole reply (the final one, or a stored one); pieces that stream after it add to
+        ``_parts``, which the caller sets to match when streaming continues from here."""
+        self._joined, self._joined_count = value, len(self._parts)
 
     @property
     def model(self) -> str:
@@ -219,7 +234,6 @@ class Pane:
                 self._first_token = now
                 self.stats.ttft = now - (self._request_start or self._turn_start or now)
             self._parts.append(data.delta_content)
-            self.text = "".join(self._parts)
             if not self._usage:
                 self.stats.output_tokens = len(self._parts)
                 self.stats.tokens_estimated = True
@@ -289,8 +303,8 @@ class Comparison:
             if pane.session.busy:
                 pane.status = "streaming" if pane.session.state == "streaming" else "waiting"
                 if pane.session.live is not None:
+                    pane._parts = [pane.session.live.content] if pane.session.live.content else []
                     pane.text = pane.session.live.content
-                    pane._parts = [pane.text] if pane.text else []
                 self._round_open = True
         client._comparisons[self.group_id] = self  # reopening it returns it, live state and all
 

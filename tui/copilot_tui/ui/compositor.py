@@ -44,22 +44,36 @@ class SpanCompositor(Compositor):
             if not width or not height:
                 continue
             right = left + width
-            rows = [
-                y
-                for y in range(top, top + height)
-                if (on_row := row_spans.get(y)) and any(x1 < right and x2 > left for x1, x2 in on_row)
-            ]
-            if not rows:
-                continue
-            first, last = rows[0], rows[-1] + 1
-            strips = widget.render_lines(Region(left - region.x, first - region.y, width, last - first))
-            wanted = set(rows)
-            for y, strip in zip(range(first, last), strips, strict=False):
-                if y not in wanted:
+            # The pieces (between two cuts) of this widget that are changed and not covered by a
+            # widget in front: a container behind side-by-side panes has pieces on every line
+            # of theirs, and cutting all of them was most of an update's cost. (A piece starting
+            # right at a span's end counts: the update moves the cursor there, as Textual's does.)
+            wanted: dict[int, list[tuple[int, int]]] = {}
+            for y in range(top, top + height):
+                on_row = row_spans.get(y)
+                if not on_row or not any(x1 < right and x2 >= left for x1, x2 in on_row):
                     continue
                 line = chops[y]
-                line_cuts = [cut for cut in cuts[y] if right >= cut >= left]
-                for cut, piece in zip(line_cuts, strip.divide([cut - left for cut in line_cuts[1:]]), strict=False):
-                    if line.get(cut) is None:  # a widget in front already drew here
-                        line[cut] = piece
+                row_cuts = [cut for cut in cuts[y] if right >= cut >= left]
+                pieces = [
+                    (cut, end)
+                    for cut, end in zip(row_cuts, row_cuts[1:])  # noqa: B905 (one shorter)
+                    if line.get(cut) is None and any(x1 < end and x2 >= cut for x1, x2 in on_row)
+                ]
+                if pieces:
+                    wanted[y] = pieces
+            if not wanted:
+                continue
+            first, last = min(wanted), max(wanted) + 1
+            strips = widget.render_lines(Region(left - region.x, first - region.y, width, last - first))
+            for y, strip in zip(range(first, last), strips, strict=False):
+                pieces = wanted.get(y)
+                if pieces is None:
+                    continue
+                line = chops[y]
+                if len(pieces) == 1 and pieces[0] == (left, right):
+                    line[left] = strip
+                    continue
+                for cut, end in pieces:
+                    line[cut] = strip.crop(cut - left, end - left)
         return _compositor.ChopsUpdate(chops, spans, [cut_set[1:] for cut_set in cuts])  # type: ignore[arg-type]

@@ -3,9 +3,11 @@
 For a partial update Textual's compositor takes the rectangle around every changed region and,
 for each changed line, renders and cuts every widget inside that rectangle. A pane in the top
 left and a spinner in the footer make that the whole screen, and side-by-side panes streaming
-with live headers, spinners and tab marks change such scattered regions all the time: measured
-with eight panes, a quarter of all update time went to widgets that had not changed and were
-not drawn. Here a widget is rendered only on the lines where a changed region touches it.
+with live headers, spinners and tab marks change such scattered regions all the time. And it
+cuts each of those lines at every widget edge on it, so a container behind side-by-side panes
+is cut into a piece per pane edge on every line, pieces the panes in front then cover. Here a
+widget is rendered only where a change touches it and nothing in front covers it, and only
+those pieces are cut: screen update time with eight panes streaming, 1.8-2.0 s -> ~0.8 s a run.
 
 The output is the same update (the same spans, with the same strips in them); a test compares
 the two on random changes. It relies on compositor internals of Textual 8 (``cuts``,

@@ -89,10 +89,29 @@ def shown(widget: object) -> str:
     return capture.get()
 
 
-async def tap(pilot: Pilot, *keys: str) -> None:
-    """Press keys without waiting for the app to go idle (it never is while replies stream)."""
+def _post_key(pilot: Pilot, key: str) -> None:
     from textual import events
 
+    pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def tap(pilot: Pilot, *keys: str) -> None:
+    """Press keys without waiting for the app to go idle (it never is while replies stream)."""
     for key in keys:
-        pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+        _post_key(pilot, key)
         await pilot.pause(0.02)
+
+
+def in_one_read(pilot: Pilot, *keys: str) -> None:
+    """Queue keys back to back, as a fast typist or a remote terminal delivers them in one read."""
+    for key in keys:
+        _post_key(pilot, key)
+
+
+async def focused_prompt(pilot: Pilot, session_id: str) -> ChatPane:
+    """Once started, the session's tab open with its prompt focused."""
+    await started(pilot)
+    pane = await open_tab(pilot, session_id)
+    pane.prompt.focus()
+    await pilot.pause()
+    return pane

@@ -5,7 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.servers.openai_server import Script
-from tests.ui.helpers import main_screen, open_tab, send, shown, started, tap, wait_for, wait_idle
+from tests.ui.helpers import (
+    focused_prompt,
+    in_one_read,
+    main_screen,
+    open_tab,
+    send,
+    shown,
+    started,
+    tap,
+    wait_for,
+    wait_idle,
+)
 from textual.widgets import Input, OptionList
 
 from copilot_tui import CopilotClient
@@ -311,17 +322,11 @@ async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -
 
 async def test_text_and_enter_arriving_together_send_the_text(client: CopilotClient) -> None:
     """A fast typist or a remote terminal delivers "hi" + enter in one read: all of it is sent."""
-    from textual import events
-
     session = await client.create_session("lab/gpt-4o-mini")
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
-        await started(pilot)
-        pane = await open_tab(pilot, session.session_id)
-        pane.prompt.focus()
-        await pilot.pause()
-        for key in ("h", "i", "enter"):  # queued back to back, no pause between them
-            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        pane = await focused_prompt(pilot, session.session_id)
+        in_one_read(pilot, "h", "i", "enter")
         await wait_idle(pilot, pane)
         assert pane.conversation.last_reply() == "Echo: hi"
         assert pane.prompt.text == ""
@@ -330,17 +335,11 @@ async def test_text_and_enter_arriving_together_send_the_text(client: CopilotCli
 async def test_editing_keys_arriving_with_text_apply_in_order(client: CopilotClient) -> None:
     """Backspace and cursor keys in the same read as typed characters edit where they were
     typed, not after the characters that followed them."""
-    from textual import events
-
     session = await client.create_session("lab/gpt-4o-mini")
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
-        await started(pilot)
-        pane = await open_tab(pilot, session.session_id)
-        pane.prompt.focus()
-        await pilot.pause()
-        for key in ("a", "b", "backspace", "c", "left", "x"):  # queued back to back
-            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        pane = await focused_prompt(pilot, session.session_id)
+        in_one_read(pilot, "a", "b", "backspace", "c", "left", "x")
         await wait_for(pilot, lambda: len(pane.prompt.text) >= 3, what="typed text")
         await pilot.pause(0.1)
         assert pane.prompt.text == "axc"
@@ -350,10 +349,7 @@ async def test_focus_returns_to_the_prompt_after_a_dialog(client: CopilotClient)
     session = await client.create_session("lab/gpt-4o-mini")
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
-        await started(pilot)
-        pane = await open_tab(pilot, session.session_id)
-        pane.prompt.focus()
-        await pilot.pause()
+        pane = await focused_prompt(pilot, session.session_id)
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SwitchModelScreen", what="switch model dialog")
         await pilot.press("o", "t", "h", "e", "r", "enter", "enter")

@@ -8,7 +8,6 @@ token, and repaint without a layout pass because their height never changes.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -170,9 +169,7 @@ class ComparePaneView(Vertical):
             messages = messages[-RECENT:]
         # Panes appear and fill one per frame: eight at once are one first paint of the whole
         # grid and one long layout (150-185 ms, measured).
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        paint_turns(self.app).request(self, lambda: turn.done() or turn.set_result(None), "load", first=True)
-        await turn
+        await paint_turns(self.app).wait(self, "load", first=True)
         self.styles.visibility = "visible"
         self.conversation.load(messages, has_older=has_older)
         self._loaded_ids = {m.id for m in messages}

@@ -138,7 +138,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self.show_meta = show_meta
         self._live = live
         self._state: _LiveState | None = None
-        self._ending: tuple[str, str] | None = None  # (message id, status) of an end put off
+        self._ending: str | None = None  # the status of the live reply's end, put off
         self._oldest_seq: int | None = None
         self._has_older = False
         self._loading_older = False
@@ -274,8 +274,8 @@ class Conversation(VerticalScroll, can_focus=True):
             self.scroll_end(animate=False)
             self.anchor()
         elif event.type == ev.TURN_START:
-            if self._ending is not None:  # the previous reply is still waiting for its width
-                self._finish(*self._ending, tries=40)
+            if self._state is not None and self._ending is not None:  # the last reply waits for its width
+                self._finish(self._state.message_id, self._ending, tries=40)
             self._state = _LiveState(data.message_id, data.get("model"))
             self.mount(LiveReply(data.message_id, data.get("model"), id=f"live-{data.message_id}"))
         elif event.type == ev.SESSION_STATUS:
@@ -308,13 +308,13 @@ class Conversation(VerticalScroll, can_focus=True):
             return
         if state.content is None:  # the live text is let go once the reply has ended
             state.content = self._live.text(state.message_id)
-        pending = self._live_widget_by_id(state.message_id)
-        if not self.paused and pending is not None and (not pending.is_mounted or pending.content_region.width <= 0) and tries < 40:
+        widget = self._live_widget_by_id(state.message_id)
+        if not self.paused and widget is not None and (not widget.is_mounted or widget.content_region.width <= 0) and tries < 40:
             # Not laid out yet (a reply can end before its pane has drawn once): wait for its
             # width, so the finished reply is rendered in the render thread at that width, not
             # on the event loop in the middle of a layout (170 ms for a long reply). A hidden
             # tab is paused; it swaps in at once and draws when shown.
-            self._ending = (state.message_id, status)
+            self._ending = status
             self.set_timer(0.05, partial(self._finish, message_id, status, tries + 1))
             return
         self._state = self._ending = None
@@ -322,7 +322,6 @@ class Conversation(VerticalScroll, can_focus=True):
             state.message_id, self.session_id, "assistant", state.content, state.model, status,  # type: ignore[arg-type]
             state.error, stats=state.stats or ReplyStats(),
         )
-        widget = self._live_widget_by_id(message.id)
         if widget is None or not widget.is_mounted:
             self._replies.append(message)
             self.mount(MessageView(message, show_meta=self.show_meta))
@@ -361,7 +360,9 @@ class Conversation(VerticalScroll, can_focus=True):
 
     async def _put_in_place(self, live: LiveReply, view: MessageView) -> None:
         """The finished message takes the live reply's place, in this pane's paint turn."""
-        await self._my_turn()
+        # this pane's paint turn, first in line (a finished reply is worth more than another
+        # partial frame): replies that end together swap in over separate frames
+        await paint_turns(self.app).wait(self, "swap", first=True)
         self._replies.append(view.message)
         if live.is_attached:
             await self.mount(view, after=live)
@@ -405,14 +406,6 @@ class Conversation(VerticalScroll, can_focus=True):
             full = await loop.run_in_executor(POLISH_POOL, view.prerendered.rerender, w, app.console, app.console_options)
             if view.is_attached and view.content_region.width == w:
                 view.refresh(layout=len(full) != heights[w])
-
-    async def _my_turn(self) -> None:
-        """Wait for this pane's paint turn: replies that end together (side by side, same
-        prompt) then swap in over separate frames, not all in one long update."""
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        # first in line: a finished reply is worth more than another partial frame
-        paint_turns(self.app).request(self, lambda: turn.done() or turn.set_result(None), "swap", first=True)
-        await turn
 
     def _scrollbar_may_change(self) -> bool:
         return not self.show_vertical_scrollbar and self.styles.scrollbar_gutter != "stable"

@@ -117,6 +117,7 @@ class Store:
     def __init__(self, data_dir: Path | str, *, busy_timeout: float = 10.0) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
+        self._busy_timeout = busy_timeout
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -148,11 +149,24 @@ class Store:
             return f"Cannot open the session database {self.path}; check that {self.data_dir} is writable."
         return f"Session database {self.path}: {text}."
 
+    def _wal(self) -> str:
+        """Switch to WAL, the journal mode several processes can share. The switch needs the
+        database to itself and SQLite answers "locked" at once, without waiting the busy
+        timeout, while another process opens it at the same moment; so wait here instead."""
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                return str(self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
     def _setup(self) -> None:
         c = self.conn
         c.execute("PRAGMA foreign_keys = ON")
-        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
+        mode = self._wal()
+        if mode.lower() != "wal":
             c.execute("PRAGMA journal_mode = DELETE")
         c.execute("PRAGMA synchronous = NORMAL")
         version = c.execute("PRAGMA user_version").fetchone()[0]

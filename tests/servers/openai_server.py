@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from collections import defaultdict, deque
@@ -236,8 +237,9 @@ class FakeOpenAI:
 
     DEFAULT_MODELS = ("gpt-4o-mini", "other", "slow", "demo", "fail")
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
+        self.tls = tls  # serve HTTPS with this server context
         self.lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         self.active = 0
@@ -290,6 +292,8 @@ class FakeOpenAI:
     def start(self) -> FakeOpenAI:
         self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.fake = self
+        if self.tls is not None:  # handshakes happen in accept(); a failed one is dropped
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -303,7 +307,7 @@ class FakeOpenAI:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/v1"
 
     def __enter__(self) -> FakeOpenAI:
         return self.start()

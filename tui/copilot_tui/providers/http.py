@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import ssl
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,6 +14,7 @@ import httpx
 
 from .. import errors as E
 from ..redact import remember_secret
+from .net import AsyncioBackend
 
 if TYPE_CHECKING:
     from .base import StreamChunk
@@ -46,8 +48,14 @@ async def remember_credentials(request: httpx.Request) -> None:
 def make_http_client() -> httpx.AsyncClient:
     """One pooled client for every provider: connections are reused across sessions."""
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=32)
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    # httpx has no argument for httpcore's network backend; its pool keeps it here. (If a
+    # release moves it, the client still works on the default backend, only slower.)
+    pool = getattr(transport, "_pool", None)
+    if hasattr(pool, "_network_backend"):
+        pool._network_backend = AsyncioBackend()  # type: ignore[union-attr]
     return httpx.AsyncClient(
-        timeout=DEFAULT_TIMEOUT, limits=limits, follow_redirects=False,
+        timeout=DEFAULT_TIMEOUT, transport=transport, follow_redirects=False,
         event_hooks={"request": [remember_credentials]},
     )
 
@@ -174,6 +182,18 @@ def _chain_text(exc: BaseException) -> str:
     return " ".join(parts).lower()
 
 
+def _cert_failure(exc: BaseException) -> str | None:
+    """Why certificate verification failed, if that is what stopped the connection."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return cur.verify_message or "verification failed"
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 def error_from_transport(exc: httpx.HTTPError, *, provider: str, url: str | httpx.URL, started: bool) -> E.ProviderError:
     """Map httpx transport failures to NetworkError/IncompleteReply with a readable sentence."""
     host = host_of(url)
@@ -181,6 +201,13 @@ def error_from_transport(exc: httpx.HTTPError, *, provider: str, url: str | http
         return E.NetworkError(f"Timed out connecting to {provider} at {host}.")
     if isinstance(exc, httpx.ConnectError):
         text = _chain_text(exc)
+        failed = _cert_failure(exc)
+        if failed is not None:
+            return E.NetworkError(
+                f"The TLS certificate of {host} ({provider}) is not trusted: {failed}. If a proxy "
+                "re-signs traffic, point SSL_CERT_FILE at its CA certificate.",
+                retryable=False,  # it will not change by trying again
+            )
         if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "name resolution" in text:
             return E.NetworkError(f"Could not find the host {host} for {provider} (DNS lookup failed).")
         if "refused" in text:

@@ -1,0 +1,140 @@
+"""The HTTP client's own network layer: TLS, reuse of kept-alive connections, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+
+from copilot_tui.providers.http import make_http_client
+from copilot_tui.providers.net import AsyncioBackend
+from tests.conftest import write_config
+from tests.provider_support import failed_turn
+from tests.servers.openai_server import FakeOpenAI, Script
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _https_fake(ca: trustme.CA, name: str = "127.0.0.1") -> FakeOpenAI:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(name).configure_cert(context)
+    return FakeOpenAI(tls=context)
+
+
+@pytest.fixture
+def https_fake(ca: trustme.CA) -> Iterator[FakeOpenAI]:
+    with _https_fake(ca) as fake:
+        yield fake
+
+
+@pytest.fixture
+def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test CA is the one the client trusts, the way a user points at a proxy's CA."""
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+
+
+def test_the_client_runs_on_the_asyncio_backend() -> None:
+    """If an httpx release moves where the backend lives, this says so instead of going slow."""
+    http = make_http_client()
+    assert isinstance(http._transport._pool._network_backend, AsyncioBackend)  # type: ignore[attr-defined]
+
+
+async def test_a_reply_streams_over_tls(tmp_path: Path, https_fake: FakeOpenAI, trusted: None) -> None:
+    from copilot_tui import CopilotClient
+
+    text = "secure words arrive in order " * 40
+    https_fake.script("gpt-4o-mini", Script(text=text, delay=0.001))
+    cfg = write_config(tmp_path / "c.toml", https_fake.base_url)
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        session = await client.create_session()
+        first = await session.send_and_wait("one", timeout=30)
+        second = await session.send_and_wait("two", timeout=30)  # on the kept-alive TLS connection
+    assert https_fake.base_url.startswith("https://")
+    assert first.content == text and second.content == text
+    assert len(https_fake.requests_for("gpt-4o-mini")) == 2
+
+
+@pytest.mark.parametrize("case", ["unknown CA", "wrong host"])
+async def test_an_untrusted_certificate_is_one_clear_sentence(
+    tmp_path: Path, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    from copilot_tui import CopilotClient
+
+    if case == "unknown CA":
+        other = trustme.CA()
+        pem = tmp_path / "other.pem"
+        other.cert_pem.write_to_path(str(pem))
+        monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+        fake = _https_fake(ca)
+    else:
+        pem = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(pem))
+        monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+        fake = _https_fake(ca, name="models.example.com")
+    with fake:
+        cfg = write_config(tmp_path / "c.toml", fake.base_url)
+        async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+            error, saved = await failed_turn(client, "lab/gpt-4o-mini")
+    message = str(error)
+    assert message.startswith(f"The TLS certificate of 127.0.0.1:{fake.port} (lab) is not trusted: ")
+    assert ("unable to get local issuer certificate" in message) if case == "unknown CA" else ("mismatch" in message.lower())
+    assert "\n" not in message and "Traceback" not in message
+    assert saved.status == "error"
+
+
+async def test_a_kept_alive_connection_the_server_closed_is_not_reused() -> None:
+    """Servers drop idle keep-alive connections; the next request must open a new one, not fail."""
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(0.05)  # then close it while the client holds it in its pool
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, make_http_client() as http:
+        first = await http.get(f"http://127.0.0.1:{port}/")
+        await asyncio.sleep(0.3)
+        second = await http.get(f"http://127.0.0.1:{port}/")
+    assert (first.text, second.text) == ("ok", "ok")
+    assert connections == 2
+
+
+async def test_a_slow_reader_stops_the_socket_instead_of_buffering_everything() -> None:
+    """A consumer that does not read holds at most about a megabyte in memory, and gets it all."""
+    body = bytes(range(256)) * (16 * 1024)  # 4 MiB
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = AsyncioBackend()
+    async with server:
+        stream = await backend.connect_tcp("127.0.0.1", port, timeout=5)
+        await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        await asyncio.sleep(0.5)  # the server sends all of it; nobody reads
+        held = len(stream._reader.buffer)  # type: ignore[attr-defined]
+        received = bytearray()
+        while chunk := await stream.read(65536, timeout=5):
+            received += chunk
+        await stream.aclose()
+    assert held < 2 * 1024 * 1024
+    assert received.endswith(body)

@@ -1,16 +1,20 @@
-"""Property tests: the NDJSON and Anthropic stream parsers survive any chunking and any bytes."""
+"""The stream parsers: any chunking and any bytes (property tests), and how one read's events
+come out of them."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from copilot_tui.errors import ProviderError
+from copilot_tui.errors import ProtocolError, ProviderError
 from copilot_tui.providers.anthropic import AnthropicStreamParser
+from copilot_tui.providers.http import join_text
 from copilot_tui.providers.ndjson import NDJSONDecoder
 from copilot_tui.providers.ollama import OllamaStreamParser
+from copilot_tui.providers.openai import OpenAIStreamParser
 
 pieces = st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=8)
 
@@ -118,3 +122,29 @@ def test_parsers_survive_arbitrary_json_shapes(values: list, name: str) -> None:
             run(parser, [data])
         except ProviderError:
             pass
+
+
+def _openai_events(*payloads: object) -> bytes:
+    return b"".join(b"data: " + json.dumps(p).encode() + b"\n\n" for p in payloads)
+
+
+def _text(t: str) -> dict:
+    return {"choices": [{"index": 0, "delta": {"content": t}, "finish_reason": None}]}
+
+
+def test_one_read_of_text_events_is_one_chunk_in_order_with_the_rest() -> None:
+    parser = OpenAIStreamParser("lab")
+    data = _openai_events(_text("a"), _text("b"), _text("c"), {"choices": [{"delta": {}, "finish_reason": "stop"}]},
+                          {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 3}})
+    out = list(join_text(parser.feed(data)))
+    assert [(c.text, c.pieces, c.finish_reason) for c in out[:2]] == [("abc", 3, None), ("", 1, "stop")]
+    assert out[2].usage is not None and out[2].usage.output_tokens == 3 and len(out) == 3
+
+
+def test_text_before_a_bad_event_in_the_same_read_comes_out_before_the_error() -> None:
+    parser = OpenAIStreamParser("lab")
+    chunks = join_text(parser.feed(_openai_events(_text("kept "), _text("too")) + b"data: {not json\n\n"))
+    first = next(chunks)
+    assert (first.text, first.pieces) == ("kept too", 2)
+    with pytest.raises(ProtocolError, match="malformed"):
+        next(chunks)

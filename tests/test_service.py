@@ -301,3 +301,18 @@ async def test_abort_right_after_send_still_ends_the_turn(client: CopilotClient,
     idles = [e for e in seen if e.type == ev.SESSION_IDLE]
     assert [i.data.aborted for i in idles] == [True, False]
     assert (await s.get_messages())[-1].content == "Echo: second"
+
+
+async def test_events_read_together_are_one_delta_counted_as_many(client: CopilotClient, fake: FakeOpenAI) -> None:
+    """A read holding many events becomes one delta; the token estimate still counts every event."""
+    pieces = [f"w{i} " for i in range(40)]
+    fake.script("gpt-4o-mini", Script(chunks=pieces, usage=False, burst=True))
+    session = await client.create_session()
+    seen: list = []
+    session.on(seen.append)
+    reply = await session.send_and_wait("hi")
+    deltas = [e.data for e in seen if e.type == ev.MESSAGE_DELTA]
+    assert reply.content == "".join(pieces) == "".join(d.delta_content for d in deltas)
+    assert len(deltas) < len(pieces)  # joined (one write on loopback arrives in one or two reads)
+    assert sum(d.pieces for d in deltas) == len(pieces)
+    assert (reply.stats.output_tokens, reply.stats.tokens_estimated) == (len(pieces), True)

@@ -59,6 +59,7 @@ class Script:
     error_at: int | None = None  # send an {"error": ...} data line before chunk N
     no_finish: bool = False  # end the body without finish_reason and [DONE]
     repeat: int = 1  # repeat the text N times (big replies)
+    burst: bool = False  # every text event in one network write, as a fast server's often arrive
 
 
 def split_tokens(text: str) -> list[str]:
@@ -185,6 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": None})
 
         w = _Chunked(self.wfile)
+        burst: list[bytes] = []
         w.write(b": keep-alive comment\n\n")
         w.write(chunk({"role": "assistant", "content": ""}))
         w.flush()
@@ -212,8 +214,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if i and script.delay:
                 time.sleep(script.delay)
+            if script.burst:
+                burst.append(chunk({"content": piece}))
+                continue
             w.write(chunk({"content": piece}))
             w.flush()
+        w.write(b"".join(burst))
         if script.no_finish:
             w.end()
             return

@@ -6,18 +6,16 @@ import json
 import re
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from .. import errors as E
 from ..redact import remember_secret
+from .base import StreamChunk
 from .net import AsyncioBackend
-
-if TYPE_CHECKING:
-    from .base import StreamChunk
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=None)
 MAX_ERROR_BODY = 64 * 1024
@@ -302,6 +300,36 @@ class StreamParser(Protocol):
     def close(self) -> Iterable[StreamChunk]: ...
 
 
+def join_text(chunks: Iterable[StreamChunk]) -> Iterator[StreamChunk]:
+    """The chunks of one network read, runs of plain text joined into one chunk.
+
+    A busy client reads several events at a time (hundreds when it falls behind a fast
+    stream); everything after the parser (the session, its events, the UI) then pays per read,
+    not per event. A chunk carrying anything else is passed on as it is, in order, and the text
+    before a bad event still comes out before its error.
+    """
+    text: list[str] = []
+    try:
+        for chunk in chunks:
+            if chunk.text and chunk.usage is None and chunk.finish_reason is None and chunk.status is None and not chunk.extra:
+                text.append(chunk.text)
+                continue
+            if text:
+                yield _text_chunk(text)
+                text = []
+            yield chunk
+    except E.ProviderError:
+        if text:
+            yield _text_chunk(text)
+        raise
+    if text:
+        yield _text_chunk(text)
+
+
+def _text_chunk(text: list[str]) -> StreamChunk:
+    return StreamChunk(text=text[0], pieces=1) if len(text) == 1 else StreamChunk(text="".join(text), pieces=len(text))
+
+
 async def read_stream(
     response: httpx.Response, parser: StreamParser, *, provider: str, url: str, end_marker: str
 ) -> AsyncIterator[StreamChunk]:
@@ -315,13 +343,12 @@ async def read_stream(
     body = response.aiter_bytes() if response.headers.get("content-encoding") else response.aiter_raw()
     try:
         async for raw in body:
-            for chunk in parser.feed(raw):
-                if not started and chunk.text:
-                    started = True
+            for chunk in join_text(parser.feed(raw)):
+                started = started or bool(chunk.text)
                 yield chunk
     except httpx.HTTPError as exc:
         raise error_from_transport(exc, provider=provider, url=url, started=True) from None
-    for chunk in parser.close():
+    for chunk in join_text(parser.close()):
         yield chunk
     if not parser.complete:
         if parser.events == 0:

@@ -96,6 +96,7 @@ class Pane:
     _parts: list[str] = field(default_factory=list)  # the reply's pieces as they streamed
     _joined: str = ""
     _joined_count: int = 0  # pieces in _joined
+    _events: int = 0  # the provider's text events so far: the token estimate without usage
     _turn_start: float | None = None  # monotonic clock
     _request_start: float | None = None
     _first_token: float | None = None
@@ -203,7 +204,7 @@ class Pane:
         self.text, self.error, self.status_note = "", None, None
         self.stats = ReplyStats()
         self.queued = 0.0
-        self._parts = []
+        self._parts, self._events = [], 0
         self._turn_start = self._request_start = self._first_token = self._end = None
         self._waited = self._usage = False
 
@@ -234,8 +235,9 @@ class Pane:
                 self._first_token = now
                 self.stats.ttft = now - (self._request_start or self._turn_start or now)
             self._parts.append(data.delta_content)
+            self._events += data.get("pieces", 1)
             if not self._usage:
-                self.stats.output_tokens = len(self._parts)
+                self.stats.output_tokens = self._events
                 self.stats.tokens_estimated = True
             self.status = "streaming"
         elif event.type == ev.MESSAGE:
@@ -258,7 +260,7 @@ class Pane:
             if not self._usage:
                 start = self._request_start or self._turn_start
                 self.stats.duration = now - start if start is not None else None
-                self.stats.output_tokens = len(self._parts)
+                self.stats.output_tokens = self._events
                 self.stats.tokens_estimated = True
             status = data.get("status")
             if data.get("aborted"):
@@ -304,6 +306,7 @@ class Comparison:
                 pane.status = "streaming" if pane.session.state == "streaming" else "waiting"
                 if pane.session.live is not None:
                     pane._parts = [pane.session.live.content] if pane.session.live.content else []
+                    pane._events = len(pane._parts)
                     pane.text = pane.session.live.content
                 self._round_open = True
         client._comparisons[self.group_id] = self  # reopening it returns it, live state and all

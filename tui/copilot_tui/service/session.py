@@ -297,18 +297,22 @@ class Session:
                                     if self.status_note:
                                         self._set_state("streaming", None)
                                 parts.append(chunk.text)
-                                chunks += 1
-                                self._emit(ev.MESSAGE_DELTA, delta_content=chunk.text, message_id=reply.id, turn_id=turn_id)
+                                chunks += chunk.pieces
+                                self._emit(
+                                    ev.MESSAGE_DELTA, delta_content=chunk.text, message_id=reply.id, turn_id=turn_id,
+                                    pieces=chunk.pieces,
+                                )
                                 t = time.monotonic()
                                 if t - last_flush >= FLUSH_INTERVAL:
                                     last_flush = t
                                     reply.content = "".join(parts)
                                     await saved()
                                     await store.update_message(reply.id, content=reply.content)
-                                elif not chunks % 8 and turns.overdue(t):
-                                    # one network read can hold hundreds of events: let the
-                                    # other sessions, timers and the UI run between them (asked
-                                    # every 8th event: a paced stream would arm a marker per token)
+                                elif not len(parts) % 8 and turns.overdue(t):
+                                    # a provider that yields events one by one (the local model)
+                                    # can hold the loop: let the other sessions, timers and the
+                                    # UI run (asked every 8th chunk: a paced stream would arm a
+                                    # marker per token)
                                     await asyncio.sleep(0)
                             if chunk.usage is not None:
                                 usage_out = chunk.usage.output_tokens if chunk.usage.output_tokens is not None else usage_out

@@ -308,11 +308,11 @@ class Session:
                                     reply.content = "".join(parts)
                                     await saved()
                                     await store.update_message(reply.id, content=reply.content)
-                                elif not len(parts) % 8 and turns.overdue(t):
-                                    # a provider that yields events one by one (the local model)
-                                    # can hold the loop: let the other sessions, timers and the
-                                    # UI run (asked every 8th chunk: a paced stream would arm a
-                                    # marker per token)
+                                elif turns.overdue(t):
+                                    # a fast stream reads without ever waiting (its socket has
+                                    # more buffered): let the other sessions, timers and the UI
+                                    # run. A paced stream waits on its own; the marker costs one
+                                    # callback per pass of the loop, shared by every session.
                                     await asyncio.sleep(0)
                             if chunk.usage is not None:
                                 usage_out = chunk.usage.output_tokens if chunk.usage.output_tokens is not None else usage_out

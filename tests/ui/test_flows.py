@@ -105,6 +105,31 @@ async def test_rename_from_the_sidebar(client: CopilotClient) -> None:
         assert (await client.get_session_info(session.session_id)).title == "new name"
 
 
+async def test_a_sidebar_refresh_updates_rows_in_place_unless_they_move_or_rewrap(client: CopilotClient) -> None:
+    await client.create_session("lab/gpt-4o-mini", title="alpha")
+    second = await client.create_session("lab/gpt-4o-mini", title="beta")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        rows = screen.sidebar.session_list
+        before = list(rows.options)
+        assert [o.id for o in before] == [second.session_id, before[1].id]
+
+        def top_row() -> str:
+            return "".join(segment.text for segment in rows.render_line(0))
+
+        assert "beta" in top_row()
+        await client.rename_session(second.session_id, "beth")  # same widths: swapped in place
+        await screen.refresh_sessions()
+        assert all(a is b for a, b in zip(rows.options, before, strict=True))
+        assert "beth" in top_row()  # the row's cached lines went with the old text
+
+        await client.rename_session(second.session_id, "a much longer name")  # other widths: rebuilt
+        await screen.refresh_sessions()
+        assert rows.options[0] is not before[0] and rows.options[0].id == second.session_id
+        assert "a much longer name" in top_row()
+
+
 async def test_delete_asks_first(client: CopilotClient) -> None:
     keep = await client.create_session("lab/gpt-4o-mini", title="keep me")
     await client.create_session("lab/gpt-4o-mini", title="delete me")

@@ -15,7 +15,6 @@ import httpx
 from .. import errors as E
 from ..redact import remember_secret
 from .base import StreamChunk
-from .net import AsyncioBackend
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=None)
 MAX_ERROR_BODY = 64 * 1024
@@ -45,6 +44,8 @@ async def remember_credentials(request: httpx.Request) -> None:
 
 def make_http_client() -> httpx.AsyncClient:
     """One pooled client for every provider: connections are reused across sessions."""
+    from .net import AsyncioBackend  # imports httpcore, which httpx itself imports only here
+
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=32)
     transport = httpx.AsyncHTTPTransport(limits=limits)
     # httpx has no argument for httpcore's network backend; its pool keeps it here. (If a

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-BUDGET = 0.005  # seconds of one pass of the loop spent on streams before they step aside
+BUDGET = 0.002  # seconds of one pass of the loop spent on streams before they step aside
 
 
 class LoopTurns:

@@ -302,12 +302,14 @@ class StreamParser(Protocol):
 
 
 def join_text(chunks: Iterable[StreamChunk]) -> Iterator[StreamChunk]:
-    """The chunks of one network read, runs of plain text joined into one chunk.
+    """The chunks of one piece of body, runs of plain text joined into one chunk.
 
-    A busy client reads several events at a time (hundreds when it falls behind a fast
-    stream); everything after the parser (the session, its events, the UI) then pays per read,
-    not per event. A chunk carrying anything else is passed on as it is, in order, and the text
-    before a bad event still comes out before its error.
+    A server that flushes each event on its own sends one event per HTTP chunk, and httpx hands
+    those over one by one; but a proxy that buffers (nginx and most corporate ones), a server
+    that batches, or a body without chunked framing read while the client is behind, puts many
+    events in one piece. Everything after the parser (the session, its events, the UI) then pays
+    per piece, not per event. A chunk carrying anything else is passed on as it is, in order,
+    and the text before a bad event still comes out before its error.
     """
     text: list[str] = []
     try:

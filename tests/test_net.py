@@ -7,6 +7,7 @@ import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
@@ -138,3 +139,48 @@ async def test_a_slow_reader_stops_the_socket_instead_of_buffering_everything() 
         await stream.aclose()
     assert held < 2 * 1024 * 1024
     assert received.endswith(body)
+
+
+async def test_tls_to_a_server_that_closes_at_once_fails_at_once() -> None:
+    """An overloaded or filtered server drops the connection before the handshake: say so now,
+    not after the connect timeout."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, make_http_client() as http:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(httpx.ConnectError):
+            await http.get(f"https://127.0.0.1:{port}/", timeout=httpx.Timeout(10.0))
+        assert asyncio.get_running_loop().time() - started < 3
+
+
+@pytest.mark.parametrize("host", ["api..example.com", "x" * 64 + ".example.com"])
+async def test_a_host_name_that_cannot_be_encoded_is_a_clear_sentence(tmp_path: Path, host: str) -> None:
+    """IDNA refuses empty or over-long labels before any lookup: a typo in base_url, not a crash."""
+    from copilot_tui import CopilotClient
+
+    cfg = write_config(tmp_path / "c.toml", f"http://{host}/v1")
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        error, saved = await failed_turn(client, "lab/gpt-4o-mini")
+    assert str(error).startswith("Could not find the host") and "DNS lookup failed" in str(error)
+    assert saved.status == "error"
+
+
+def test_refused_on_every_address_of_a_name_reads_as_refused() -> None:
+    """A name with several addresses (``localhost``: ::1 and 127.0.0.1) that all refuse comes
+    back from asyncio as one plain OSError joining their texts; it must still say "refused"."""
+    import errno
+
+    from copilot_tui.providers.net import _connect_failure
+
+    refused, unreachable = errno.ECONNREFUSED, errno.ENETUNREACH
+    both = OSError(f"Multiple exceptions: [Errno {refused}] Connect call failed ('::1', 9, 0, 0), "
+                   f"[Errno {refused}] Connect call failed ('127.0.0.1', 9)")
+    mixed = OSError(f"Multiple exceptions: [Errno {unreachable}] Network is unreachable, "
+                    f"[Errno {refused}] Connect call failed ('127.0.0.1', 9)")
+    assert _connect_failure(both).startswith("connection refused")
+    assert _connect_failure(ConnectionRefusedError(refused, "Connect call failed")).startswith("connection refused")
+    assert not _connect_failure(mixed).startswith("connection refused")

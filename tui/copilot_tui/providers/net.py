@@ -11,8 +11,10 @@ per read). It plugs into httpcore's documented network-backend interface.
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import ssl
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -117,13 +119,14 @@ class AsyncioStream(AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
-        if self._transport.is_closing():
+        # after the peer's close a TLS transport is not "closing" yet but drops what is written
+        if self._transport.is_closing() or self._reader.eof:
             raise httpcore.WriteError("the connection is closed")
         self._transport.write(buffer)
         if self._reader.drained is not None:
             await _within(asyncio.shield(self._reader.drained), timeout, httpcore.WriteTimeout, "timed out writing")
         if self._reader.error is not None:
-            raise httpcore.WriteError(str(self._reader.error))
+            raise httpcore.WriteError(str(self._reader.error) or type(self._reader.error).__name__)
 
     async def aclose(self) -> None:
         self._transport.close()
@@ -132,11 +135,17 @@ class AsyncioStream(AsyncNetworkStream):
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
+        if self._reader.eof or self._transport.is_closing() or self._reader.buffer:
+            # A server that closes at once (overloaded, filtered, a tunnel with nothing behind
+            # it) would leave the handshake waiting out its timeout; bytes before the handshake
+            # are not TLS.
+            self._transport.close()
+            raise httpcore.ConnectError("the server closed the connection before the TLS handshake")
         try:
-            transport = await asyncio.wait_for(
-                loop.start_tls(self._transport, self._reader, ssl_context, server_hostname=server_hostname),
-                timeout,
-            )
+            async with asyncio.timeout(timeout):  # no extra task: the close cannot slip in between
+                transport = await loop.start_tls(
+                    self._transport, self._reader, ssl_context, server_hostname=server_hostname
+                )
         except TimeoutError:
             self._transport.close()
             raise httpcore.ConnectTimeout("timed out in the TLS handshake") from None
@@ -151,13 +160,24 @@ class AsyncioStream(AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # httpcore asks before reusing a pooled connection
             return bool(self._reader.buffer) or self._reader.eof
-        if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._transport.get_extra_info("peername")
-        if info in ("ssl_object", "socket"):
-            return self._transport.get_extra_info(info)
-        return None
+        name = {"client_addr": "sockname", "server_addr": "peername", "ssl_object": "ssl_object", "socket": "socket"}
+        if info not in name:
+            return None
+        try:
+            return self._transport.get_extra_info(name[info])
+        except AttributeError:  # a closed TLS transport has let go of its protocol
+            return None
+
+
+def _connect_failure(exc: OSError) -> str:
+    """The OS error's text; "connection refused" when every address refused (asyncio then
+    joins their errors into one plain OSError, losing the type)."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, ConnectionRefusedError) or (
+        text.startswith("Multiple exceptions") and text.count(f"[Errno {errno.ECONNREFUSED}]") == text.count("[Errno ")
+    ):
+        return f"connection refused ({text})"
+    return text
 
 
 class AsyncioBackend(AsyncNetworkBackend):
@@ -174,8 +194,10 @@ class AsyncioBackend(AsyncNetworkBackend):
         loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
         # Happy eyeballs (RFC 8305): a host whose IPv6 route is broken falls back to IPv4 in
-        # a quarter second instead of waiting out the connect timeout.
-        opening = loop.create_connection(_Reader, host, port, local_addr=local, happy_eyeballs_delay=0.25)
+        # a quarter second instead of waiting out the connect timeout. Python 3.11's version of
+        # it can leak a socket or fail an assertion when attempts end together (fixed in 3.12).
+        eyeballs = {"happy_eyeballs_delay": 0.25} if sys.version_info >= (3, 12) else {}
+        opening = loop.create_connection(_Reader, host, port, local_addr=local, **eyeballs)
         return await self._connect(opening, timeout, socket_options)
 
     async def connect_unix_socket(
@@ -186,15 +208,22 @@ class AsyncioBackend(AsyncNetworkBackend):
 
     async def _connect(self, opening: Any, timeout: float | None, options: Iterable[SocketOption] | None) -> AsyncioStream:
         try:
-            transport, reader = await asyncio.wait_for(opening, timeout)
+            async with asyncio.timeout(timeout):
+                transport, reader = await opening
         except TimeoutError:
             raise httpcore.ConnectTimeout("timed out connecting") from None
         except OSError as exc:  # refused, unreachable, name not resolved (socket.gaierror)
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock: socket.socket | None = transport.get_extra_info("socket")
-        if sock is not None:
+            raise httpcore.ConnectError(_connect_failure(exc)) from exc
+        except (UnicodeError, ValueError) as exc:  # a host name IDNA cannot encode ("api..x.com")
+            raise httpcore.ConnectError(f"name resolution failed: {exc}") from exc
+        try:
+            sock: socket.socket | None = transport.get_extra_info("socket")
             for option in options or ():
-                sock.setsockopt(*option)
+                if sock is not None:
+                    sock.setsockopt(*option)
+        except OSError as exc:
+            transport.close()
+            raise httpcore.ConnectError(f"a socket option was refused: {exc}") from exc
         return AsyncioStream(transport, reader)
 
     async def sleep(self, seconds: float) -> None:

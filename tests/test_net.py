@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -35,12 +36,24 @@ def https_fake(ca: trustme.CA) -> Iterator[FakeOpenAI]:
         yield fake
 
 
-@pytest.fixture
-def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test CA is the one the client trusts, the way a user points at a proxy's CA."""
+def _trust(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client trusts ``ca``, the way a user points at a proxy's CA."""
     pem = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(pem))
     monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+
+
+@pytest.fixture
+def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _trust(ca, tmp_path, monkeypatch)
+
+
+@asynccontextmanager
+async def _serving(handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]) -> AsyncIterator[int]:
+    """A throwaway asyncio server on 127.0.0.1; yields its port."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1]
 
 
 def test_the_client_runs_on_the_asyncio_backend() -> None:
@@ -71,15 +84,10 @@ async def test_an_untrusted_certificate_is_one_clear_sentence(
     from copilot_tui import CopilotClient
 
     if case == "unknown CA":
-        other = trustme.CA()
-        pem = tmp_path / "other.pem"
-        other.cert_pem.write_to_path(str(pem))
-        monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+        _trust(trustme.CA(), tmp_path, monkeypatch)
         fake = _https_fake(ca)
     else:
-        pem = tmp_path / "ca.pem"
-        ca.cert_pem.write_to_path(str(pem))
-        monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+        _trust(ca, tmp_path, monkeypatch)
         fake = _https_fake(ca, name="models.example.com")
     with fake:
         cfg = write_config(tmp_path / "c.toml", fake.base_url)
@@ -105,9 +113,7 @@ async def test_a_kept_alive_connection_the_server_closed_is_not_reused() -> None
         await asyncio.sleep(0.05)  # then close it while the client holds it in its pool
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server, make_http_client() as http:
+    async with _serving(handle) as port, make_http_client() as http:
         first = await http.get(f"http://127.0.0.1:{port}/")
         await asyncio.sleep(0.3)
         second = await http.get(f"http://127.0.0.1:{port}/")
@@ -125,10 +131,8 @@ async def test_a_slow_reader_stops_the_socket_instead_of_buffering_everything() 
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
     backend = AsyncioBackend()
-    async with server:
+    async with _serving(handle) as port:
         stream = await backend.connect_tcp("127.0.0.1", port, timeout=5)
         await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
         await asyncio.sleep(0.5)  # the server sends all of it; nobody reads
@@ -148,9 +152,7 @@ async def test_tls_to_a_server_that_closes_at_once_fails_at_once() -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server, make_http_client() as http:
+    async with _serving(handle) as port, make_http_client() as http:
         started = asyncio.get_running_loop().time()
         with pytest.raises(httpx.ConnectError):
             await http.get(f"https://127.0.0.1:{port}/", timeout=httpx.Timeout(10.0))

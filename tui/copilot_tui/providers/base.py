@@ -36,7 +36,7 @@ class StreamChunk:
     finish_reason: str | None = None
     status: str | None = None  # e.g. "loading model", "waiting for the local model"
     extra: dict[str, Any] = field(default_factory=dict)
-    pieces: int = 1  # provider events whose text this joins (one network read can hold many)
+    pieces: int = 1  # provider events whose text this joins (one piece of body can hold many)
 
 
 class Provider(ABC):

@@ -166,30 +166,33 @@ def error_from_response(
     return E.BadRequest(f"{who} rejected the request ({status}){detail}", **kw)
 
 
-def _chain_text(exc: BaseException) -> str:
-    """The messages of an exception and its causes: async httpx hides the OS error inside."""
-    parts, seen = [], set()
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """An exception and its causes: async httpx hides the OS error inside."""
+    seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+
+
+def _chain_text(exc: BaseException) -> str:
+    """The messages of an exception and its causes."""
+    parts = []
+    for cur in _chain(exc):
         parts.append(str(cur))
         if isinstance(cur, socket.gaierror):
             parts.append("name resolution")
         if isinstance(cur, ConnectionRefusedError):
             parts.append("refused")
-        cur = cur.__cause__ or cur.__context__
     return " ".join(parts).lower()
 
 
 def _cert_failure(exc: BaseException) -> str | None:
     """Why certificate verification failed, if that is what stopped the connection."""
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
+    for cur in _chain(exc):
         if isinstance(cur, ssl.SSLCertVerificationError):
             return cur.verify_message or "verification failed"
-        cur = cur.__cause__ or cur.__context__
     return None
 
 

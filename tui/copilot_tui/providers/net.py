@@ -97,6 +97,10 @@ async def _within(future: asyncio.Future[Any], timeout: float | None, error: typ
         timer.cancel()
 
 
+#: httpcore's names for extra info -> asyncio's
+_EXTRA_INFO = {"client_addr": "sockname", "server_addr": "peername", "ssl_object": "ssl_object", "socket": "socket"}
+
+
 class AsyncioStream(AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, reader: _Reader) -> None:
         self._transport = transport
@@ -160,11 +164,11 @@ class AsyncioStream(AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # httpcore asks before reusing a pooled connection
             return bool(self._reader.buffer) or self._reader.eof
-        name = {"client_addr": "sockname", "server_addr": "peername", "ssl_object": "ssl_object", "socket": "socket"}
-        if info not in name:
+        name = _EXTRA_INFO.get(info)
+        if name is None:
             return None
         try:
-            return self._transport.get_extra_info(name[info])
+            return self._transport.get_extra_info(name)
         except AttributeError:  # a closed TLS transport has let go of its protocol
             return None
 
@@ -216,10 +220,10 @@ class AsyncioBackend(AsyncNetworkBackend):
             raise httpcore.ConnectError(_connect_failure(exc)) from exc
         except (UnicodeError, ValueError) as exc:  # a host name IDNA cannot encode ("api..x.com")
             raise httpcore.ConnectError(f"name resolution failed: {exc}") from exc
+        sock: socket.socket | None = transport.get_extra_info("socket")
         try:
-            sock: socket.socket | None = transport.get_extra_info("socket")
-            for option in options or ():
-                if sock is not None:
+            if sock is not None:
+                for option in options or ():
                     sock.setsockopt(*option)
         except OSError as exc:
             transport.close()

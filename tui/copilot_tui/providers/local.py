@@ -40,7 +40,7 @@ DEFAULT_MAX_TOKENS = 512
 LOADING = "loading model"
 WAITING = "waiting for the local model"
 INSTALL = "pip install 'copilot-tui[local]'"
-REBUILD = 'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --force-reinstall --no-cache-dir llama-cpp-python'
+REINSTALL = "pip install --force-reinstall --no-cache-dir xllamacpp"
 ENGINE_FILE = Path(__file__).with_name("local_engine.py")
 CANCEL_GRACE = 5.0  # seconds an engine gets to stop a cancelled generation before it is killed
 CLOSE_GRACE = 2.0
@@ -49,8 +49,15 @@ _NATIVE_CRASHES = {signal.SIGSEGV, signal.SIGILL, signal.SIGABRT, signal.SIGBUS,
 
 def _missing_package() -> E.ProviderUnavailable:
     return E.ProviderUnavailable(
-        f"The local model needs llama-cpp-python: {INSTALL} (it compiles from source, several minutes)."
+        f"The local model needs the xllamacpp package: {INSTALL}."
     )
+
+
+def _trained_context(path: Path) -> int | None:
+    try:
+        return read_gguf_info(path).context_length
+    except (OSError, GGUFError):
+        return None
 
 
 class _Engine:
@@ -99,7 +106,7 @@ class _Engine:
             self.kill()
             raise
         if event.get("ev") == "ready":
-            self.n_ctx_train = event.get("n_ctx_train")
+            self.n_ctx_train = _trained_context(self.path)
             self.load_seconds = event.get("load_seconds")
             log.info("local engine %s loaded %s in %ss", proc.pid, self.path, self.load_seconds)
             return
@@ -108,10 +115,10 @@ class _Engine:
         if kind == "missing_package":
             raise _missing_package()
         if kind == "broken_package":
-            raise E.ProviderUnavailable(f"llama-cpp-python is installed but does not load ({message}); reinstall it: {REBUILD}.")
+            raise E.ProviderUnavailable(f"xllamacpp is installed but does not load ({message}); reinstall it: {REINSTALL}.")
         raise E.ProviderUnavailable(
             f"Could not load the local model {self.path}: {message or 'unknown error'}. "
-            "Check that it is a complete GGUF file that this llama-cpp-python supports."
+            "Check that it is a complete GGUF file of a model this llama.cpp supports."
         )
 
     async def generate(self, messages: list[dict[str, str]], max_tokens: int) -> AsyncIterator[dict[str, Any]]:
@@ -188,7 +195,7 @@ class _Engine:
         detail = f" Its last words: {said[:300]}" if said else ""
         hint = ""
         if sig in _NATIVE_CRASHES:
-            hint = f" If this keeps happening, rebuild llama-cpp-python without CPU-specific code: {REBUILD}."
+            hint = f" If this keeps happening, reinstall the engine: {REINSTALL}."
         elif sig == signal.SIGKILL:
             hint = " (The system may have run out of memory.)"
         if loading:
@@ -274,11 +281,7 @@ class LocalProvider(Provider):
         configured = self._setting("context_size", 256)
         if configured:
             return configured
-        try:
-            trained = read_gguf_info(path).context_length
-        except (OSError, GGUFError):
-            trained = None
-        return min(trained or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
+        return min(_trained_context(path) or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
 
     def _model_files(self) -> dict[str, Path]:
         files: dict[str, Path] = {}
@@ -300,7 +303,7 @@ class LocalProvider(Provider):
         if "engine" in self.config.extra:  # another Python: its engine reports what it lacks
             if shutil.which(self.python) is None:
                 raise E.ProviderUnavailable(f"providers.{self.name}.engine names no runnable Python: {self.python}")
-        elif importlib.util.find_spec("llama_cpp") is None:
+        elif importlib.util.find_spec("xllamacpp") is None:
             raise _missing_package()
 
     def _model_file(self, model: str) -> Path:

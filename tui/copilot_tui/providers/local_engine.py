@@ -2,19 +2,20 @@
 
 The app runs this file as a script, ``python local_engine.py MODEL.gguf --n-ctx N --threads T``,
 so a native crash in llama.cpp ends this process and never the app. It depends on nothing but
-the standard library and llama-cpp-python, so any interpreter with that package can run it.
+the standard library and ``xllamacpp`` (llama.cpp's server, prebuilt), so any interpreter with
+that package can run it.
 
 One JSON object per line on stdin (commands) and stdout (events)::
 
     -> {"op": "generate", "id": "1", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 256}
     -> {"op": "cancel", "id": "1"}
-    <- {"ev": "ready", "n_ctx": 4096, "n_ctx_train": 8192, "load_seconds": 0.1}
+    <- {"ev": "ready", "n_ctx": 4096, "load_seconds": 0.1, "pid": 123}
     <- {"ev": "text", "id": "1", "text": "Hel"}
     <- {"ev": "done", "id": "1", "finish_reason": "stop", "prompt_tokens": 31, "completion_tokens": 9}
     <- {"ev": "error", "id": "1", "kind": "context", "message": "...", "prompt_tokens": 5000, "n_ctx": 4096}
 
-Generations run one at a time, in order: one ``Llama`` object must never run two at once. A
-cancel is checked between tokens. End of stdin cancels the running generation and exits.
+Generations run one at a time, in order. A cancel is checked at every streamed token. End of
+stdin cancels the running generation and exits.
 """
 
 from __future__ import annotations
@@ -30,13 +31,12 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
 import argparse  # noqa: E402
 import json  # noqa: E402
 import queue  # noqa: E402
-import re  # noqa: E402
+import secrets  # noqa: E402
 import signal  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from typing import Any, TextIO  # noqa: E402
-
-_OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
 
 class Channel:
@@ -96,10 +96,36 @@ class Commands:
             self._cancelled.discard(rid)
 
 
+class Listener:
+    """Where xllamacpp's built-in HTTP server listens, made unreachable.
+
+    Creating a ``Server`` always opens an HTTP listener too. It gets a Unix socket in a
+    directory only this user can enter, a random API key, and once the model is loaded the
+    socket's name is removed, so no other process can connect to it at all; the engine itself
+    calls the server in-process.
+    """
+
+    def __init__(self) -> None:
+        self.key = secrets.token_urlsafe(32)
+        self.folder = tempfile.mkdtemp(prefix="copilot-tui-engine-")
+        self.path = os.path.join(self.folder, "http.sock")
+        if len(self.path.encode()) > 100:  # over a Unix socket name's limit: a short private folder
+            os.rmdir(self.folder)
+            self.folder = tempfile.mkdtemp(prefix="ctui-", dir="/tmp")
+            self.path = os.path.join(self.folder, "s")
+
+    def close(self) -> None:
+        for remove, path in ((os.unlink, self.path), (os.rmdir, self.folder)):
+            try:
+                remove(path)
+            except OSError:
+                pass
+
+
 def load(args: argparse.Namespace, chan: Channel) -> Any:
-    """Import llama-cpp-python and load the model; report and return None on failure."""
+    """Import xllamacpp and load the model; report and return None on failure."""
     try:
-        from llama_cpp import Llama
+        import xllamacpp
     except ModuleNotFoundError as exc:
         chan.send("error", kind="missing_package", message=str(exc))
         return None
@@ -107,111 +133,97 @@ def load(args: argparse.Namespace, chan: Channel) -> Any:
         chan.send("error", kind="broken_package", message=f"{type(exc).__name__}: {exc}")
         return None
     started = time.monotonic()
+    listener = Listener()
     try:
-        llm = Llama(
-            model_path=args.model,
-            n_ctx=args.n_ctx,
-            n_threads=args.threads,
-            n_threads_batch=args.threads,
-            verbose=False,
-        )
+        params = xllamacpp.CommonParams()
+        params.model.path = args.model
+        params.n_ctx = args.n_ctx
+        params.n_parallel = 1
+        params.cpuparams.n_threads = args.threads
+        params.cpuparams_batch.n_threads = args.threads
+        params.warmup = False
+        params.verbosity = -1
+        params.hostnames = [listener.path]
+        params.api_keys = [listener.key]
+        server = xllamacpp.Server(params)
     except Exception as exc:
         chan.send("error", kind="load", message=str(exc) or type(exc).__name__)
         return None
-    chan.send(
-        "ready",
-        n_ctx=llm.n_ctx(),
-        n_ctx_train=trained_context(llm),
-        load_seconds=round(time.monotonic() - started, 3),
-        pid=os.getpid(),
-    )
-    return llm
+    finally:
+        listener.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # llama.cpp installed its own handler
+    chan.send("ready", n_ctx=args.n_ctx, load_seconds=round(time.monotonic() - started, 3), pid=os.getpid())
+    return server
 
 
-def trained_context(llm: Any) -> int | None:
-    """The context length the model was trained with, from its metadata."""
-    meta = getattr(llm, "metadata", None) or {}
-    value = meta.get(f"{meta.get('general.architecture')}.context_length")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+class Reply:
+    """Turns the server's OpenAI-style chunks into events, and says when to stop."""
+
+    def __init__(self, rid: str, chan: Channel, cmds: Commands) -> None:
+        self.rid = rid
+        self.chan = chan
+        self.cmds = cmds
+        self.finish: str | None = None
+        self.usage: dict[str, Any] = {}
+        self.pieces = 0
+        self.error: dict[str, Any] | None = None
+
+    def __call__(self, chunk: Any) -> bool:
+        if isinstance(chunk, (str, bytes)):
+            try:
+                chunk = json.loads(chunk)
+            except ValueError:
+                return self.cmds.cancelled(self.rid)
+        if not isinstance(chunk, dict):
+            return self.cmds.cancelled(self.rid)
+        if isinstance(chunk.get("error"), dict):
+            self.error = chunk["error"]
+            return True
+        for choice in chunk.get("choices") or []:
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                self.pieces += 1
+                self.chan.send("text", id=self.rid, text=text)
+            self.finish = choice.get("finish_reason") or self.finish
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        return self.cmds.cancelled(self.rid)
 
 
-class Counter:
-    """Wraps ``Llama.generate`` (which every completion calls with the prompt's tokens) to count
-    prompt and reply tokens, which the stream does not report, and to stop between tokens."""
-
-    def __init__(self, llm: Any, stop: Any) -> None:
-        self.prompt: int | None = None
-        self.sampled = 0
-        self.last: int | None = None
-        self._generate = llm.generate
-        self._stop = stop
-
-    def __call__(self, tokens: Any, *args: Any, **kwargs: Any) -> Any:
-        self.prompt = len(tokens)
-        for token in self._generate(tokens, *args, **kwargs):
-            self.sampled += 1
-            self.last = token
-            yield token
-            if self._stop():
-                return
-
-
-def generate(llm: Any, job: dict[str, Any], chan: Channel, cmds: Commands) -> None:
-    """Stream one chat completion; stop between tokens when cancelled."""
+def generate(server: Any, job: dict[str, Any], chan: Channel, cmds: Commands) -> None:
+    """Stream one chat completion; stop at the next token when cancelled."""
     rid = str(job.get("id"))
     if cmds.cancelled(rid):
         chan.send("done", id=rid, finish_reason="cancelled", prompt_tokens=None, completion_tokens=0)
         return
-    counter = Counter(llm, lambda: cmds.cancelled(rid))
-    llm.generate = counter
-    parts: list[str] = []
-    finish: str | None = None
-    stream = None
+    reply = Reply(rid, chan, cmds)
+    body = {
+        "messages": job.get("messages") or [],
+        "max_tokens": int(job.get("max_tokens") or 512),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     try:
-        stream = llm.create_chat_completion(
-            messages=job.get("messages") or [],
-            max_tokens=int(job.get("max_tokens") or 512),
-            stream=True,
-        )
-        for chunk in stream:
-            choice = (chunk.get("choices") or [{}])[0]
-            text = (choice.get("delta") or {}).get("content")
-            if text:
-                parts.append(text)
-                chan.send("text", id=rid, text=text)
-            finish = choice.get("finish_reason") or finish
-            if cmds.cancelled(rid):
-                break
-    except ValueError as exc:
-        match = _OVERFLOW.search(str(exc))
-        if match:
-            chan.send(
-                "error", id=rid, kind="context", message=str(exc),
-                prompt_tokens=int(match.group(1)), n_ctx=int(match.group(2)),
-            )
-        else:
-            chan.send("error", id=rid, kind="generation", message=str(exc))
-        return
+        server.handle_chat_completions(body, reply)
     except Exception as exc:
         chan.send("error", id=rid, kind="generation", message=f"{type(exc).__name__}: {exc}")
         return
-    finally:
-        if stream is not None:
-            stream.close()
-        del llm.generate
-    if cmds.cancelled(rid):
-        finish = "cancelled"
-    if counter.sampled:
-        completion = counter.sampled - (counter.last == llm.token_eos())
-    else:  # a llama-cpp-python that no longer goes through generate(): count the text
-        text = "".join(parts)
-        completion = len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
+    if reply.error is not None:
+        err = reply.error
+        if err.get("type") == "exceed_context_size_error":
+            chan.send(
+                "error", id=rid, kind="context", message=str(err.get("message") or ""),
+                prompt_tokens=err.get("n_prompt_tokens"), n_ctx=err.get("n_ctx"),
+            )
+        else:
+            chan.send("error", id=rid, kind="generation", message=str(err.get("message") or err))
+        return
+    cancelled = cmds.cancelled(rid)
     chan.send(
-        "done", id=rid, finish_reason=finish or "stop",
-        prompt_tokens=counter.prompt, completion_tokens=completion,
+        "done", id=rid,
+        finish_reason="cancelled" if cancelled else reply.finish or "stop",
+        prompt_tokens=reply.usage.get("prompt_tokens"),
+        completion_tokens=reply.usage.get("completion_tokens", reply.pieces),
     )
 
 
@@ -219,17 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run one GGUF model, driven by JSON lines.")
     parser.add_argument("model")
     parser.add_argument("--n-ctx", type=int, default=4096)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C belongs to the app, which stops us
     chan = Channel()
     cmds = Commands(sys.stdin)
     threading.Thread(target=cmds.run, name="commands", daemon=True).start()
-    llm = load(args, chan)
-    if llm is None:
+    server = load(args, chan)
+    if server is None:
         return 2
     while (job := cmds.jobs.get()) is not None:
-        generate(llm, job, chan, cmds)
+        generate(server, job, chan, cmds)
         cmds.forget(str(job.get("id")))
     return 0
 

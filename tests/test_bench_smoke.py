@@ -19,7 +19,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     medians = report["medians"]
     expected = {"firehose 1 ours", "firehose 1 baseline", "firehose 1 raw", "firehose 2 ours",
-                "paced 2", "tabs 3", "service 4", "startup empty", "startup 5", "long 100"}
+                "paced 2", "tabs 3", "service 4", "startup empty", "startup 5", "long 100", "local 8"}
     assert expected <= set(medians)
     for label, values in medians.items():
         assert values, label

@@ -42,6 +42,8 @@ def plan(size: str) -> Plan:
     rows.append(("startup empty", "startup", {"sessions": 0}))
     rows.append((f"startup {stored}", "startup", {"sessions": stored}))
     rows.append((f"long {long_messages}", "long", {"messages": long_messages}))
+    local_tokens, local_replies = {"full": (128, 5), "quick": (64, 3), "smoke": (8, 1)}[size]
+    rows.append((f"local {local_tokens}", "local", {"tokens": local_tokens, "replies": local_replies}))
     return rows
 
 
@@ -86,6 +88,8 @@ def checks(med: dict[str, dict[str, float]]) -> list[tuple[str, str, bool | None
             out.append((f"{label} sessions: completion <= 1.05x ideal", f"{data['completion_ratio']:.3f}x", data["completion_ratio"] <= 1.05))
         elif label.startswith("startup"):
             out.append((f"{label}: first frame <= 1.0 s", f"{data['first_frame_s']:.2f} s", data["first_frame_s"] <= 1.0))
+        elif label.startswith("local"):
+            out.append((f"{label}: warm first token <= 1.0 s", f"{data['first_token_s']:.2f} s", data["first_token_s"] <= 1.0))
         elif label.startswith("long"):
             out.append((f"{label} messages: first paint <= 1.0 s", f"{data['first_paint_s']:.2f} s", data["first_paint_s"] <= 1.0))
     return out
@@ -109,6 +113,10 @@ def table(med: dict[str, dict[str, float]]) -> str:
             other.append(f"show a finished tab {d['show_tab_ms']:.0f} ms")
         if "first_frame_s" in d:
             other.append(f"first frame {d['first_frame_s']:.2f} s (imports {d['imports_s']:.2f} s)")
+        if "tokens_per_cpu_s" in d:
+            other.append(f"engine load {d['load_s']:.2f} s, cold first token {d['cold_first_token_s']:.2f} s, "
+                         f"warm first token {d['first_token_s']:.2f} s, {d['tokens_per_cpu_s']:.0f} tokens per CPU-s, "
+                         f"engine peak RSS {d['engine_peak_rss_mb']:.0f} MB")
         if "first_paint_s" in d:
             other.append(f"first paint {d['first_paint_s']:.2f} s, all loaded {d['scroll_to_top_s']:.1f} s "
                          f"({d['pages']:.0f} pages), +{d['rss_added_mb']:.0f} MB")

@@ -301,8 +301,54 @@ async def long_session(messages: int) -> Result:
             "loaded": loaded, "rss_added_mb": rss1 - rss0, "peak_rss_mb": peak_rss_mb(), **lag}
 
 
+# -- 7: the embedded model ----------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def local(tokens: int, replies: int) -> Result:
+    """The bundled SmolLM2 through the service: engine start, first token, tokens per CPU-second.
+
+    Tokens per CPU-second of the engine process is the figure a busy machine distorts least.
+    """
+    from copilot_tui import events as ev
+    from copilot_tui.providers.local import LocalProvider
+
+    with isolated_dirs(None) as (config, data):
+        config.write_text('default_model = "local/smollm2"\n[providers.local]\ntype = "local"\nthreads = 1\n')
+        async with CopilotClient(config_path=config, data_dir=data) as client:
+            provider = client.provider("local")
+            assert isinstance(provider, LocalProvider)
+            session = await client.create_session()
+            t0 = time.perf_counter()
+            first: list[float] = []
+            session.on(lambda e: first.append(time.perf_counter()) if e.type == ev.MESSAGE_DELTA and not first else None)
+            reply = await session.send_and_wait("Say hello.", max_tokens=8, timeout=300)
+            engine = next(iter(provider._engines.values()))
+            start = {"cold_first_token_s": first[0] - t0, "load_s": engine.load_seconds or 0.0}
+            assert engine.pid is not None and reply.status == "complete"
+            firsts, rates, outs = [], [], []
+            for i in range(replies):
+                first.clear()
+                cpu0, t1 = _cpu_seconds(engine.pid), time.perf_counter()
+                reply = await session.send_and_wait(f"Write a short story about a dragon, number {i}.",
+                                                    max_tokens=tokens, timeout=300)
+                cpu = _cpu_seconds(engine.pid) - cpu0
+                firsts.append(first[0] - t1)
+                outs.append(reply.stats.output_tokens or 0)
+                rates.append(outs[-1] / cpu if cpu else 0.0)
+            status = Path(f"/proc/{engine.pid}/status").read_text()
+            hwm = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return {"tokens": tokens, "replies": replies, **start, "first_token_s": sorted(firsts)[len(firsts) // 2],
+            "tokens_per_cpu_s": sorted(rates)[len(rates) // 2], "output_tokens": sum(outs), "engine_peak_rss_mb": int(hwm) / 1024, "peak_rss_mb": peak_rss_mb()}
+
+
 SCENARIOS: dict[str, Callable[..., Awaitable[Result] | Result]] = {
     "panes": panes, "raw": raw, "tabs": tabs, "service": service, "startup": startup, "long": long_session,
+    "local": local,
 }
 
 

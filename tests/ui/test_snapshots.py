@@ -129,3 +129,37 @@ def test_switch_model_dialog(snap_compare, make_app) -> None:
         await _settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_welcome_without_a_provider(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_provider_discovery import fresh_machine
+
+    from copilot_tui.ui.widgets.welcome import Welcome
+
+    fresh_machine(monkeypatch, tmp_path)
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # the reason shows the address: keep it fixed
+    app = CopilotApp(CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data"))
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = await _ready(pilot)
+        await wait_for(pilot, lambda: screen.query_one(Welcome).setup, what="every status")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_new_session_dialog_without_a_provider_at_80x24(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_provider_discovery import fresh_machine
+
+    fresh_machine(monkeypatch, tmp_path)
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # the reason shows the address: keep it fixed
+    app = CopilotApp(CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data"))
+
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#models") and pilot.app.screen.query_one("#models").option_count == 6, what="statuses")
+        await pilot.press("down", "down")  # onto openai's entry: highlighted, whole and readable
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

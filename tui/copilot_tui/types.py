@@ -120,6 +120,26 @@ class ProviderStatus:
         return data
 
 
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """Which model a new conversation would start on, and whether that is known or still a guess.
+
+    ``model`` is offered only when its provider answered its status check (``confirmed``) or may
+    still (``waiting_for`` names the providers being checked); when no provider can answer it is
+    None and ``unusable`` says why and how to fix each.
+    """
+
+    model: str | None = None
+    confirmed: bool = False
+    waiting_for: tuple[str, ...] = ()
+    unusable: tuple[ProviderStatus, ...] = ()
+    configured: str | None = None  # default_model from the config file, if any
+
+    @property
+    def checking(self) -> bool:
+        return bool(self.waiting_for)
+
+
 @dataclass(slots=True)
 class GroupInfo:
     """A comparison: sessions that were sent the same prompts side by side."""

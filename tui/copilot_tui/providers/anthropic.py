@@ -229,14 +229,14 @@ class AnthropicProvider(Provider):
 
     async def status(self) -> ProviderStatus:
         if not self.api_key():
-            return ProviderStatus(
-                self.name, self.type, False, reason=f"no key: set {self.key_env}",
-                fix=f"export {self.key_env}=sk-ant-... (from https://console.anthropic.com/settings/keys)",
+            return self.unusable(
+                f"no API key ({self.key_env} is not set)",
+                f"export {self.key_env}=sk-ant-... (a key from https://console.anthropic.com/settings/keys)",
             )
         try:
             models = await self.list_models()
         except E.AuthenticationError as exc:
-            return ProviderStatus(self.name, self.type, False, reason=str(exc), fix=f"check the key in {self.key_env}")
+            return self.unusable(str(exc), f"check the key in {self.key_env}")
         except E.CopilotTuiError as exc:
             return ProviderStatus(self.name, self.type, False, reason=str(exc))
         return ProviderStatus(self.name, self.type, True, models=models)

@@ -23,6 +23,7 @@ from .copilot_auth import (
     EDITOR_VERSION,
     GITHUB_URL,
     LOGIN_FIX,
+    PLAN_URL,
     TOKEN_URL,
     CopilotToken,
     CopilotTokenManager,
@@ -181,9 +182,9 @@ class CopilotProvider(Provider):
         try:
             models = await self.list_models()
         except E.PermissionDenied as exc:
-            return ProviderStatus(self.name, self.type, False, reason=str(exc), fix=ACCESS_FIX)
+            return self.unusable(str(exc), ACCESS_FIX, said_by=PLAN_URL)
         except E.AuthenticationError as exc:
-            return ProviderStatus(self.name, self.type, False, reason=str(exc), fix=LOGIN_FIX)
+            return self.unusable(str(exc), LOGIN_FIX)
         except E.CopilotTuiError as exc:
             return ProviderStatus(self.name, self.type, False, reason=str(exc))
         return ProviderStatus(self.name, self.type, True, models=models)

@@ -34,7 +34,8 @@ USER_AGENT = "GitHubCopilotChat/0.26.7"
 API_VERSION = "2025-04-01"
 TOKEN_FILE_NAME = "copilot-github-token.json"
 LOGIN_FIX = "run: copilot-tui login copilot"
-ACCESS_FIX = "check that this GitHub account has a Copilot plan (https://github.com/settings/copilot) and that your organization allows it"
+PLAN_URL = "https://github.com/settings/copilot"
+ACCESS_FIX = f"check that this GitHub account has a Copilot plan ({PLAN_URL}) and that your organization allows it"
 
 
 def editor_headers(editor_version: str = EDITOR_VERSION) -> dict[str, str]:
@@ -269,7 +270,7 @@ class CopilotTokenManager:
                 )
             raise E.PermissionDenied(
                 f"No Copilot access for this account or token ({response.status_code}){': ' + detail if detail else '.'}"
-                f" Check the plan at https://github.com/settings/copilot, or log in again: {LOGIN_FIX}.",
+                f" Check the plan at {PLAN_URL}, or log in again: {LOGIN_FIX}.",
                 status_code=response.status_code,
             )
         if response.status_code >= 400:

@@ -125,15 +125,14 @@ class GitHubModelsProvider(Provider):
 
     async def status(self) -> ProviderStatus:
         if not await self.token():
-            return ProviderStatus(
-                self.name, self.type, False, reason=f"no token: set {self.key_env} or log in with gh",
-                fix=f"export {self.key_env}=<a token with models: read>, or run 'gh auth login'",
+            return self.unusable(
+                f"no token ({self.key_env} is not set, and no logged-in gh)",
+                f"export {self.key_env}=<a token with models: read>, or run 'gh auth login'",
             )
         try:
             models = await self.list_models()
         except (E.AuthenticationError, E.PermissionDenied) as exc:
-            return ProviderStatus(self.name, self.type, False, reason=str(exc),
-                                  fix="use a token with the models: read permission")
+            return self.unusable(str(exc), "use a token with the models: read permission")
         except E.CopilotTuiError as exc:
             return ProviderStatus(self.name, self.type, False, reason=str(exc))
         return ProviderStatus(self.name, self.type, True, models=models)

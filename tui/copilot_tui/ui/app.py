@@ -26,6 +26,7 @@ CSS_FILES = [
     _HERE / "widgets" / "chat_pane.tcss",
     _HERE / "widgets" / "sidebar.tcss",
     _HERE / "widgets" / "compare_view.tcss",
+    _HERE / "widgets" / "welcome.tcss",
     _HERE / "screens" / "main.tcss",
     _HERE / "screens" / "dialogs.tcss",
     _HERE / "screens" / "compare_dialog.tcss",

@@ -12,6 +12,8 @@ T = TypeVar("T")
 
 class Dialog(ModalScreen[T]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    # below this many rows dialogs drop their spacing (see dialogs.tcss) so the buttons still show
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -8,6 +8,7 @@ A comparison is a tab too (a CompareTab), fed the same events for its panes' ses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +89,7 @@ class MainScreen(Screen[None]):
         self._pane_counter = 0
         self._unsubscribe: Callable[[], None] | None = None
         self._restoring = True
+        self._checking_providers = False
 
     # -- layout --------------------------------------------------------------------------
 
@@ -141,7 +143,7 @@ class MainScreen(Screen[None]):
         self._save_tabs()
         self._on_active_changed()
         if not self._panes and not self._compares:
-            self.query_one(Welcome).prompt.focus()
+            self.query_one(Welcome).focus_input()
 
     async def _open_or_create(self, session_id: str, model: str | None) -> None:
         try:
@@ -440,26 +442,47 @@ class MainScreen(Screen[None]):
         if empty != self.has_class("-empty"):
             self.set_class(empty, "-empty")
             if empty:
-                welcome = self.query_one(Welcome)
-                welcome.set_model(self.client.default_model)
+                self._refresh_welcome()
                 if not self._restoring and self.app.screen is self:
-                    welcome.prompt.focus()
+                    self.query_one(Welcome).focus_input()
+
+    def _refresh_welcome(self) -> None:
+        """Show what the service knows now; if no model is known to answer, check the providers
+        (in the background: the welcome is drawn first and updated as each one answers)."""
+        ready = self.client.readiness
+        self.query_one(Welcome).show(ready)
+        if not ready.confirmed and not self._checking_providers:
+            self.check_providers()
+
+    @work(group="readiness")
+    async def check_providers(self) -> None:
+        self._checking_providers = True
+        welcome = self.query_one(Welcome)
+        try:
+            async with contextlib.aclosing(self.client.watch_readiness()) as updates:
+                async for ready in updates:
+                    welcome.show(ready)
+        finally:
+            self._checking_providers = False
 
     @on(Prompt.Submitted)
     def _welcome_submitted(self, event: Prompt.Submitted) -> None:
         if event.prompt.id != "welcome-prompt":
             return
         event.stop()
-        if not self.client.default_model:
+        ready = self.query_one(Welcome).ready
+        if ready.model:
+            self.start_from_welcome(ready.model, event.text)
+        elif ready.checking:
+            self.notify("Still checking which providers can answer: press enter again in a moment.", markup=False)
+        else:
             self.action_new_session()
-            return
-        self.start_from_welcome(event.text)
 
     @work(group="welcome", exclusive=True)
-    async def start_from_welcome(self, text: str) -> None:
+    async def start_from_welcome(self, model: str, text: str) -> None:
         prompt = self.query_one(Welcome).prompt
         try:
-            session = await self.client.create_session(self.client.default_model)
+            session = await self.client.create_session(model)
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)
             return
@@ -565,6 +588,8 @@ class MainScreen(Screen[None]):
         def done(result: Any) -> None:
             if callback is not None:
                 callback(result)
+            if self.has_class("-empty"):
+                self._refresh_welcome()  # a dialog may have checked the providers, or logged in
             if in_sidebar and previous is not None and previous.is_attached and not self.sidebar.has_class("-hidden"):
                 self.call_after_refresh(previous.focus)
             else:
@@ -592,6 +617,8 @@ class MainScreen(Screen[None]):
             pane.prompt.focus()
         elif (compare := self.active_compare) is not None:
             compare.focus_prompt()
+        elif self.has_class("-empty"):
+            self.query_one(Welcome).focus_input()
 
     def action_login(self) -> None:
         self._dialog(LoginScreen(self.client))

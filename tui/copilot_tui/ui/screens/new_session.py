@@ -62,7 +62,7 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
         model = self.query_one(ModelPicker).selected
         error = self.query_one(".error", Static)
         if not model:
-            error.update("Pick a model first.")
+            error.update(self.query_one(ModelPicker).why_not() or "Pick a model first.")
             return
         session_id = self.query_one("#session-id", Input).value.strip() or None
         if session_id is not None:

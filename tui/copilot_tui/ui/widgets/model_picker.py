@@ -1,21 +1,49 @@
-"""Models grouped by provider, with a filter; providers that cannot be used say why."""
+"""Models grouped by provider, with a filter; providers that cannot be used say why.
+
+Usable providers come first. Each unusable provider is one entry of the list, not a greyed-out
+line the cursor skips: a keyboard user can move onto it, read its reason and fix (wrapped, never
+cut), and enter on it says why it cannot start a session instead of picking anything.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...types import ProviderStatus
 from ..safe import one_line
 
 INDENT = "│ "  # a visible guide: option lists trim leading spaces
+UNUSABLE = "unusable:"  # option ids of provider entries (model ids are PROVIDER/MODEL)
+
+
+def provider_header(status: ProviderStatus) -> Text:
+    """The provider's name, and its type when that differs (a discovered one is named after it)."""
+    header = Text(one_line(status.name), style="bold")
+    if status.type != status.name:
+        header.append(f" · {one_line(status.type)}", style="dim")
+    return header
+
+
+def provider_entry(status: ProviderStatus) -> Group:
+    """A provider that cannot be used: its name, then why and how to fix it, indented below."""
+    header = provider_header(status)
+    header.append(" · ", style="dim")
+    header.append("not usable", style="red")
+    body = Text(one_line(status.reason or "unknown reason"))
+    if status.fix:
+        body.append("\n→ ")
+        body.append(one_line(status.fix), style="bold")
+    return Group(header, Padding(body, (0, 0, 0, 2)))
 
 
 class ModelPicker(Vertical):
@@ -35,34 +63,42 @@ class ModelPicker(Vertical):
         option_list = OptionList(id="models")
         option_list.loading = True
         yield option_list
+        yield Static("", id="model-note", markup=False)
 
     def set_statuses(self, statuses: list[ProviderStatus]) -> None:
         self._statuses = statuses
         self.query_one("#models", OptionList).loading = False
         self._rebuild()
 
+    def unusable(self, option_id: str | None) -> ProviderStatus | None:
+        """The provider an entry stands for, if it is an unusable provider's entry."""
+        if not option_id or not option_id.startswith(UNUSABLE):
+            return None
+        name = option_id.removeprefix(UNUSABLE)
+        return next((s for s in self._statuses or [] if s.name == name and not s.usable), None)
+
+    def why_not(self) -> str | None:
+        """What enter on the highlighted entry says when it cannot start a session."""
+        highlighted = self.query_one("#models", OptionList).highlighted_option
+        status = self.unusable(highlighted.id if highlighted else None)
+        if status is None:
+            return None
+        return f"{one_line(status.name)} is not set up yet: see its fix above."
+
     def _rebuild(self) -> None:
         option_list = self.query_one("#models", OptionList)
         needle = self._filter.lower()
         options: list[Option] = []
+        unusable: list[Option] = []
         for status in self._statuses or []:
-            header = Text(one_line(status.name), style="bold")
-            header.append(f" · {one_line(status.type)}", style="dim")
             if not status.usable:
-                if needle and needle not in status.name.lower():
-                    continue
-                options.append(Option(header, disabled=True))
-                reason = Text(INDENT, style="dim")
-                reason.append("unavailable: ", style="red")
-                reason.append(one_line(status.reason or "unknown reason"))
-                if status.fix:
-                    reason.append(f"  ({one_line(status.fix)})", style="dim")
-                options.append(Option(reason, disabled=True))
+                if not needle or needle in status.name.lower():
+                    unusable.append(Option(provider_entry(status), id=f"{UNUSABLE}{status.name}"))
                 continue
             models = [m for m in status.models if m.supported and (not needle or needle in m.id.lower())]
             if not models:
                 continue
-            options.append(Option(header, disabled=True))
+            options.append(Option(provider_header(status), disabled=True))
             for model in models:
                 label = Text(INDENT, style="dim")
                 label.append(one_line(model.model))
@@ -71,12 +107,40 @@ class ModelPicker(Vertical):
                 if model.note:
                     label.append(f"  {one_line(model.note)}", style="dim")
                 options.append(Option(label, id=model.id))
+        options += unusable
         option_list.set_options(options)
-        wanted = self.selected if self.selected and any(o.id == self.selected for o in options) else None
-        if wanted is None:
-            wanted = next((o.id for o in options if o.id), None)
+        ids = [o.id for o in options if o.id]
+        wanted = self.selected if self.selected in ids else None
+        if wanted is None:  # the first model, else the first provider entry to read
+            wanted = next((i for i in ids if not i.startswith(UNUSABLE)), ids[0] if ids else None)
         if wanted is not None:
             option_list.highlighted = option_list.get_option_index(wanted)
+        self._show_highlighted()
+
+    def _show_highlighted(self) -> None:
+        """Follow the cursor: a model becomes the selection, a provider entry clears it."""
+        highlighted = self.query_one("#models", OptionList).highlighted_option
+        if highlighted is not None and highlighted.id:
+            self.selected = None if self.unusable(highlighted.id) else highlighted.id
+        self._note("")
+
+    def _note(self, text: str) -> None:
+        note = self.query_one("#model-note", Static)
+        note.update(text)
+        note.display = bool(text)
+
+    def _choose(self, option: Option | None) -> bool:
+        """Enter on an entry: pick a model, or say why a provider cannot be picked."""
+        if option is None or not option.id:
+            return False
+        if self.unusable(option.id):
+            self._note(self.why_not() or "")
+            # the note takes a line from the list: keep the whole entry in view
+            self.call_after_refresh(self.query_one("#models", OptionList).scroll_to_highlight)
+            return True
+        self.selected = option.id
+        self.post_message(self.Picked(option.id))
+        return True
 
     @on(Input.Changed, "#model-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -89,11 +153,7 @@ class ModelPicker(Vertical):
         """Enter in the filter picks the highlighted model: type a few letters, press enter."""
         event.stop()
         option_list = self.query_one("#models", OptionList)
-        highlighted = option_list.highlighted_option
-        if highlighted is not None and highlighted.id:
-            self.selected = highlighted.id
-            self.post_message(self.Picked(highlighted.id))
-        else:
+        if not self._choose(option_list.highlighted_option):
             option_list.focus()
 
     def on_key(self, event: events.Key) -> None:
@@ -111,12 +171,9 @@ class ModelPicker(Vertical):
     @on(OptionList.OptionHighlighted, "#models")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        if event.option.id:
-            self.selected = event.option.id
+        self._show_highlighted()
 
     @on(OptionList.OptionSelected, "#models")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
-            self.selected = event.option.id
-            self.post_message(self.Picked(event.option.id))
+        self._choose(event.option)

@@ -121,6 +121,26 @@ async def test_a_kept_alive_connection_the_server_closed_is_not_reused() -> None
     assert connections == 2
 
 
+@pytest.mark.skipif(not hasattr(asyncio, "eager_task_factory"), reason="Python 3.12 and later")
+async def test_connects_under_an_eager_task_factory() -> None:
+    """Textual runs the app's loop with eager tasks; some Pythons' happy eyeballs fail there."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
+    try:
+        async with _serving(handle) as port, make_http_client() as http:
+            for host in ("127.0.0.1", "localhost"):
+                assert (await http.get(f"http://{host}:{port}/")).text == "ok"
+    finally:
+        loop.set_task_factory(None)
+
+
 async def test_a_slow_reader_stops_the_socket_instead_of_buffering_everything() -> None:
     """A consumer that does not read holds at most about a megabyte in memory, and gets it all."""
     body = bytes(range(256)) * (16 * 1024)  # 4 MiB

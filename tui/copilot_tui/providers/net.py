@@ -184,6 +184,20 @@ def _connect_failure(exc: OSError) -> str:
     return text
 
 
+def _eyeballs_work(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether this Python's happy eyeballs can be used on this loop.
+
+    Python 3.11's can leak a socket or fail an assertion when attempts end together. Up to
+    3.12.7 and in 3.13.0 it fails an assertion on every connection under an eager task factory,
+    which Textual installs on 3.12 and later.
+    """
+    if sys.version_info < (3, 12):
+        return False
+    if loop.get_task_factory() is None:
+        return True
+    return sys.version_info >= (3, 13, 1) or (3, 12, 8) <= sys.version_info < (3, 13)
+
+
 class AsyncioBackend(AsyncNetworkBackend):
     """httpcore network backend on asyncio transports."""
 
@@ -198,9 +212,8 @@ class AsyncioBackend(AsyncNetworkBackend):
         loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
         # Happy eyeballs (RFC 8305): a host whose IPv6 route is broken falls back to IPv4 in
-        # a quarter second instead of waiting out the connect timeout. Python 3.11's version of
-        # it can leak a socket or fail an assertion when attempts end together (fixed in 3.12).
-        eyeballs = {"happy_eyeballs_delay": 0.25} if sys.version_info >= (3, 12) else {}
+        # a quarter second instead of waiting out the connect timeout.
+        eyeballs = {"happy_eyeballs_delay": 0.25} if _eyeballs_work(loop) else {}
         opening = loop.create_connection(_Reader, host, port, local_addr=local, **eyeballs)
         return await self._connect(opening, timeout, socket_options)
 

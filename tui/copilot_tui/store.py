@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import SessionExists, StoreError
+from .text import clean_text
 from .types import GroupInfo, Message, ReplyStats, SessionInfo
 
 DB_NAME = "copilot-tui.sqlite3"
@@ -109,6 +110,12 @@ def fts_query(text: str) -> str:
     quoted = ['"' + w.replace('"', '""') + '"' for w in words]
     quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def _text(value: Any) -> Any:
+    """Text as SQLite can store it: a lone surrogate (from a server, or from a command line in
+    an unknown encoding) would make the whole write fail, so it becomes U+FFFD."""
+    return clean_text(value) if isinstance(value, str) else value
 
 
 class Store:
@@ -237,7 +244,7 @@ class Store:
                 with self._tx():
                     self.conn.execute(
                         "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-                        (session_id, title, model, system_message, group_id, now, now),
+                        (session_id, _text(title), model, _text(system_message), group_id, now, now),
                     )
             except sqlite3.IntegrityError:
                 raise SessionExists(f"A session with id {session_id!r} already exists.") from None
@@ -270,7 +277,7 @@ class Store:
 
         def go() -> None:
             with self._tx():
-                self.conn.execute(sql, [fields[c] for c in cols] + [session_id])
+                self.conn.execute(sql, [_text(fields[c]) for c in cols] + [session_id])
 
         self._run(go)
 
@@ -291,7 +298,7 @@ class Store:
                     "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        msg.id, msg.session_id, msg.role, msg.content, msg.model, msg.status, msg.error,
+                        msg.id, msg.session_id, msg.role, _text(msg.content), msg.model, msg.status, _text(msg.error),
                         json.dumps(msg.stats.to_dict()), os.getpid() if owner else None, msg.created_at, msg.updated_at,
                     ),
                 )
@@ -309,7 +316,7 @@ class Store:
         sets, args = ["updated_at = ?"], [now]
         if content is not None:
             sets.append("content = ?")
-            args.append(content)
+            args.append(_text(content))
         if status is not None:
             sets.append("status = ?")
             args.append(status)
@@ -317,7 +324,7 @@ class Store:
                 sets.append("owner_pid = NULL")
         if error is not None:
             sets.append("error = ?")
-            args.append(error)
+            args.append(_text(error))
         if stats is not None:
             sets.append("stats = ?")
             args.append(json.dumps(stats.to_dict()))

@@ -26,6 +26,10 @@ class ConfigError(CopilotTuiError):
         super().__init__(f"{where}{message}")
 
 
+class FileWriteError(CopilotTuiError):
+    """A file the app writes (config, export) cannot be written; the message names it."""
+
+
 class StoreError(CopilotTuiError):
     """The session database cannot be opened or written."""
 

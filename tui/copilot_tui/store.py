@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import SessionExists, StoreError
+from .files import NotRegularFile, check_regular
 from .text import clean_text
 from .types import GroupInfo, Message, ReplyStats, SessionInfo
 
@@ -129,6 +130,11 @@ class Store:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the data directory {self.data_dir}: {exc.strerror or exc}.") from None
+        for path in (self.path, self.path.with_name(DB_NAME + "-wal"), self.path.with_name(DB_NAME + "-journal")):
+            try:  # SQLite would block reading a FIFO, and must never write into a device
+                check_regular(path)
+            except NotRegularFile as exc:
+                raise StoreError(f"The database {path} is {exc.kind}, not a regular file.") from None
         try:
             self.conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -520,6 +526,10 @@ def move_aside(path: Path) -> Path:
     """Rename a broken database (and its WAL files) out of the way; never deletes anything."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while any(os.path.lexists(f"{target}{suffix}") for suffix in ("", "-wal", "-shm")):
+        n += 1  # a second move in the same second must not replace the first one's files
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
     os.replace(path, target)
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)

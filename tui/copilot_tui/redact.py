@@ -22,7 +22,7 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 _ordered: tuple[str, ...] = ()
-_firsts: frozenset[str] = frozenset()
+_firsts: re.Pattern[str] | None = None  # any character a secret starts with
 
 
 def remember_secret(value: str | None) -> None:
@@ -36,7 +36,7 @@ def remember_secret(value: str | None) -> None:
                 _pattern = None
 
 
-def _compiled() -> tuple[re.Pattern[str] | None, tuple[str, ...], frozenset[str]]:
+def _compiled() -> tuple[re.Pattern[str] | None, tuple[str, ...], re.Pattern[str] | None]:
     """The pattern matching any secret (whitespace allowed inside), longest first."""
     global _pattern, _ordered, _firsts
     with _lock:
@@ -44,7 +44,7 @@ def _compiled() -> tuple[re.Pattern[str] | None, tuple[str, ...], frozenset[str]
             _ordered = tuple(sorted(_secrets, key=len, reverse=True))
             gap = rf"\s{{0,{MAX_GAP}}}"
             _pattern = re.compile("|".join(gap.join(re.escape(c) for c in s) for s in _ordered))
-            _firsts = frozenset(s[0] for s in _ordered)
+            _firsts = re.compile("[" + "".join(re.escape(c) for c in sorted({s[0] for s in _ordered})) + "]")
         return _pattern, _ordered, _firsts
 
 
@@ -69,14 +69,13 @@ def partial_start(text: str) -> int | None:
     as the secret plus the whitespace allowed inside it.
     """
     _, ordered, firsts = _compiled()
-    if not ordered:
+    if not ordered or firsts is None:
         return None
     window = len(ordered[0]) * (MAX_GAP + 1)
-    for i in range(max(0, len(text) - window), len(text)):
-        if text[i] in firsts:
-            tail = text[i:]
-            if any(_is_prefix(tail, s) for s in ordered):
-                return i
+    for match in firsts.finditer(text, max(0, len(text) - window)):
+        tail = text[match.start() :]
+        if any(_is_prefix(tail, s) for s in ordered):
+            return match.start()
     return None
 
 

@@ -15,7 +15,8 @@ import httpx
 import platformdirs
 import tomli_w
 
-from .errors import ConfigError
+from .errors import ConfigError, FileWriteError
+from .files import FileTooLarge, NotRegularFile, read_regular
 
 APP_NAME = "copilot-tui"
 CONFIG_ENV = "COPILOT_TUI_CONFIG"
@@ -216,19 +217,33 @@ def _check_secret_mode(path: Path, cfg: Config) -> None:
 def load_config(path: Path | str | None = None) -> Config:
     """Read the config; a missing file means defaults."""
     p = Path(path).expanduser() if path else default_config_path()
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = _read_config_text(p)
+    if text is None:
         return Config(path=p)
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a config file", str(p)) from None
+    return parse_config(text, p)
+
+
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_config_text(p: Path) -> str | None:
+    """The config file's text, None if there is none; a FIFO, device or directory is refused
+    without opening it for a blocking read."""
+    try:
+        text = read_regular(p, limit=MAX_CONFIG_BYTES).decode("utf-8")
+    except (FileNotFoundError, NotADirectoryError):  # a parent that is a file: no config there
+        return None
+    except NotRegularFile as exc:
+        raise ConfigError(f"is {exc.kind}, not a config file", str(p)) from None
+    except FileTooLarge:
+        raise ConfigError(f"is larger than {MAX_CONFIG_BYTES // 1024} KiB, not a config file", str(p)) from None
     except PermissionError:
         raise ConfigError("cannot be read (permission denied)", str(p)) from None
     except UnicodeDecodeError:
         raise ConfigError("is not UTF-8 text", str(p)) from None
     except OSError as exc:
         raise ConfigError(f"cannot be read ({exc.strerror or exc})", str(p)) from None
-    return parse_config(text, p)
+    return text
 
 
 def parse_value(text: str) -> Any:
@@ -241,9 +256,10 @@ def parse_value(text: str) -> Any:
 
 def set_value(path: Path, dotted_key: str, value: Any) -> Config:
     """Set ``a.b.c = value`` in the file, validate the result, then write it atomically."""
+    text = _read_config_text(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        raw = tomllib.loads(text) if text is not None else {}
+    except tomllib.TOMLDecodeError:
         load_config(path)  # raises the precise error
         raise
     parts = [p for p in dotted_key.split(".") if p]
@@ -258,7 +274,12 @@ def set_value(path: Path, dotted_key: str, value: Any) -> Config:
     node[parts[-1]] = value
     text = tomli_w.dumps(raw)
     cfg = parse_config(text, path)
-    write_atomic(path, text)
+    try:
+        write_atomic(path, text)
+    except (FileExistsError, NotADirectoryError):  # from mkdir: a parent is a file
+        raise FileWriteError(f"Cannot write {path}: its folder {path.parent} is not a directory.") from None
+    except OSError as exc:
+        raise FileWriteError(f"Cannot write {path}: {exc.strerror or type(exc).__name__}.") from None
     return cfg
 
 

@@ -7,6 +7,7 @@ one readable sentence: the CLI prints it as is and the TUI shows it in the sessi
 from __future__ import annotations
 
 from .redact import redact
+from .text import clean_text
 
 
 class CopilotTuiError(Exception):
@@ -23,6 +24,10 @@ class ConfigError(CopilotTuiError):
         if path:
             where = f"{path}:{line}: " if line else f"{path}: "
         super().__init__(f"{where}{message}")
+
+
+class FileWriteError(CopilotTuiError):
+    """A file the app writes (config, export) cannot be written; the message names it."""
 
 
 class StoreError(CopilotTuiError):
@@ -72,7 +77,8 @@ class ProviderError(CopilotTuiError):
         code: str | None = None,
         retryable: bool | None = None,
     ) -> None:
-        super().__init__(redact(message))
+        # a provider's words: a quoted key is masked, a lone surrogate cannot break a printer
+        super().__init__(redact(clean_text(message)))
         self.status_code = status_code
         self.retry_after = retry_after
         self.code = code

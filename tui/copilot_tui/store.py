@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import SessionExists, StoreError
+from .files import NotRegularFile, check_regular
+from .text import clean_text
 from .types import GroupInfo, Message, ReplyStats, SessionInfo
 
 DB_NAME = "copilot-tui.sqlite3"
@@ -111,6 +113,12 @@ def fts_query(text: str) -> str:
     return " ".join(quoted)
 
 
+def _text(value: Any) -> Any:
+    """Text as SQLite can store it: a lone surrogate (from a server, or from a command line in
+    an unknown encoding) would make the whole write fail, so it becomes U+FFFD."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
 class Store:
     """Synchronous access; the service calls it through :class:`AsyncStore` off the event loop."""
 
@@ -122,6 +130,11 @@ class Store:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the data directory {self.data_dir}: {exc.strerror or exc}.") from None
+        for path in (self.path, self.path.with_name(DB_NAME + "-wal"), self.path.with_name(DB_NAME + "-journal")):
+            try:  # SQLite would block reading a FIFO, and must never write into a device
+                check_regular(path)
+            except NotRegularFile as exc:
+                raise StoreError(f"The database {path} is {exc.kind}, not a regular file.") from None
         try:
             self.conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -237,7 +250,7 @@ class Store:
                 with self._tx():
                     self.conn.execute(
                         "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-                        (session_id, title, model, system_message, group_id, now, now),
+                        (session_id, _text(title), model, _text(system_message), group_id, now, now),
                     )
             except sqlite3.IntegrityError:
                 raise SessionExists(f"A session with id {session_id!r} already exists.") from None
@@ -270,7 +283,7 @@ class Store:
 
         def go() -> None:
             with self._tx():
-                self.conn.execute(sql, [fields[c] for c in cols] + [session_id])
+                self.conn.execute(sql, [_text(fields[c]) for c in cols] + [session_id])
 
         self._run(go)
 
@@ -291,7 +304,7 @@ class Store:
                     "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        msg.id, msg.session_id, msg.role, msg.content, msg.model, msg.status, msg.error,
+                        msg.id, msg.session_id, msg.role, _text(msg.content), msg.model, msg.status, _text(msg.error),
                         json.dumps(msg.stats.to_dict()), os.getpid() if owner else None, msg.created_at, msg.updated_at,
                     ),
                 )
@@ -309,7 +322,7 @@ class Store:
         sets, args = ["updated_at = ?"], [now]
         if content is not None:
             sets.append("content = ?")
-            args.append(content)
+            args.append(_text(content))
         if status is not None:
             sets.append("status = ?")
             args.append(status)
@@ -317,7 +330,7 @@ class Store:
                 sets.append("owner_pid = NULL")
         if error is not None:
             sets.append("error = ?")
-            args.append(error)
+            args.append(_text(error))
         if stats is not None:
             sets.append("stats = ?")
             args.append(json.dumps(stats.to_dict()))
@@ -513,6 +526,10 @@ def move_aside(path: Path) -> Path:
     """Rename a broken database (and its WAL files) out of the way; never deletes anything."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while any(os.path.lexists(f"{target}{suffix}") for suffix in ("", "-wal", "-shm")):
+        n += 1  # a second move in the same second must not replace the first one's files
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
     os.replace(path, target)
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)

@@ -16,6 +16,21 @@ _CONTROL_SEQUENCES = re.compile(
 )
 
 
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD, so it can always be encoded.
+
+    JSON may escape half of a UTF-16 pair (``"\\ud800"``) and decoders hand that on as a lone
+    surrogate, which no UTF-8 encoder accepts: SQLite, a terminal or a file write would fail on
+    it. Surrogates are the only code points a Python string can hold that UTF-8 cannot encode.
+    """
+    if text.isascii() or not _SURROGATES.search(text):
+        return text
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def strip_controls(text: str) -> str:
     """Remove terminal control sequences and control characters; keep tabs and newlines.
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 from ..errors import ConfigError, CopilotTuiError, InvalidSessionId
+from ..redact import redact
 from ..service import CopilotClient
-from ..text import strip_controls
+from ..text import clean_text, strip_controls
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -21,8 +25,93 @@ class UsageError(CopilotTuiError):
     """Bad arguments: exit code 2."""
 
 
+class OutputError(CopilotTuiError):
+    """Standard output or an output file cannot be written: exit code 1."""
+
+    def __init__(self, message: str, *, broken_pipe: bool = False) -> None:
+        super().__init__(message)
+        self.broken_pipe = broken_pipe  # the reader went away (``| head``): nothing to say
+
+
+def os_error_sentence(exc: OSError, what: str) -> str:
+    """One sentence for a failed write or read of ``what`` (a path, or "standard output")."""
+    reason = exc.strerror or type(exc).__name__
+    return f"Cannot write {what}: {reason}."
+
+
+def output_error(exc: OSError, what: str = "to standard output") -> OutputError:
+    return OutputError(os_error_sentence(exc, what), broken_pipe=exc.errno == errno.EPIPE)
+
+
 def error(message: str) -> None:
-    print(f"copilot-tui: {strip_controls(message)}", file=sys.stderr)
+    try:
+        print(f"copilot-tui: {strip_controls(message)}", file=sys.stderr, flush=True)
+    except OSError:  # stderr itself is gone or full: the exit code is all that is left
+        pass
+
+
+def prepare_streams() -> None:
+    """Make standard output and error safe for any text, and log as one line per record.
+
+    Text the app prints has been cleaned, but a terminal in a legacy encoding (ISO-8859-1)
+    cannot show every character: it gets a replacement instead of a UnicodeEncodeError.
+    Internal warnings are one line on stderr (with a traceback only if COPILOT_TUI_DEBUG is set).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLine("copilot-tui: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        if os.environ.get("COPILOT_TUI_DEBUG"):
+            return super().format(record)
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f" ({type(exc).__name__}: {exc})"
+        return " ".join(strip_controls(redact(clean_text(text))).split())
+
+
+def finish_output(code: int) -> int:
+    """Flush standard output; a failure is one sentence and exit code 1.
+
+    Afterwards standard output points at /dev/null, so the interpreter's own flush at exit
+    cannot fail a second time with a traceback.
+    """
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        failure = output_error(exc)
+        if not failure.broken_pipe:
+            error(str(failure))
+        code = code or EXIT_ERROR
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+    return code
+
+
+def write_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path``; any failure is one sentence naming the path."""
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise OutputError(os_error_sentence(exc, path)) from None
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -40,6 +129,10 @@ def run_with_client(command: Command, args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(go())
+    except OutputError as exc:
+        if not exc.broken_pipe:
+            error(str(exc))
+        return EXIT_ERROR
     except CopilotTuiError as exc:
         error(str(exc))
         return exit_code_for(exc)
@@ -52,8 +145,11 @@ def safe_writer(stream: TextIO) -> Callable[[str], None]:
     tty = stream.isatty()
 
     def write(text: str) -> None:
-        stream.write(strip_controls(text) if tty else text)
-        stream.flush()
+        try:
+            stream.write(strip_controls(text) if tty else text)
+            stream.flush()
+        except OSError as exc:
+            raise output_error(exc) from None
 
     return write
 

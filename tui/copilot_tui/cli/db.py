@@ -31,6 +31,10 @@ def _move(args: argparse.Namespace) -> int:
     if not path.exists():
         error(f"{path} does not exist")
         return EXIT_ERROR
-    target = move_aside(path)
+    try:
+        target = move_aside(path)
+    except OSError as exc:
+        error(f"Cannot move {exc.filename or path} aside: {exc.strerror or type(exc).__name__}.")
+        return EXIT_ERROR
     print(f"Moved {path} to {target}; the next start creates an empty database.")
     return EXIT_OK

@@ -7,7 +7,15 @@ import importlib
 import sys
 
 from .. import __version__
-from .common import EXIT_USAGE, error
+from .common import (
+    EXIT_ERROR,
+    EXIT_USAGE,
+    OutputError,
+    error,
+    finish_output,
+    output_error,
+    prepare_streams,
+)
 
 # Each module registers its subcommands; a module that is not part of this build is skipped.
 COMMAND_MODULES = ("send", "sessions", "models", "config_cmd", "compare", "login", "db")
@@ -52,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -61,7 +70,18 @@ def main(argv: list[str] | None = None) -> int:
             error(f"the terminal UI cannot start: {exc}")
             return 1
         return run_app(config_path=args.config, data_dir=args.data_dir, session_id=args.session, model=args.model)
-    return args.handler(args)
+    try:
+        code = args.handler(args)
+    except OutputError as exc:
+        if not exc.broken_pipe:
+            error(str(exc))
+        code = EXIT_ERROR
+    except OSError as exc:  # print() to a full or closed standard output
+        failure = output_error(exc) if exc.filename is None else None
+        if failure is None or not failure.broken_pipe:
+            error(str(failure) if failure else f"Cannot use {exc.filename}: {exc.strerror or type(exc).__name__}.")
+        code = EXIT_ERROR
+    return finish_output(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

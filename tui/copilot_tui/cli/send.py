@@ -9,7 +9,15 @@ import sys
 from .. import events as ev
 from ..errors import SessionNotFound
 from ..service import CopilotClient
-from .common import EXIT_ERROR, EXIT_OK, error, read_prompt, run_with_client, safe_writer
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    OutputError,
+    error,
+    read_prompt,
+    run_with_client,
+    safe_writer,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,10 +49,19 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     failures: list[str] = []
     tail = [""]
     notes: list[str] = []
+    broken: list[OutputError] = []
+    stopping: list[asyncio.Future[None]] = []
 
     def on_event(event: ev.SessionEvent) -> None:
         if event.type == ev.MESSAGE_DELTA:
-            write(event.data.delta_content)
+            if broken:
+                return
+            try:
+                write(event.data.delta_content)
+            except OutputError as exc:  # stop the turn (its reply is saved) and say why once
+                broken.append(exc)
+                stopping.append(asyncio.ensure_future(session.abort()))
+                return
             tail[0] = event.data.delta_content[-1:]
         elif event.type == ev.SESSION_STATUS and event.data.get("status") and sys.stderr.isatty():
             if event.data.status not in notes:
@@ -62,6 +79,8 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     except asyncio.CancelledError:
         await session.abort()
         raise
+    if broken:
+        raise broken[0]
     if tail[0] != "\n":
         write("\n")
     if created and not args.session:

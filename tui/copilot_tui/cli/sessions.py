@@ -6,12 +6,11 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 from ..export import export_json, export_markdown
 from ..service import CopilotClient
 from ..text import one_line
-from .common import EXIT_OK, UsageError, jsonable, run_with_client, safe_writer, table
+from .common import EXIT_OK, UsageError, jsonable, run_with_client, safe_writer, table, write_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -92,7 +91,7 @@ async def _export(client: CopilotClient, args: argparse.Namespace) -> int:
     messages = await (await client.resume_session(args.id)).get_messages()
     text = export_markdown(info, messages) if args.format == "md" else export_json(info, messages)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_file(args.output, text)
     else:
         sys.stdout.write(text)  # exports keep the text verbatim
     return EXIT_OK

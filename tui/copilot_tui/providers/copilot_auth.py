@@ -22,6 +22,7 @@ import httpx
 
 from .. import errors as E
 from ..config import default_data_dir
+from ..files import NotRegularFile, read_regular
 from .http import error_from_response, error_from_transport
 
 CLIENT_ID = "Iv1.b507a08c87ecfe98"  # the OAuth app of the Copilot editor plugins
@@ -59,7 +60,9 @@ def token_path(explicit: str | Path | None = None, data_dir: Path | None = None)
 
 def load_github_token(path: Path) -> str | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path, limit=1024 * 1024).decode("utf-8"))
+    except NotRegularFile as exc:  # a FIFO would block the read forever: refuse it
+        raise E.ProviderUnavailable(f"The saved GitHub login {path} is {exc.kind}, not a regular file.") from None
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     token = data.get("github_token") if isinstance(data, dict) else None

@@ -13,7 +13,8 @@ from typing import Any, Protocol
 import httpx
 
 from .. import errors as E
-from ..redact import remember_secret
+from ..redact import redact, remember_secret
+from ..text import clean_text
 from .base import StreamChunk
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=None)
@@ -38,8 +39,9 @@ async def remember_credentials(request: httpx.Request) -> None:
     for name in SECRET_HEADERS:
         value = request.headers.get(name)
         if value:
-            remember_secret(value)
-            remember_secret(value.split(" ", 1)[-1])  # without "Bearer " / "token "
+            # without "Bearer " / "token ": masking the credential masks the header value too,
+            # and a reply ending in "Bearer" is not held back as the start of a secret
+            remember_secret(value.split(" ", 1)[-1])
 
 
 def make_http_client() -> httpx.AsyncClient:
@@ -104,7 +106,8 @@ def error_fields(body: Any) -> tuple[str | None, str | None]:
 
 
 def _tidy(message: str, limit: int = 300) -> str:
-    message = " ".join(message.split())
+    """One line of at most ``limit`` characters; secrets are masked before it is shortened."""
+    message = " ".join(redact(clean_text(message)).split())
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
@@ -116,8 +119,12 @@ def _sentence(text: str) -> str:
 def error_from_response(
     status: int, headers: httpx.Headers, body_bytes: bytes, *, provider: str, model: str | None = None
 ) -> E.ProviderError:
-    """Map an HTTP error reply to a ProviderError with one readable sentence."""
-    text = body_bytes.decode("utf-8", errors="replace")
+    """Map an HTTP error reply to a ProviderError with one readable sentence.
+
+    The body may have been cut at a size limit: a secret it quotes is masked before anything
+    else, including a start of one at the very end.
+    """
+    text = redact(body_bytes.decode("utf-8", errors="replace"), cut=True)
     content_type = headers.get("content-type", "")
     message: str | None = None
     code: str | None = None

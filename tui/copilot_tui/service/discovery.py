@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..config import Config, ProviderConfig
+from ..errors import ProviderError
 from ..providers.copilot_auth import load_github_token, token_path
 from ..providers.local_gguf import SMOLLM2_DIST, SMOLLM2_FILE, bundled_smollm2
 from ..types import ProviderStatus, Readiness
@@ -43,7 +44,10 @@ def has_credentials(type_name: str, data_dir: Path | None = None) -> bool:
     """Cheap local checks only (a file, environment variables, ``gh`` on PATH): start-up never
     waits on the network or a subprocess; each provider's ``status()`` checks for real."""
     if type_name == "copilot":
-        return load_github_token(token_path(None, data_dir)) is not None
+        try:
+            return load_github_token(token_path(None, data_dir)) is not None
+        except ProviderError:  # an unusable token file: listed, and its status says why
+            return True
     if type_name == "github-models":
         return bool(os.environ.get("GITHUB_TOKEN")) or shutil.which("gh") is not None
     if type_name == "openai":

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import events as ev
 from ..errors import CopilotTuiError, ProviderError
 from ..providers.base import ChatMessage, ChatRequest
+from ..providers.guard import ReplyGuard, guarded
+from ..redact import redact
+from ..text import clean_text
 from ..types import Message, ReplyStats, SessionInfo
 
 if TYPE_CHECKING:
@@ -30,6 +33,14 @@ FLUSH_INTERVAL = 1.0  # seconds between saves of a streaming reply
 MAX_RETRY_WAIT = 20.0  # longer server-requested waits become an error
 MAX_ATTEMPTS = 4
 TITLE_LENGTH = 60
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line fit for the user: a CopilotTuiError's own sentence, else its type
+    and text (masked and cleaned, since it may quote what a server sent)."""
+    if isinstance(exc, CopilotTuiError):
+        return str(exc)
+    return " ".join(redact(clean_text(f"{type(exc).__name__}: {exc}")).split())
 
 
 def auto_title(prompt: str) -> str:
@@ -231,6 +242,14 @@ class Session:
         usage_in: int | None = None
         saved_reply = False
         saving: asyncio.Future[Exception | None] | None = None
+        guard = ReplyGuard()  # the provider boundary: text cleaned, secrets masked
+
+        def keep_held() -> None:
+            """A turn that ends early keeps the text the guard still held back."""
+            tail = guard.drain()
+            if tail:
+                parts.append(tail)
+                self._emit(ev.MESSAGE_DELTA, delta_content=tail, message_id=reply.id, turn_id=turn_id, pieces=0)
 
         def finish_stats() -> ReplyStats:
             stats.duration = time.monotonic() - started
@@ -288,7 +307,7 @@ class Session:
                     attempt += 1
                     self._set_state("streaming", None)
                     try:
-                        async for chunk in provider.stream_chat(request):
+                        async for chunk in guarded(provider.stream_chat(request), guard):
                             if chunk.status is not None and not parts:
                                 self._set_state("waiting" if "wait" in chunk.status else "streaming", chunk.status)
                             if chunk.text:
@@ -319,7 +338,7 @@ class Session:
                                 usage_in = chunk.usage.input_tokens if chunk.usage.input_tokens is not None else usage_in
                         break
                     except ProviderError as exc:
-                        wait = self._retry_wait(exc, attempt, bool(parts))
+                        wait = self._retry_wait(exc, attempt, bool(parts) or guard.holding)
                         if wait is None:
                             raise
                         self._set_state("waiting", f"retrying in {max(1, round(wait))} s ({exc})")
@@ -338,37 +357,46 @@ class Session:
             )
             self._finish(turn_id, reply, aborted=False)
         except asyncio.CancelledError:
+            keep_held()
             reply.content = "".join(parts)
             reply.status = "aborted"
             reply.stats = finish_stats()
-            if await self._settle(saving):
-                await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
-                self._remember(user, reply)
-            self._finish(turn_id, reply, aborted=True)
+            try:
+                if await self._settle(saving):
+                    await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
+                    self._remember(user, reply)
+            except Exception as exc:  # the turn still ends, with its one idle event
+                log.warning("saving the aborted reply of %s failed: %s", self.session_id, _one_line(exc))
+            finally:
+                self._finish(turn_id, reply, aborted=True)
             if not self._abort_requested:
                 raise
         except Exception as exc:
             if isinstance(exc, CopilotTuiError):
                 message, error_type = str(exc), getattr(exc, "error_type", "error")
             else:
-                log.exception("unexpected failure in a turn of %s", self.session_id)
-                message, error_type = f"Unexpected error: {type(exc).__name__}: {exc}", "internal"
-            reply.content = "".join(parts)
+                log.warning("unexpected failure in a turn of %s", self.session_id, exc_info=True)
+                message, error_type = f"Unexpected error: {_one_line(exc)}.", "internal"
             reply.status = "error"
-            reply.error = message
-            reply.stats = finish_stats()
-            if await self._settle(saving):
-                self._remember(user, reply)
-                try:
-                    await store.update_message(reply.id, content=reply.content, status="error", error=message, stats=reply.stats)
-                except CopilotTuiError as store_exc:
-                    message = f"{message} (and saving failed: {store_exc})"
-            self._emit(
-                ev.SESSION_ERROR, error_type=error_type, message=message, message_id=reply.id, turn_id=turn_id,
-                status_code=getattr(exc, "status_code", None), retry_after=getattr(exc, "retry_after", None),
-                had_text=bool(parts), prompt=pending.prompt, exception=exc,
-            )
-            self._finish(turn_id, reply, aborted=False)
+            try:
+                keep_held()
+                reply.content = "".join(parts)
+                reply.error = message
+                reply.stats = finish_stats()
+                if await self._settle(saving):
+                    self._remember(user, reply)
+                    try:
+                        await store.update_message(reply.id, content=reply.content, status="error", error=message, stats=reply.stats)
+                    except Exception as store_exc:  # the reply stays on screen; say it is not saved
+                        message = f"{message} (and saving failed: {_one_line(store_exc)})"
+            finally:
+                # whatever failed above, the turn ends with its error and its idle event
+                self._emit(
+                    ev.SESSION_ERROR, error_type=error_type, message=message, message_id=reply.id, turn_id=turn_id,
+                    status_code=getattr(exc, "status_code", None), retry_after=getattr(exc, "retry_after", None),
+                    had_text=bool(parts), prompt=pending.prompt, exception=exc,
+                )
+                self._finish(turn_id, reply, aborted=False)
 
     def _begin_turn(self, store: Store, user: Message, reply: Message, title: str | None) -> Exception | None:
         """On the store thread: the prompt saved, the title, the empty reply."""

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import tomli_w
-
-from ..config import default_config_path, load_config, parse_value, redacted, set_value
 from ..errors import CopilotTuiError
+from ..service.settings import config_file, masked_config, set_config_value
 from .common import EXIT_OK, error, exit_code_for
 
 
@@ -33,29 +31,23 @@ def _guard(fn):  # noqa: ANN001, ANN202
     return run
 
 
-def _config_path(args: argparse.Namespace):  # noqa: ANN202
-    from pathlib import Path
-
-    return Path(args.config).expanduser() if args.config else default_config_path()
-
-
 def _path(args: argparse.Namespace) -> int:
-    print(_config_path(args))
+    print(config_file(args.config))
     return EXIT_OK
 
 
 def _show(args: argparse.Namespace) -> int:
-    cfg = load_config(_config_path(args))
-    if not cfg.exists:
-        print(f"# {cfg.path} does not exist: defaults are in use")
+    path = config_file(args.config)
+    text = masked_config(path)
+    if text is None:
+        print(f"# {path} does not exist: defaults are in use")
         return EXIT_OK
-    print(f"# {cfg.path}")
-    print(tomli_w.dumps(redacted(cfg.raw)), end="")
+    print(f"# {path}")
+    print(text, end="")
     return EXIT_OK
 
 
 def _set(args: argparse.Namespace) -> int:
-    path = _config_path(args)
-    set_value(path, args.key, parse_value(args.value))
+    path = set_config_value(args.config, args.key, args.value)
     print(f"Set {args.key} in {path}.")
     return EXIT_OK

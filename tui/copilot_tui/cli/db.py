@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ..config import default_data_dir
-from ..store import DB_NAME, move_aside
+from ..service.database import database_path, move_database_aside
 from .common import EXIT_ERROR, EXIT_OK, error
 
 
@@ -17,24 +15,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     ds.add_parser("move-aside", help="rename the database file (kept, never deleted) so a fresh one is created").set_defaults(handler=_move)
 
 
-def _db(args: argparse.Namespace) -> Path:
-    return (Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()) / DB_NAME
-
-
 def _path(args: argparse.Namespace) -> int:
-    print(_db(args))
+    print(database_path(args.data_dir))
     return EXIT_OK
 
 
 def _move(args: argparse.Namespace) -> int:
-    path = _db(args)
-    if not path.exists():
-        error(f"{path} does not exist")
-        return EXIT_ERROR
+    path = database_path(args.data_dir)
     try:
-        target = move_aside(path)
+        moved = move_database_aside(args.data_dir)
     except OSError as exc:
         error(f"Cannot move {exc.filename or path} aside: {exc.strerror or type(exc).__name__}.")
         return EXIT_ERROR
+    if moved is None:
+        error(f"{path} does not exist")
+        return EXIT_ERROR
+    path, target = moved
     print(f"Moved {path} to {target}; the next start creates an empty database.")
     return EXIT_OK

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from pathlib import Path
 
-from ..config import default_data_dir, load_config
-from ..errors import CopilotTuiError
-from ..providers.http import make_http_client
-from ..service.login import NOTICE, DeviceCode, copilot_config, login_copilot, logout_copilot
-from .common import EXIT_ERROR, EXIT_OK, error, exit_code_for
+from ..service import CopilotClient
+from ..service.login import NOTICE, DeviceCode
+from .common import EXIT_ERROR, EXIT_OK, error, run_with_client
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,11 +17,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("logout", help="forget the saved GitHub Copilot login")
     p.add_argument("provider", nargs="?", choices=["copilot"], default="copilot", help=argparse.SUPPRESS)
     p.set_defaults(handler=_logout)
-
-
-def _copilot_config(args: argparse.Namespace):  # noqa: ANN202
-    data_dir = Path(args.data_dir).expanduser() if getattr(args, "data_dir", None) else default_data_dir()
-    return copilot_config(load_config(getattr(args, "config", None)), data_dir)
 
 
 def _show_code(code: DeviceCode) -> None:
@@ -38,9 +29,8 @@ def _show_code(code: DeviceCode) -> None:
     )
 
 
-async def _do_login(args: argparse.Namespace) -> int:
-    async with make_http_client() as http:
-        result = await login_copilot(_copilot_config(args), http, _show_code)
+async def _do_login(client: CopilotClient, args: argparse.Namespace) -> int:
+    result = await client.login_copilot(_show_code)
     print(f"Logged in. The GitHub token is saved in {result.token_path} (readable only by you).")
     if result.problem:
         error(f"the login worked, but Copilot is not usable yet: {result.problem}")
@@ -52,25 +42,21 @@ async def _do_login(args: argparse.Namespace) -> int:
 
 
 def _login(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_do_login(args))
-    except CopilotTuiError as exc:
-        error(str(exc))
-        return exit_code_for(exc)
-    except KeyboardInterrupt:
+    code = run_with_client(_do_login, args)
+    if code == 130:
         print("\nLogin cancelled.", file=sys.stderr)
-        return 130
+    return code
 
 
-def _logout(args: argparse.Namespace) -> int:
-    try:
-        removed = logout_copilot(_copilot_config(args))
-    except CopilotTuiError as exc:
-        error(str(exc))
-        return exit_code_for(exc)
+async def _do_logout(client: CopilotClient, args: argparse.Namespace) -> int:
+    removed = await client.logout_copilot()
     if removed:
         print(f"Logged out of GitHub Copilot: removed {removed}.")
         print("To revoke the app's access too, visit https://github.com/settings/applications.")
     else:
         print("Not logged in to GitHub Copilot (no saved login).")
     return EXIT_OK
+
+
+def _logout(args: argparse.Namespace) -> int:
+    return run_with_client(_do_logout, args)

@@ -30,3 +30,11 @@ def test_import_linter_contracts() -> None:
 def test_ruff_clean() -> None:
     r = subprocess.run([sys.executable, "-m", "ruff", "check", "tui", "tests"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_type_checker_clean(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

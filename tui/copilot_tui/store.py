@@ -319,7 +319,7 @@ class Store:
         error: str | None = None, stats: ReplyStats | None = None, now: float | None = None,
     ) -> None:
         now = now or time.time()
-        sets, args = ["updated_at = ?"], [now]
+        sets, args = ["updated_at = ?"], list[object]([now])
         if content is not None:
             sets.append("content = ?")
             args.append(_text(content))
@@ -359,7 +359,7 @@ class Store:
 
     def get_messages(self, session_id: str, *, limit: int | None = None, before_seq: int | None = None) -> list[Message]:
         """Messages in order; with ``limit``, the newest ``limit`` (before ``before_seq``)."""
-        where, args = "session_id = ?", [session_id]
+        where, args = "session_id = ?", list[object]([session_id])
         if before_seq is not None:
             where += " AND seq < ?"
             args.append(before_seq)

@@ -87,7 +87,9 @@ class AnthropicStreamParser:
                 raise E.ProtocolError(f"{self.provider} sent a malformed event that is not JSON.") from None
             if not isinstance(payload, dict):
                 raise E.ProtocolError(f"{self.provider} sent an event that is not a JSON object.")
-            kind = payload.get("type") if isinstance(payload.get("type"), str) else ev.event
+            kind = payload.get("type")
+            if not isinstance(kind, str):
+                kind = ev.event or ""
             if kind == "error" or ev.event == "error":
                 raise _stream_error(payload, self.provider)
             yield from self._event(kind, payload)

@@ -13,6 +13,11 @@ from ..config import ProviderConfig
 from ..types import ModelInfo, ProviderStatus, Usage
 
 
+def as_dict(value: object) -> dict[str, Any]:
+    """A JSON object from a provider's reply, or an empty one for anything else."""
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(slots=True)
 class ChatMessage:
     role: str  # "system" | "user" | "assistant"

@@ -16,7 +16,7 @@ from typing import Any
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus
 from .anthropic import DEFAULT_MAX_TOKENS, messages_body, stream_anthropic_messages
-from .base import ChatRequest, Provider, StreamChunk
+from .base import ChatRequest, Provider, StreamChunk, as_dict
 from .copilot_auth import (
     ACCESS_FIX,
     CLIENT_ID,
@@ -76,10 +76,10 @@ def parse_catalog(payload: Any) -> list[CatalogModel]:
     for entry in data:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
             continue
-        caps = entry.get("capabilities") if isinstance(entry.get("capabilities"), dict) else {}
+        caps = as_dict(entry.get("capabilities"))
         if entry.get("model_picker_enabled") is False or caps.get("type", "chat") != "chat":
             continue
-        limits = caps.get("limits") if isinstance(caps.get("limits"), dict) else {}
+        limits = as_dict(caps.get("limits"))
         policy = entry.get("policy")
         state = policy.get("state") if isinstance(policy, dict) else None
         enabled = state in (None, "enabled")
@@ -90,7 +90,7 @@ def parse_catalog(payload: Any) -> list[CatalogModel]:
             note = f"only served on {served}, which copilot-tui does not speak"
         elif not enabled:
             note = f"not enabled for this account (policy: {state}); enable it in your Copilot settings on github.com"
-        name = entry.get("name") if isinstance(entry.get("name"), str) and entry["name"] else entry["id"]
+        name = entry["name"] if isinstance(entry.get("name"), str) and entry["name"] else str(entry["id"])
         out.setdefault(entry["id"], CatalogModel(
             id=entry["id"], name=name, route=route, enabled=enabled, note=note,
             context_window=_int(limits.get("max_context_window_tokens")),

@@ -287,7 +287,9 @@ class CopilotTokenManager:
         now = self.clock()
         expires_at = _num(payload.get("expires_at")) or now + 1500
         refresh_in = _num(payload.get("refresh_in"))
-        endpoints = payload.get("endpoints") if isinstance(payload.get("endpoints"), dict) else {}
+        endpoints = payload.get("endpoints")
+        if not isinstance(endpoints, dict):
+            endpoints = {}
         api = self.api_url or endpoints.get("api") or DEFAULT_API_URL
         sku = payload.get("sku") if isinstance(payload.get("sku"), str) else None
         return CopilotToken(payload["token"], expires_at, refresh_time(now, expires_at, refresh_in), str(api).rstrip("/"), sku)

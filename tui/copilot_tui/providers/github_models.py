@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus
-from .base import ChatRequest, Provider, StreamChunk
+from .base import ChatRequest, Provider, StreamChunk, as_dict
 from .http import get_json
 from .openai import stream_openai_chat
 
@@ -111,7 +111,7 @@ class GitHubModelsProvider(Provider):
             outputs = entry.get("supported_output_modalities")
             if isinstance(outputs, list) and "text" not in outputs:
                 continue  # embeddings and other non-chat models
-            limits = entry.get("limits") if isinstance(entry.get("limits"), dict) else {}
+            limits = as_dict(entry.get("limits"))
             name = entry.get("name") if isinstance(entry.get("name"), str) else None
             streaming = not isinstance(caps, list) or "streaming" in caps
             models.setdefault(entry["id"], self.model_info(

@@ -20,7 +20,7 @@ import shutil
 import signal
 import sys
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,7 @@ class _Engine:
             "Check that it is a complete GGUF file of a model this llama.cpp supports."
         )
 
-    async def generate(self, messages: list[dict[str, str]], max_tokens: int) -> AsyncIterator[dict[str, Any]]:
+    async def generate(self, messages: list[dict[str, str]], max_tokens: int) -> AsyncGenerator[dict[str, Any], None]:
         """Events of one request, up to its ``done`` or ``error``; stops the engine's work if left early."""
         rid = str(next(self._ids))
         self._send({"op": "generate", "id": rid, "messages": messages, "max_tokens": max_tokens})
@@ -294,8 +294,8 @@ class LocalProvider(Provider):
             files[BUNDLED_MODEL] = bundled
         models = self.config.models
         if isinstance(models, dict):
-            for name, path in models.items():
-                files[name] = Path(path).expanduser()
+            for name, where in models.items():
+                files[name] = Path(where).expanduser()
         else:
             for entry in models:
                 if entry != BUNDLED_MODEL:

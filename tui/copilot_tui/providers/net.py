@@ -21,7 +21,7 @@ from typing import Any
 import httpcore
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
-SocketOption = tuple[int, int, int | bytes] | tuple[int, int, None, int]
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 
 #: Stop reading from the socket while this much is buffered and unread (a slow consumer).
 HIGH_WATER = 1 << 20
@@ -90,7 +90,11 @@ async def _within(future: asyncio.Future[Any], timeout: float | None, error: typ
         await future
         return
     loop = asyncio.get_running_loop()
-    timer = loop.call_later(timeout, lambda: future.done() or future.set_exception(error(what)))
+    def expire() -> None:
+        if not future.done():
+            future.set_exception(error(what))
+
+    timer = loop.call_later(timeout, expire)
     try:
         await future
     finally:
@@ -213,8 +217,8 @@ class AsyncioBackend(AsyncNetworkBackend):
         local = (local_address, 0) if local_address else None
         # Happy eyeballs (RFC 8305): a host whose IPv6 route is broken falls back to IPv4 in
         # a quarter second instead of waiting out the connect timeout.
-        eyeballs = {"happy_eyeballs_delay": 0.25} if _eyeballs_work(loop) else {}
-        opening = loop.create_connection(_Reader, host, port, local_addr=local, **eyeballs)
+        delay = 0.25 if _eyeballs_work(loop) else None
+        opening = loop.create_connection(_Reader, host, port, local_addr=local, happy_eyeballs_delay=delay)
         return await self._connect(opening, timeout, socket_options)
 
     async def connect_unix_socket(

@@ -7,7 +7,7 @@ import contextlib
 import importlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,11 @@ class CopilotClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def _http_client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
+        return self._http
+
     def _require_started(self) -> None:
         if not self.started:
             raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
@@ -165,7 +170,7 @@ class CopilotClient:
             if pc is None:
                 known = ", ".join(self._provider_configs) or "none"
                 raise UnknownProvider(f"Unknown provider {name!r} (configured: {known}).")
-            self._providers[name] = provider_class(pc.type)(name, pc, self._http)
+            self._providers[name] = provider_class(pc.type)(name, pc, self._http_client())
         return self._providers[name]
 
     def prepare(self) -> None:
@@ -259,7 +264,7 @@ class CopilotClient:
         assert self.config is not None
         return discovery.readiness(self.config, self._provider_configs, self._statuses)
 
-    async def watch_readiness(self, *, timeout: float = 10.0) -> AsyncIterator[Readiness]:
+    async def watch_readiness(self, *, timeout: float = 10.0) -> AsyncGenerator[Readiness, None]:
         """Check every provider at once: yield the readiness now, then again as each answers.
 
         Providers' modules are imported in a thread first, so a screen that shows the result
@@ -369,7 +374,7 @@ class CopilotClient:
 
     async def compare(
         self,
-        models: list[str | PaneSpec],
+        models: Sequence[str | PaneSpec],
         prompt: str,
         system_message: str | None = None,
         title: str | None = None,
@@ -396,7 +401,7 @@ class CopilotClient:
         """GitHub device flow for Copilot; ``on_code`` shows the code and URL to the user."""
         self._require_started()
         pc = self._copilot_config()
-        result = await login.login_copilot(pc, self._http, on_code)
+        result = await login.login_copilot(pc, self._http_client(), on_code)
         await self._forget_provider(pc.name)
         return result
 

@@ -69,13 +69,13 @@ class SpanCompositor(Compositor):
             first, last = min(wanted), max(wanted) + 1
             strips = widget.render_lines(Region(left - region.x, first - region.y, width, last - first))
             for y, strip in zip(range(first, last), strips, strict=False):
-                pieces = wanted.get(y)
-                if pieces is None:
+                row = wanted.get(y)
+                if row is None:
                     continue
                 line = chops[y]
-                if len(pieces) == 1 and pieces[0] == (left, right):
+                if len(row) == 1 and row[0] == (left, right):
                     line[left] = strip
                     continue
-                for cut, end in pieces:
+                for cut, end in row:
                     line[cut] = strip.crop(cut - left, end - left)
-        return _compositor.ChopsUpdate(chops, spans, [cut_set[1:] for cut_set in cuts])  # type: ignore[arg-type]
+        return _compositor.ChopsUpdate(chops, spans, [cut_set[1:] for cut_set in cuts])

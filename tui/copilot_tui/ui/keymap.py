@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + COMPARE_KEYS + SIDEBAR_KE
 KNOWN_IDS = frozenset(spec.id for spec in ALL_KEYS)
 
 
-def bindings(specs: tuple[KeySpec, ...]) -> list[Binding]:
+def bindings(specs: tuple[KeySpec, ...]) -> list[BindingType]:
     return [spec.binding() for spec in specs]
 
 

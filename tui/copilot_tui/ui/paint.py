@@ -49,7 +49,12 @@ class PaintTurns:
     async def wait(self, widget: Widget, key: str, *, first: bool = False) -> None:
         """Until ``widget``'s turn: for a change made by the awaiting code itself."""
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.request(widget, lambda: turn.done() or turn.set_result(None), key, first=first)
+
+        def release() -> None:
+            if not turn.done():
+                turn.set_result(None)
+
+        self.request(widget, release, key, first=first)
         await turn
 
     def _run(self, widget: Widget, job: Job) -> None:

@@ -661,7 +661,10 @@ class MainScreen(Screen[None]):
         self.app.search_commands(commands, placeholder="Open session…")
 
     def _opener(self, sid: str) -> Callable[[], None]:
-        return lambda: self.post_message(OpenSession(sid))
+        def open_it() -> None:
+            self.post_message(OpenSession(sid))
+
+        return open_it
 
     def action_search(self) -> None:
         def picked(result: OpenSession | None) -> None:

@@ -8,6 +8,7 @@ token, and repaint without a layout pass because their height never changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -229,7 +230,7 @@ class CompareTab(TabPane):
         self._fresh = fresh
         self._visible = False
         self._change_posted = False
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.views = [ComparePaneView(p, live, show_meta=show_meta) for p in comparison.panes]
         self._by_session = {v.session_id: v for v in self.views}
         self.prompt = Prompt(id="compare-prompt")

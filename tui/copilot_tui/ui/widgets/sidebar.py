@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
+from textual.visual import VisualType
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
@@ -63,7 +64,7 @@ class SessionList(OptionList):
         self.spinners: dict[str, int] = {}  # option id -> cell of its spinner within the prompt
         self.frame = 0
 
-    def set_prompt(self, option_id: str, prompt: Text) -> None:
+    def set_prompt(self, option_id: str, prompt: VisualType) -> None:
         """Replace one prompt whose height is unchanged: line positions and heights stay cached."""
         option = self.get_option(option_id)
         option._set_prompt(prompt)

@@ -35,6 +35,19 @@ def test_send_creates_and_follows_up(config_path: Path, data_dir: Path, fake: Fa
     assert r.returncode == 0 and "session: " in r.stderr
 
 
+def test_send_to_a_new_custom_id_says_it_created_one(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+    r = run(config_path, data_dir, "send", "--session", "user-124-chat", "hi")
+    assert r.returncode == 0 and r.stdout == "Echo: hi\n"  # scripts rely on it: the recipe's custom id
+    assert r.stderr == "copilot-tui: note: no session 'user-124-chat' yet, so it was created (on lab/gpt-4o-mini)\n"
+    r = run(config_path, data_dir, "send", "--session", "user-124-chat", "again")
+    assert r.returncode == 0 and r.stderr == ""  # an existing one continues quietly
+
+
+def test_a_failed_send_writes_nothing_to_stdout(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+    r = run(config_path, data_dir, "send", "--model", "lab/fail", "hi")
+    assert r.returncode == 1 and r.stdout == "" and "server error (500" in r.stderr
+
+
 def test_sessions_commands(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
     run(config_path, data_dir, "send", "--session", "a1", "--model", "lab/other", "first question")
     r = run(config_path, data_dir, "sessions", "list", "--json")
@@ -43,7 +56,9 @@ def test_sessions_commands(config_path: Path, data_dir: Path, fake: FakeOpenAI) 
     assert "first question" in run(config_path, data_dir, "sessions", "list").stdout
     shown = run(config_path, data_dir, "sessions", "show", "a1").stdout
     assert "[user]\nfirst question" in shown and "[assistant]\nEcho: first question" in shown
-    assert run(config_path, data_dir, "sessions", "rename", "a1", "Renamed").returncode == 0
+    r = run(config_path, data_dir, "sessions", "rename", "a1", "Renamed")
+    assert r.returncode == 0 and r.stdout == "Renamed session a1 to 'Renamed'.\n"
+    assert run(config_path, data_dir, "sessions").stdout == run(config_path, data_dir, "sessions", "list").stdout
     md = run(config_path, data_dir, "sessions", "export", "a1", "--format", "md").stdout
     assert md.startswith("# Renamed") and "Echo: first question" in md
     doc = json.loads(run(config_path, data_dir, "sessions", "export", "a1", "--format", "json").stdout)
@@ -61,6 +76,13 @@ def test_models_and_config(config_path: Path, data_dir: Path, tmp_path: Path) ->
     assert run(config_path, data_dir, "config", "path").stdout.strip() == str(config_path)
     assert run(config_path, data_dir, "config", "set", "providers.lab.max_concurrency", "2").returncode == 0
     assert "max_concurrency = 2" in run(config_path, data_dir, "config", "show").stdout
+
+
+def test_config_show_without_a_file_shows_the_defaults_in_effect(tmp_path: Path, data_dir: Path) -> None:
+    missing = tmp_path / "none" / "config.toml"
+    r = run(missing, data_dir, "config", "show")
+    assert r.returncode == 0 and r.stdout.startswith(f"# {missing} does not exist: these defaults are in use\n")
+    assert '[providers.openai]\ntype = "openai"' in r.stdout and not missing.exists()
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import CopilotTuiError
-from ..service.settings import config_file, masked_config, set_config_value
+from ..service.settings import config_file, defaults_in_effect, masked_config, set_config_value
 from .common import EXIT_OK, error, exit_code_for
 
 
@@ -40,7 +40,8 @@ def _show(args: argparse.Namespace) -> int:
     path = config_file(args.config)
     text = masked_config(path)
     if text is None:
-        print(f"# {path} does not exist: defaults are in use")
+        print(f"# {path} does not exist: these defaults are in use")
+        print(defaults_in_effect(path, getattr(args, "data_dir", None)), end="")
         return EXIT_OK
     print(f"# {path}")
     print(text, end="")

@@ -41,13 +41,14 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
         except SessionNotFound:
             session = await client.create_session(model=args.model, session_id=args.session, system_message=args.system)
             created = True
+            error(f"note: no session {args.session!r} yet, so it was created (on {session.model})")
     else:
         session = await client.create_session(model=args.model, system_message=args.system)
         created = True
     write = safe_writer(sys.stdout)
     done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
     failures: list[str] = []
-    tail = [""]
+    tail = [""]  # the last character written; empty while nothing was
     notes: list[str] = []
     broken: list[OutputError] = []
     stopping: list[asyncio.Future[None]] = []
@@ -81,7 +82,7 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
         raise
     if broken:
         raise broken[0]
-    if tail[0] != "\n":
+    if tail[0] and tail[0] != "\n":
         write("\n")
     if created and not args.session:
         print(f"session: {session.session_id}", file=sys.stderr)

@@ -15,7 +15,8 @@ from .common import EXIT_OK, UsageError, jsonable, run_with_client, safe_writer,
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sessions", help="list, show, rename, delete or export sessions")
-    ss = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
+    p.set_defaults(handler=lambda a: run_with_client(_list, a), json=False)  # no action: the list
+    ss = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     ls = ss.add_parser("list", help="all sessions, most recent first")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
     ls.set_defaults(handler=lambda a: run_with_client(_list, a))
@@ -77,6 +78,7 @@ async def _rename(client: CopilotClient, args: argparse.Namespace) -> int:
     if not args.title.strip():
         raise UsageError("The title is empty.")
     await client.rename_session(args.id, args.title)
+    print(f"Renamed session {args.id} to {one_line(args.title, 80)!r}.")
     return EXIT_OK
 
 

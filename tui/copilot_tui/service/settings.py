@@ -6,9 +6,10 @@ from pathlib import Path
 
 import tomli_w
 
-from ..config import default_config_path, load_config, parse_value, redacted, set_value
+from ..config import default_config_path, default_data_dir, load_config, parse_value, redacted, set_value
+from . import discovery
 
-__all__ = ["config_file", "masked_config", "set_config_value"]
+__all__ = ["config_file", "defaults_in_effect", "masked_config", "set_config_value"]
 
 
 def config_file(path: str | Path | None = None) -> Path:
@@ -26,3 +27,15 @@ def set_config_value(path: str | Path | None, key: str, value: str) -> Path:
     target = config_file(path)
     set_value(target, key, parse_value(value))
     return target
+
+
+def defaults_in_effect(path: str | Path | None = None, data_dir: str | Path | None = None) -> str:
+    """What a missing config amounts to, as the TOML that would say the same: the providers
+    found on this machine and the model a new conversation starts on. No network is asked."""
+    cfg = load_config(config_file(path))
+    folder = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    providers = discovery.implicit_providers(cfg, folder)
+    model = discovery.default_model(cfg, providers)
+    doc: dict[str, object] = {"default_model": model} if model else {}
+    doc["providers"] = {name: {"type": pc.type} for name, pc in providers.items()}
+    return tomli_w.dumps(doc)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import tomli_w
 
-from ..config import default_config_path, default_data_dir, load_config, parse_value, redacted, set_value
+from ..config import (
+    default_config_path,
+    default_data_dir,
+    load_config,
+    parse_value,
+    redacted,
+    set_value,
+)
 from . import discovery
 
 __all__ = ["config_file", "defaults_in_effect", "masked_config", "set_config_value"]

@@ -195,7 +195,7 @@ async def test_hundred_sessions_at_once(tmp_path: Path, fake: FakeOpenAI) -> Non
 async def test_full_disk_is_a_clear_error(client: CopilotClient, fake: FakeOpenAI) -> None:
     s = await client.create_session(model="lab/gpt-4o-mini")
     await s.send_and_wait("before the disk fills")
-    conn = client._store.store.conn
+    conn = client.runtime.store.store.conn
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # no room to grow: as good as a full disk
     fake.script("gpt-4o-mini", Script(chunks=["x" * 200_000]))

@@ -38,3 +38,17 @@ def test_type_checker_clean(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT,
     )
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def test_service_modules_use_each_other_only_through_public_names() -> None:
+    """Sessions and comparisons get a runtime, not the client's private members."""
+    import re
+
+    reach = re.compile(r"\b(?:client|runtime|rt|session|registry|providers|store|_rt|_client)\._[a-z]\w*")
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "tui" / "copilot_tui" / "service").glob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if reach.search(line) and "import" not in line
+    ]
+    assert not found, found

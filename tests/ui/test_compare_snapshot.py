@@ -53,7 +53,7 @@ def test_compare_view(snap_compare, snap_config: Path, data_dir: Path, fake) -> 
             comparison.panes[index].stats = stats
         failed = comparison.panes[2].session
         reply = [m for m in await failed.get_messages() if m.role == "assistant"][-1]
-        await client._store.update_message(reply.id, stats=ReplyStats(duration=0.03))  # shown under the error
+        await client.runtime.store.update_message(reply.id, stats=ReplyStats(duration=0.03))  # shown under the error
         await screen.refresh_sessions()
         await screen._open_compare(comparison.group_id)
         tab = screen.active_compare

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
-import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,32 +13,22 @@ import httpx
 
 from .. import events as ev
 from ..config import Config, ProviderConfig, default_data_dir, load_config
-from ..errors import CopilotTuiError, SessionNotFound, UnknownModel, UnknownProvider
-from ..ids import new_session_id, split_model_ref, validate_session_id
-from ..providers import Provider, provider_class
+from ..errors import CopilotTuiError, SessionNotFound, UnknownModel
+from ..ids import new_session_id, validate_session_id
+from ..providers import Provider
 from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
 from ..types import GroupInfo, ModelInfo, ProviderStatus, Readiness, SessionInfo
 from . import compare as _compare
 from . import discovery, login
+from .bus import EventBus
 from .compare import Comparison, PaneSpec
 from .login import DeviceCode, LoginResult
+from .registry import ProviderRegistry
+from .runtime import Runtime
 from .session import Handler, Session
-from .turns import LoopTurns
 
 log = logging.getLogger(__name__)
-MODEL_LIST_TTL = 300.0
-
-
-class _NoLimit:
-    def locked(self) -> bool:
-        return False
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 class CopilotClient:
@@ -59,17 +47,8 @@ class CopilotClient:
         self.config: Config | None = config
         self._http = http
         self._own_http = http is None
-        self._store: AsyncStore = None  # type: ignore[assignment]
-        self._providers: dict[str, Provider] = {}
-        self._provider_configs: dict[str, ProviderConfig] = {}
-        self._limits: dict[str, asyncio.Semaphore] = {}
-        self._model_cache: dict[str, tuple[float, list[ModelInfo]]] = {}
-        self._statuses: dict[str, ProviderStatus] = {}  # the latest of each provider, for readiness
-        self._live: dict[str, Session] = {}
-        self._comparisons: dict[str, Comparison] = {}  # open ones, by group id
-        self._handlers: list[Handler] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._turns = LoopTurns()  # shared by every session: fast streams step aside in turn
+        self._runtime: Runtime | None = None
+        self._events: EventBus[ev.SessionEvent] = EventBus("client")  # subscribers may come before start()
         self.default_model: str | None = None
         self.started = False
 
@@ -81,40 +60,37 @@ class CopilotClient:
         if self.config is None:
             self.config = load_config(self._config_path)
         data_dir = self._data_dir = self._data_dir or default_data_dir()
-        store = await asyncio.to_thread(Store, data_dir)
-        self._store = AsyncStore(store)
+        store = AsyncStore(await asyncio.to_thread(Store, data_dir))
         if self._http is None:
             self._http = make_http_client()
         elif remember_credentials not in self._http.event_hooks["request"]:
             self._http.event_hooks["request"].append(remember_credentials)
-        self._provider_configs = {
+        configs = {
             name: pc for name, pc in self.config.providers.items() if pc.enabled
         } | discovery.implicit_providers(self.config, data_dir)
-        for pc in self._provider_configs.values():
+        for pc in configs.values():
             pc.data_dir = data_dir
-        self.default_model = discovery.default_model(self.config, self._provider_configs)
+        self.default_model = discovery.default_model(self.config, configs)
+        registry = ProviderRegistry(self.config, configs, self._http, lambda: self.default_model)
+        self._runtime = Runtime(store, registry, self._events)
         self.started = True
 
     async def stop(self) -> None:
         """Abort running turns (their partial replies are kept) and release everything."""
         if not self.started:
             return
-        for session in list(self._live.values()):
+        rt = self.runtime
+        for session in list(rt.sessions.values()):
             with contextlib.suppress(Exception):
                 await session.cancel_all()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for provider in self._providers.values():
-            with contextlib.suppress(Exception):
-                await provider.aclose()
+        await rt.cancel_tasks()
+        await rt.providers.aclose()
         if self._own_http and self._http is not None:
             await self._http.aclose()
             self._http = None
-        await asyncio.to_thread(self._store.close)
-        self._live.clear()
-        self._comparisons.clear()
+        await asyncio.to_thread(rt.store.close)
+        rt.sessions.clear()
+        rt.comparisons.clear()
         self.started = False
 
     async def __aenter__(self) -> CopilotClient:
@@ -124,10 +100,12 @@ class CopilotClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def _http_client(self) -> httpx.AsyncClient:
-        if self._http is None:
+    @property
+    def runtime(self) -> Runtime:
+        """The inside of a started client: its store, providers, event bus and live sessions."""
+        if self._runtime is None or not self.started:
             raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
-        return self._http
+        return self._runtime
 
     def _require_started(self) -> None:
         if not self.started:
@@ -135,134 +113,51 @@ class CopilotClient:
 
     @property
     def data_path(self) -> Path:
-        return self._store.path
+        return self.runtime.store.path
 
     # -- events --------------------------------------------------------------------------
 
     def on(self, handler: Handler) -> Callable[[], None]:
         """Subscribe to the events of every session (the TUI's sidebar and tabs use this)."""
-        self._handlers.append(handler)
-
-        def unsubscribe() -> None:
-            if handler in self._handlers:
-                self._handlers.remove(handler)
-
-        return unsubscribe
+        return self._events.on(handler)
 
     def _emit(self, type_: str, session_id: str, **data: Any) -> None:
-        event = ev.SessionEvent.make(type_, session_id, **data)
-        for handler in list(self._handlers):
-            try:
-                handler(event)
-            except Exception:
-                log.exception("client event handler failed")
+        self._events.emit(ev.SessionEvent.make(type_, session_id, **data))
 
     # -- providers and models ------------------------------------------------------------
 
     @property
     def provider_names(self) -> list[str]:
-        return list(self._provider_configs)
+        return list(self.runtime.providers.configs)
 
     def provider(self, name: str) -> Provider:
-        self._require_started()
-        if name not in self._providers:
-            pc = self._provider_configs.get(name)
-            if pc is None:
-                known = ", ".join(self._provider_configs) or "none"
-                raise UnknownProvider(f"Unknown provider {name!r} (configured: {known}).")
-            self._providers[name] = provider_class(pc.type)(name, pc, self._http_client())
-        return self._providers[name]
+        return self.runtime.providers.provider(name)
 
     def prepare(self) -> None:
-        """Import what the first request needs (each configured provider's module, the HTTP
-        stack's async backend), for a thread to call while the app is idle: done on the first
-        send, it held the event loop ~80 ms in the middle of starting replies."""
-        # modules only: the instances belong to the event loop's thread (see provider())
-        for pc in list(self._provider_configs.values()):
-            with contextlib.suppress(CopilotTuiError, KeyError, ImportError):
-                provider_class(pc.type)
-        with contextlib.suppress(ImportError):
-            importlib.import_module("anyio._backends._asyncio")
+        """Import what the first request needs, for a thread to call while the app is idle."""
+        self.runtime.providers.prepare()
 
     def resolve_model(self, ref: str) -> tuple[str, str]:
-        default_provider = self.config.default_provider if self.config else None
-        if not default_provider and self.default_model:
-            default_provider = self.default_model.split("/", 1)[0]
-        provider, model = split_model_ref(ref, default_provider)
-        if provider not in self._provider_configs:
-            known = ", ".join(self._provider_configs) or "none"
-            raise UnknownProvider(f"Unknown provider {provider!r} in model {ref!r} (configured: {known}).")
-        return provider, model
-
-    def _provider_for(self, ref: str) -> tuple[Provider, str]:
-        name, model = self.resolve_model(ref)
-        return self.provider(name), model
-
-    def _limiter(self, provider: Provider) -> asyncio.Semaphore | _NoLimit:
-        limit = provider.max_concurrency
-        if not limit:
-            return _NoLimit()
-        if provider.name not in self._limits:
-            self._limits[provider.name] = asyncio.Semaphore(limit)
-        return self._limits[provider.name]
-
-    async def _models_of(self, name: str, *, refresh: bool = False) -> list[ModelInfo]:
-        cached = self._model_cache.get(name)
-        if cached and not refresh and time.monotonic() - cached[0] < MODEL_LIST_TTL:
-            return cached[1]
-        models = await self.provider(name).list_models()
-        self._model_cache[name] = (time.monotonic(), models)
-        return models
-
-    async def _check_model(self, ref: str) -> str:
-        """Normalise a model reference to PROVIDER/MODEL and reject models the provider lacks."""
-        name, model = self.resolve_model(ref)
-        try:
-            models = await asyncio.wait_for(self._models_of(name), 5.0)
-        except (CopilotTuiError, TimeoutError):
-            return f"{name}/{model}"  # cannot list now: the send will say what is wrong
-        if models and not any(m.model == model for m in models):
-            sample = ", ".join(m.id for m in models[:8])
-            more = ", ..." if len(models) > 8 else ""
-            raise UnknownModel(f"Provider {name!r} has no model {model!r} (available: {sample}{more}).")
-        return f"{name}/{model}"
+        return self.runtime.providers.resolve_model(ref)
 
     async def list_models(self, *, refresh: bool = False) -> list[ModelInfo]:
         """Every model of every usable provider; providers that fail are skipped (see provider_statuses)."""
-        self._require_started()
         statuses = await self.provider_statuses(refresh=refresh)
         return [m for s in statuses if s.usable for m in s.models if m.supported]
 
     async def provider_statuses(self, *, refresh: bool = False, timeout: float = 10.0) -> list[ProviderStatus]:
-        self._require_started()
-        return list(await asyncio.gather(*(self._status_of(n, refresh, timeout) for n in self._provider_configs)))
+        names = list(self.runtime.providers.configs)
+        return list(await asyncio.gather(*(self._status_of(n, refresh, timeout) for n in names)))
 
     async def _status_of(self, name: str, refresh: bool, timeout: float) -> ProviderStatus:
-        pc = self._provider_configs[name]
-        try:
-            provider = self.provider(name)
-            if not refresh and name in self._model_cache:
-                return ProviderStatus(name, pc.type, True, models=self._model_cache[name][1])
-            status = await asyncio.wait_for(provider.status(), timeout)
-        except TimeoutError:
-            status = ProviderStatus(name, pc.type, False, reason=f"{name} did not answer within {timeout:g} s.")
-        except CopilotTuiError as exc:
-            status = ProviderStatus(name, pc.type, False, reason=str(exc))
-        except Exception as exc:  # a broken provider must not break the model list
-            log.exception("provider %s status failed", name)
-            status = ProviderStatus(name, pc.type, False, reason=f"{type(exc).__name__}: {exc}")
-        if status.usable:
-            self._model_cache[name] = (time.monotonic(), status.models)
-        self._statuses[name] = status
+        status = await self.runtime.providers.status_of(name, refresh, timeout)
         self._settle_default()
         return status
 
     @property
     def readiness(self) -> Readiness:
         """What a new conversation would start on, from the statuses known so far (never waits)."""
-        self._require_started()
-        assert self.config is not None
-        return discovery.readiness(self.config, self._provider_configs, self._statuses)
+        return self.runtime.providers.readiness
 
     async def watch_readiness(self, *, timeout: float = 10.0) -> AsyncGenerator[Readiness, None]:
         """Check every provider at once: yield the readiness now, then again as each answers.
@@ -273,7 +168,7 @@ class CopilotClient:
         self._require_started()
         yield self.readiness
         await asyncio.to_thread(self.prepare)
-        tasks = [asyncio.ensure_future(self._status_of(n, False, timeout)) for n in self._provider_configs]
+        tasks = [asyncio.ensure_future(self._status_of(n, False, timeout)) for n in self.runtime.providers.configs]
         try:
             for done in asyncio.as_completed(tasks):
                 await done
@@ -311,41 +206,41 @@ class CopilotClient:
         ref = model or self.default_model
         if not ref:
             raise UnknownModel("No model given and no default_model configured; pass model='PROVIDER/MODEL'.")
-        ref = await self._check_model(ref)
+        rt = self.runtime
+        ref = await rt.providers.check_model(ref)
         sid = session_id or new_session_id()
-        info = await self._store.create_session(
+        info = await rt.store.create_session(
             sid, ref, title=title, system_message=system_message or None, group_id=group_id
         )
-        session = Session(self, info)
-        self._live[sid] = session
+        session = rt.sessions[sid] = Session(rt, info)
         self._emit(ev.SESSION_CREATED, sid, model=ref, title=title)
         return session
 
     async def resume_session(self, session_id: str) -> Session:
         self._require_started()
         validate_session_id(session_id)
-        if session_id in self._live:
-            return self._live[session_id]
-        info = await self._store.get_session(session_id)
+        rt = self.runtime
+        if session_id in rt.sessions:
+            return rt.sessions[session_id]
+        info = await rt.store.get_session(session_id)
         if info is None:
             raise SessionNotFound(f"No session with id {session_id!r}.")
-        session = Session(self, info)
-        self._live[session_id] = session
+        session = rt.sessions[session_id] = Session(rt, info)
         return session
 
     def live_session(self, session_id: str) -> Session | None:
-        return self._live.get(session_id)
+        return self.runtime.sessions.get(session_id)
 
     async def get_session_info(self, session_id: str) -> SessionInfo:
         validate_session_id(session_id)
-        info = await self._store.get_session(session_id)
+        info = await self.runtime.store.get_session(session_id)
         if info is None:
             raise SessionNotFound(f"No session with id {session_id!r}.")
         return info
 
     async def list_sessions(self) -> list[SessionInfo]:
         self._require_started()
-        return await self._store.list_sessions()
+        return await self.runtime.store.list_sessions()
 
     async def rename_session(self, session_id: str, title: str) -> None:
         session = await self.resume_session(session_id)
@@ -355,20 +250,20 @@ class CopilotClient:
         """Delete a session and its messages permanently (a running turn is aborted first)."""
         self._require_started()
         validate_session_id(session_id)
-        session = self._live.pop(session_id, None)
+        session = self.runtime.sessions.pop(session_id, None)
         if session is not None:
             await session.cancel_all()
-        if not await self._store.delete_session(session_id):
+        if not await self.runtime.store.delete_session(session_id):
             raise SessionNotFound(f"No session with id {session_id!r}.")
         self._emit(ev.SESSION_DELETED, session_id)
 
     async def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         self._require_started()
-        return await self._store.search(text, limit)
+        return await self.runtime.store.search(text, limit)
 
     async def list_groups(self) -> list[GroupInfo]:
         self._require_started()
-        return await self._store.list_groups()
+        return await self.runtime.store.list_groups()
 
     # -- comparisons (see compare.py) ----------------------------------------------------
 
@@ -401,36 +296,32 @@ class CopilotClient:
         """GitHub device flow for Copilot; ``on_code`` shows the code and URL to the user."""
         self._require_started()
         pc = self._copilot_config()
-        result = await login.login_copilot(pc, self._http_client(), on_code)
-        await self._forget_provider(pc.name)
+        result = await login.login_copilot(pc, self._http_or_fail(), on_code)
+        await self.runtime.providers.forget(pc.name)
         return result
 
     async def logout_copilot(self) -> Path | None:
         self._require_started()
         pc = self._copilot_config()
         removed = login.logout_copilot(pc)
-        await self._forget_provider(pc.name)
+        await self.runtime.providers.forget(pc.name)
         return removed
 
     def _copilot_config(self) -> ProviderConfig:
-        for pc in self._provider_configs.values():
+        for pc in self.runtime.providers.configs.values():
             if pc.type == "copilot":
                 return pc
         return login.copilot_config(self.config, self._data_dir or default_data_dir())
 
-    async def _forget_provider(self, name: str) -> None:
-        """Drop a provider's cached state so the next use sees a new login."""
-        self._model_cache.pop(name, None)
-        self._statuses.pop(name, None)
-        provider = self._providers.pop(name, None)
-        if provider is not None:
-            with contextlib.suppress(Exception):
-                await provider.aclose()
+    def _http_or_fail(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
+        return self._http
 
     # -- small persistent UI state -------------------------------------------------------
 
     async def get_state(self, key: str, default: Any = None) -> Any:
-        return await self._store.get_state(key, default)
+        return await self.runtime.store.get_state(key, default)
 
     async def set_state(self, key: str, value: Any) -> None:
-        await self._store.set_state(key, value)
+        await self.runtime.store.set_state(key, value)

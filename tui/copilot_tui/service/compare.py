@@ -18,15 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from .. import events as ev
 from ..errors import CopilotTuiError, SessionNotFound
 from ..types import GroupInfo, Message, ReplyStats
+from .bus import EventBus
+from .runtime import Runtime
 from .session import Session, auto_title
-
-if TYPE_CHECKING:
-    from .client import CopilotClient
 
 log = logging.getLogger(__name__)
 
@@ -287,14 +286,14 @@ class Pane:
 class Comparison:
     """Several sessions sent the same prompts side by side; see :func:`start_comparison`."""
 
-    def __init__(self, client: CopilotClient, group: GroupInfo, sessions: Sequence[Session]) -> None:
-        self._client = client
+    def __init__(self, runtime: Runtime, group: GroupInfo, sessions: Sequence[Session]) -> None:
+        self._rt = runtime
         self.group_id = group.group_id
         self.title = group.title
         self.created_at = group.created_at
         self.panes: list[Pane] = [Pane(i, s) for i, s in enumerate(sessions)]
         self.last_prompt: str | None = None
-        self._handlers: list[CompareHandler] = []
+        self._events: EventBus[CompareEvent] = EventBus(f"comparison {group.group_id}")
         self._reply_ids: dict[int, str] = {}
         self._changed = asyncio.Event()
         self._saves: set[asyncio.Task[Any]] = set()
@@ -309,7 +308,7 @@ class Comparison:
                     pane._events = len(pane._parts)
                     pane.text = pane.session.live.content
                 self._round_open = True
-        client._comparisons[self.group_id] = self  # reopening it returns it, live state and all
+        runtime.comparisons[self.group_id] = self  # reopening it returns it, live state and all
 
     def __repr__(self) -> str:
         return f"<Comparison {self.group_id} {[p.model for p in self.panes]}>"
@@ -332,20 +331,10 @@ class Comparison:
 
     def on(self, handler: CompareHandler) -> Callable[[], None]:
         """Subscribe to the events of every pane; returns the unsubscribe function."""
-        self._handlers.append(handler)
-
-        def unsubscribe() -> None:
-            if handler in self._handlers:
-                self._handlers.remove(handler)
-
-        return unsubscribe
+        return self._events.on(handler)
 
     def _emit(self, event: CompareEvent) -> None:
-        for handler in list(self._handlers):
-            try:
-                handler(event)
-            except Exception:  # a view's bug must not stop the other panes' updates
-                log.exception("comparison event handler failed for %s", event.type)
+        self._events.emit(event)  # a view's bug is logged and never stops the other panes
 
     def _forward(self, pane: Pane) -> Callable[[ev.SessionEvent], None]:
         def handle(event: ev.SessionEvent) -> None:
@@ -375,7 +364,7 @@ class Comparison:
 
     async def _settle_stats(self, pane: Pane, reply_id: str, turn_seq: int) -> None:
         try:
-            reply = await self._client._store.get_message(reply_id)
+            reply = await self._rt.store.get_message(reply_id)
         except CopilotTuiError:
             return
         if reply is None or pane._turn_seq != turn_seq or pane.busy:
@@ -484,16 +473,34 @@ class Comparison:
 
     @property
     def closed(self) -> bool:
-        return self._client._comparisons.get(self.group_id) is not self
+        return self._rt.comparisons.get(self.group_id) is not self
 
     def close(self) -> None:
         """Stop listening to the panes' sessions (the sessions themselves keep running)."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        self._handlers.clear()
+        self._events.clear()
         if not self.closed:
-            del self._client._comparisons[self.group_id]
+            del self._rt.comparisons[self.group_id]
+
+
+class SessionsAPI(Protocol):
+    """What building and opening comparisons needs of the client (its public API)."""
+
+    @property
+    def runtime(self) -> Runtime: ...
+
+    async def create_session(
+        self, model: str | None = ..., session_id: str | None = ..., system_message: str | None = ...,
+        *, title: str = ..., group_id: str | None = ...,
+    ) -> Session: ...
+
+    async def resume_session(self, session_id: str) -> Session: ...
+
+    async def delete_session(self, session_id: str) -> None: ...
+
+    async def list_groups(self) -> list[GroupInfo]: ...
 
 
 # -- building comparisons ---------------------------------------------------------------------
@@ -520,7 +527,7 @@ def _specs(models: Iterable[str | PaneSpec], system_message: str | None) -> list
 
 
 async def start_comparison(
-    client: CopilotClient,
+    client: SessionsAPI,
     models: Iterable[str | PaneSpec],
     prompt: str,
     *,
@@ -533,11 +540,11 @@ async def start_comparison(
     Everything is checked before anything is stored, so a typo in the third model leaves no
     half-made comparison behind.
     """
-    client._require_started()
+    rt = client.runtime  # raises unless the client is started
     specs = _specs(models, system_message)
     if not isinstance(prompt, str) or not prompt.strip():
         raise CopilotTuiError("The prompt is empty.")
-    refs = await asyncio.gather(*(client._check_model(s.model) for s in specs))
+    refs = await asyncio.gather(*(rt.providers.check_model(s.model) for s in specs))
     specs = [PaneSpec(ref, s.system_message) for ref, s in zip(refs, specs, strict=True)]
     seen: dict[PaneSpec, int] = {}
     for i, spec in enumerate(specs, 1):
@@ -552,7 +559,7 @@ async def start_comparison(
     group_id = uuid.uuid4().hex[:12]
     group_title = " ".join((title or "").split()) or auto_title(prompt)
     now = time.time()
-    await client._store.create_group(group_id, group_title, now)
+    await rt.store.create_group(group_id, group_title, now)
     sessions: list[Session] = []
     try:
         for spec in specs:
@@ -564,25 +571,25 @@ async def start_comparison(
             with contextlib.suppress(Exception):
                 await client.delete_session(session.session_id)
         with contextlib.suppress(Exception):
-            await client._store.delete_group(group_id)
+            await rt.store.delete_group(group_id)
         raise
-    comparison = Comparison(client, GroupInfo(group_id, group_title, now, [s.session_id for s in sessions]), sessions)
+    comparison = Comparison(rt, GroupInfo(group_id, group_title, now, [s.session_id for s in sessions]), sessions)
     await comparison.send(prompt, max_tokens=max_tokens)
     return comparison
 
 
-async def list_comparisons(client: CopilotClient) -> list[GroupInfo]:
+async def list_comparisons(client: SessionsAPI) -> list[GroupInfo]:
     """Stored comparisons, newest first; groups whose panes were all deleted are left out."""
     return [g for g in await client.list_groups() if g.session_ids]
 
 
-async def open_comparison(client: CopilotClient, group_id: str) -> Comparison:
+async def open_comparison(client: SessionsAPI, group_id: str) -> Comparison:
     """Rebuild a comparison from the store: its panes, in order, each with its last reply.
 
     A comparison still open in this client is returned as it is, live state and all.
     """
-    client._require_started()
-    live = client._comparisons.get(group_id)
+    rt = client.runtime  # raises unless the client is started
+    live = rt.comparisons.get(group_id)
     if live is not None:
         return live
     group = next((g for g in await client.list_groups() if g.group_id == group_id), None)
@@ -596,7 +603,7 @@ async def open_comparison(client: CopilotClient, group_id: str) -> Comparison:
             continue  # deleted meanwhile
     if not sessions:
         raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
-    comparison = Comparison(client, group, sessions)
+    comparison = Comparison(rt, group, sessions)
     for pane in comparison.panes:
         messages = await pane.session.get_messages(limit=4)
         reply = next((m for m in reversed(messages) if m.role == "assistant"), None)
@@ -608,17 +615,17 @@ async def open_comparison(client: CopilotClient, group_id: str) -> Comparison:
     return comparison
 
 
-async def delete_comparison(client: CopilotClient, group_id: str, *, sessions: bool = False) -> None:
+async def delete_comparison(client: SessionsAPI, group_id: str, *, sessions: bool = False) -> None:
     """Forget a comparison; its sessions stay as ordinary conversations unless ``sessions``."""
-    client._require_started()
+    rt = client.runtime  # raises unless the client is started
     group = next((g for g in await client.list_groups() if g.group_id == group_id), None)
     if group is None:
         raise ComparisonNotFound(f"No comparison with id {group_id!r}.")
-    live = client._comparisons.get(group_id)
+    live = rt.comparisons.get(group_id)
     if live is not None:
         live.close()
     if sessions:
         for sid in group.session_ids:
             with contextlib.suppress(SessionNotFound):
                 await client.delete_session(sid)
-    await client._store.delete_group(group_id)
+    await rt.store.delete_group(group_id)

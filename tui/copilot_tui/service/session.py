@@ -19,10 +19,11 @@ from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
 from ..text import clean_text
 from ..types import Message, ReplyStats, SessionInfo
+from .bus import EventBus
+from .runtime import Runtime
 
 if TYPE_CHECKING:
     from ..store import Store
-    from .client import CopilotClient
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,13 @@ class _Pending:
 class Session:
     """One conversation. Sends are queued and run one at a time; sessions never wait on each other."""
 
-    def __init__(self, client: CopilotClient, info: SessionInfo) -> None:
-        self._client = client
+    def __init__(self, runtime: Runtime, info: SessionInfo) -> None:
+        self._rt = runtime
         self.info = info
         self.state: State = "idle"
         self.status_note: str | None = None  # "waiting for the local model", "retrying in 3 s"
         self.live: Message | None = None  # the reply streaming now, with its text so far
-        self._handlers: list[Handler] = []
+        self._events: EventBus[ev.SessionEvent] = EventBus(f"session {info.session_id}", then=runtime.events)
         self._pending: deque[_Pending] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._turn: asyncio.Task[None] | None = None
@@ -100,21 +101,10 @@ class Session:
 
     def on(self, handler: Handler) -> Callable[[], None]:
         """Subscribe to this session's events; returns the unsubscribe function."""
-        self._handlers.append(handler)
-
-        def unsubscribe() -> None:
-            if handler in self._handlers:
-                self._handlers.remove(handler)
-
-        return unsubscribe
+        return self._events.on(handler)
 
     def _emit(self, type_: str, **data: Any) -> None:
-        event = ev.SessionEvent.make(type_, self.session_id, **data)
-        for handler in (*self._handlers, *self._client._handlers):
-            try:
-                handler(event)
-            except Exception:  # a listener's bug must never break a turn
-                log.exception("event handler failed for %s", type_)
+        self._events.emit(ev.SessionEvent.make(type_, self.session_id, **data))
 
     # -- public API ----------------------------------------------------------------------
 
@@ -127,9 +117,7 @@ class Session:
         pending = _Pending(uuid.uuid4().hex, prompt, max_tokens)
         self._pending.append(pending)
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain(), name=f"session-{self.session_id}")
-            self._client._tasks.add(self._worker)
-            self._worker.add_done_callback(self._client._tasks.discard)
+            self._worker = self._rt.spawn(self._drain(), name=f"session-{self.session_id}")
         return pending.message_id
 
     async def send_and_wait(self, prompt: str, *, timeout: float | None = 300.0, max_tokens: int | None = None) -> Message:
@@ -154,7 +142,7 @@ class Session:
             unsubscribe()
         if failure and failure[0].data.get("exception") is not None:
             raise failure[0].data.exception
-        message = await self._client._store.get_message(idle.data.message_id) if idle.data.get("message_id") else None
+        message = await self._rt.store.get_message(idle.data.message_id) if idle.data.get("message_id") else None
         if message is None:
             raise CopilotTuiError("The reply was not saved.")
         return message
@@ -176,7 +164,7 @@ class Session:
         await self.abort()
 
     async def get_messages(self, *, limit: int | None = None, before_seq: int | None = None) -> list[Message]:
-        messages = await self._client._store.get_messages(self.session_id, limit=limit, before_seq=before_seq)
+        messages = await self._rt.store.get_messages(self.session_id, limit=limit, before_seq=before_seq)
         if self.live is not None:
             for i, m in enumerate(messages):
                 if m.id == self.live.id:
@@ -184,23 +172,23 @@ class Session:
         return messages
 
     async def set_model(self, model: str) -> None:
-        ref = await self._client._check_model(model)
+        ref = await self._rt.providers.check_model(model)
         self.info.model = ref
-        await self._client._store.update_session(self.session_id, model=ref, updated_at=time.time())
+        await self._rt.store.update_session(self.session_id, model=ref, updated_at=time.time())
         self._emit(ev.MODEL_CHANGE, model=ref)
 
     async def rename(self, title: str) -> None:
         title = " ".join(title.split())[:200]
         self.info.title = title
-        await self._client._store.update_session(self.session_id, title=title)
+        await self._rt.store.update_session(self.session_id, title=title)
         self._emit(ev.TITLE_CHANGED, title=title)
 
     async def dispose(self) -> None:
         """Release the session's memory; its data stays on disk. A running turn is aborted."""
         await self.cancel_all()
         self._disposed = True
-        self._handlers.clear()
-        self._client._live.pop(self.session_id, None)
+        self._events.clear()
+        self._rt.sessions.pop(self.session_id, None)
 
     # -- the turn ------------------------------------------------------------------------
 
@@ -228,7 +216,7 @@ class Session:
     _turn_id: str | None = None
 
     async def _run_turn(self, pending: _Pending) -> None:
-        client, store = self._client, self._client._store
+        rt, store = self._rt, self._rt.store
         self._turn_id = turn_id = pending.message_id
         started = time.monotonic()  # replaced by the moment the request goes out
         now = time.time()
@@ -289,10 +277,10 @@ class Session:
             self.live = reply
             self._emit(ev.TURN_START, message_id=reply.id, turn_id=turn_id, model=model_ref)
 
-            provider, model_name = client._provider_for(model_ref)
+            provider, model_name = rt.providers.provider_for(model_ref)
             request = ChatRequest(model=model_name, messages=self._chat_messages(history, pending.prompt), max_tokens=pending.max_tokens)
-            limiter = client._limiter(provider)
-            turns = client._turns
+            limiter = rt.providers.limiter(provider)
+            turns = rt.turns
             must_wait = limiter.locked()
             if must_wait:
                 self._set_state("waiting", "waiting: too many requests to this provider at once")

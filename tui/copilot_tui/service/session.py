@@ -260,6 +260,21 @@ class Session:
                 stats.output_tokens, stats.tokens_estimated = chunks, True
             return stats
 
+        async def end_aborted() -> None:
+            """The turn was aborted: its text so far is kept, marked aborted."""
+            keep_held()
+            reply.content = "".join(parts)
+            reply.status = "aborted"
+            reply.stats = finish_stats()
+            try:
+                if await self._settle(saving):
+                    await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
+                    self._remember(user, reply)
+            except Exception as exc:  # the turn still ends, with its one idle event
+                log.warning("saving the aborted reply of %s failed: %s", self.session_id, _one_line(exc))
+            finally:
+                self._finish(turn_id, reply, aborted=True)
+
         try:
             title = " ".join(auto_title(pending.prompt).split())[:200] if not self.info.title else None
             history = self._history
@@ -357,21 +372,19 @@ class Session:
             )
             self._finish(turn_id, reply, aborted=False)
         except asyncio.CancelledError:
-            keep_held()
-            reply.content = "".join(parts)
-            reply.status = "aborted"
-            reply.stats = finish_stats()
-            try:
-                if await self._settle(saving):
-                    await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
-                    self._remember(user, reply)
-            except Exception as exc:  # the turn still ends, with its one idle event
-                log.warning("saving the aborted reply of %s failed: %s", self.session_id, _one_line(exc))
-            finally:
-                self._finish(turn_id, reply, aborted=True)
+            await end_aborted()
             if not self._abort_requested:
                 raise
         except Exception as exc:
+            if self._abort_requested:
+                # The abort came first; what failed after it (a body cut off as the connection
+                # closed, a limit reached in the same step) is not the turn's outcome.
+                try:
+                    await asyncio.sleep(0)  # the abort's cancellation, if still pending, lands here
+                except asyncio.CancelledError:
+                    pass
+                await end_aborted()
+                return
             if isinstance(exc, CopilotTuiError):
                 message, error_type = str(exc), getattr(exc, "error_type", "error")
             else:

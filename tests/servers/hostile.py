@@ -51,15 +51,19 @@ MiB = 1024 * 1024
 TEXT_EVENT = b'data: {"choices":[{"index":0,"delta":{"content":"ha"},"finish_reason":null}]}\n\n'
 
 
-def gzip_blocks(piece: bytes, total: int) -> Iterator[bytes]:
-    """``total`` bytes of ``piece`` repeated, gzip-compressed as it is sent: only one compressed
-    block is ever held (after the first, every ``piece`` compresses to the same bytes), so a
-    bomb of many GiB costs the server nothing. The gzip trailer is never sent."""
+def gzip_blocks(piece: bytes, total: int, batch: int = 64) -> Iterator[bytes]:
+    """``total`` bytes of ``piece`` repeated, gzip-compressed as it is sent, ``batch`` pieces per
+    write (so one network chunk of ~64 KiB expands to ~64 MiB). Only one compressed block is
+    held (after the first, every ``piece`` compresses to the same bytes), so a bomb of many GiB
+    costs the server nothing. The gzip trailer is never sent."""
     z = zlib.compressobj(9, zlib.DEFLATED, 31)
     yield z.compress(piece) + z.flush(zlib.Z_SYNC_FLUSH)
     steady = z.compress(piece) + z.flush(zlib.Z_SYNC_FLUSH)
-    for _ in range(total // len(piece) - 1):
-        yield steady
+    left = total // len(piece) - 1
+    while left > 0:
+        n = min(batch, left)
+        yield steady * n
+        left -= n
 
 
 def gzip_bomb(total: int = 2 * 1024 * MiB, *, text: bool = False, hold_at: int | None = 1 * MiB) -> Script:

@@ -42,6 +42,7 @@ class _Inflate:
         wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
         self._z = zlib.decompressobj(wbits)
         self._first = True
+        self.consumed = 0  # compressed bytes inflated so far (not merely received)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """Decoded pieces of at most STEP bytes; input the output limit left over is kept by zlib."""
@@ -55,6 +56,7 @@ class _Inflate:
                 self._z = zlib.decompressobj(-zlib.MAX_WBITS)
                 out = self._z.decompress(data, STEP)
             self._first = False
+            self.consumed += len(data) - len(self._z.unconsumed_tail)
             data = self._z.unconsumed_tail
             if out:
                 yield out
@@ -77,9 +79,8 @@ async def iter_body(
         inflate = _Inflate("deflate" if encoding == "deflate" else "gzip")
     elif encoding not in ("", "identity"):
         raise E.ProtocolError(f"{provider} sent its reply with the content encoding {encoding!r}, which copilot-tui does not read.")
-    raw_total = total = since_yield = 0
+    total = since_yield = 0
     async for raw in response.aiter_raw():
-        raw_total += len(raw)
         pieces: Iterator[bytes] = iter((raw,)) if inflate is None else inflate.feed(raw)
         while True:
             try:
@@ -98,7 +99,7 @@ async def iter_body(
                     f"{provider} sent a reply larger than {size_text(limit)}, the most copilot-tui reads of one reply; "
                     "the connection was closed."
                 )
-            if inflate is not None and total > RATIO_AFTER and total > raw_total * MAX_RATIO:
+            if inflate is not None and total > RATIO_AFTER and total > inflate.consumed * MAX_RATIO:
                 raise E.ProtocolError(
                     f"{provider} sent a compressed reply that expands more than {MAX_RATIO} times "
                     "(a decompression bomb); the connection was closed."

@@ -65,6 +65,7 @@ class Script:
     body: Callable[[], Iterator[bytes]] | None = None  # a 200 body written as it is generated (headers: headers)
     hold_at: int | None = None  # with body: after this many bytes, wait for the client to close (up to 60 s)
     close_if_busy: bool = False  # a second stream while another is open: 200, then close (llama-cpp-python)
+    finish_after_drops: int = 0  # hold the finish until that many busy streams were closed (up to 30 s)
 
 
 def split_tokens(text: str) -> list[str]:
@@ -199,6 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
         if script is not None and script.close_if_busy and busy:
             # what llama-cpp-python's server does to a second concurrent stream
             self.record["dropped"] = True
+            with fake.lock:
+                fake.drops += 1
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
@@ -289,6 +292,10 @@ class _Handler(BaseHTTPRequestHandler):
             w.write(chunk({"content": piece}))
             w.flush()
         w.write(b"".join(burst))
+        w.flush()
+        deadline = time.monotonic() + 30
+        while fake.drops < script.finish_after_drops and time.monotonic() < deadline and not fake.stop_event.is_set():
+            time.sleep(0.01)
         if script.no_finish:
             w.end()
             return
@@ -319,6 +326,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.active = 0
         self.max_active = 0
+        self.drops = 0  # streams closed by close_if_busy
         self.models_status = 200
         self.models_script: Script | None = None  # answer GET /models with this script's body
         self.models_record: dict[str, Any] | None = None
@@ -339,6 +347,7 @@ class FakeOpenAI:
             self._scripts.clear()
             self.requests.clear()
             self.max_active = 0
+            self.drops = 0
             self.models_status = 200
             self.models_script = None
             self.models_record = None

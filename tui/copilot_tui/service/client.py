@@ -24,23 +24,13 @@ from ..types import GroupInfo, ModelInfo, ProviderStatus, Readiness, SessionInfo
 from . import compare as _compare
 from . import discovery, login
 from .compare import Comparison, PaneSpec
+from .limiter import ProviderLimit
 from .login import DeviceCode, LoginResult
 from .session import Handler, Session
 from .turns import LoopTurns
 
 log = logging.getLogger(__name__)
 MODEL_LIST_TTL = 300.0
-
-
-class _NoLimit:
-    def locked(self) -> bool:
-        return False
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 class CopilotClient:
@@ -62,7 +52,7 @@ class CopilotClient:
         self._store: AsyncStore = None  # type: ignore[assignment]
         self._providers: dict[str, Provider] = {}
         self._provider_configs: dict[str, ProviderConfig] = {}
-        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._limits: dict[str, ProviderLimit] = {}
         self._model_cache: dict[str, tuple[float, list[ModelInfo]]] = {}
         self._statuses: dict[str, ProviderStatus] = {}  # the latest of each provider, for readiness
         self._live: dict[str, Session] = {}
@@ -193,12 +183,11 @@ class CopilotClient:
         name, model = self.resolve_model(ref)
         return self.provider(name), model
 
-    def _limiter(self, provider: Provider) -> asyncio.Semaphore | _NoLimit:
-        limit = provider.max_concurrency
-        if not limit:
-            return _NoLimit()
+    def _limiter(self, provider: Provider) -> ProviderLimit:
+        """The provider's limit, shared by every session (counted even when unlimited, so a
+        provider that drops concurrent streams can be lowered to one at a time)."""
         if provider.name not in self._limits:
-            self._limits[provider.name] = asyncio.Semaphore(limit)
+            self._limits[provider.name] = ProviderLimit(provider.name, provider.max_concurrency or None)
         return self._limits[provider.name]
 
     async def _models_of(self, name: str, *, refresh: bool = False) -> list[ModelInfo]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import events as ev
-from ..errors import CopilotTuiError, ProviderError
+from ..errors import CopilotTuiError, EarlyClose, ProviderError
 from ..providers.base import ChatMessage, ChatRequest
 from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
@@ -310,9 +310,11 @@ class Session:
             turns = client._turns
             must_wait = limiter.locked()
             if must_wait:
-                self._set_state("waiting", "waiting: too many requests to this provider at once")
+                self._set_state("waiting", limiter.waiting_note)
             before_slot = time.monotonic()
-            async with limiter:
+            await limiter.acquire()
+            holding = True
+            try:
                 # times are the model's: measured from here, the queue wait kept apart
                 started = time.monotonic()
                 stats.queued = started - before_slot if must_wait else 0.0
@@ -356,8 +358,26 @@ class Session:
                         wait = self._retry_wait(exc, attempt, bool(parts) or guard.holding)
                         if wait is None:
                             raise
+                        announced = isinstance(exc, EarlyClose) and limiter.early_end()
+                        if announced:
+                            self._set_state(
+                                "waiting", f"{provider.name} closes replies asked for at the same time: "
+                                "sending it one request at a time from now on",
+                            )
+                        if limiter.over:
+                            # wait for the slot instead of the backoff: the others run to their end
+                            limiter.release()
+                            holding = False
+                            if not announced:
+                                self._set_state("waiting", limiter.waiting_note)
+                            await limiter.acquire()
+                            holding = True
+                            continue
                         self._set_state("waiting", f"retrying in {max(1, round(wait))} s ({exc})")
                         await asyncio.sleep(wait)
+            finally:
+                if holding:
+                    limiter.release()
             reply.content = "".join(parts)
             reply.status = "complete"
             reply.stats = finish_stats()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -270,3 +271,30 @@ async def test_a_body_that_never_waits_still_lets_an_abort_in() -> None:
 def _gzip(data: bytes) -> bytes:
     z = zlib.compressobj(9, zlib.DEFLATED, 31)
     return z.compress(data) + z.flush()
+
+
+def test_sigint_while_a_compressed_stream_arrives_stores_aborted(tmp_path: Path, fake: FakeOpenAI) -> None:
+    """Ctrl-C in ``copilot-tui send`` ends the turn aborted (not with an error) and closes the
+    connection; the server holds the rest of the bomb until then."""
+    fake.script("gpt-4o-mini", gzip_bomb(2048 * MiB, text=True, hold_at=2048))  # ~2 MiB of events, under every limit
+    cfg = write_config(tmp_path / "c.toml", fake.base_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(cfg), "--data-dir", str(tmp_path / "data"), "send", "hi"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60  # bounds a hang only
+        while not (fake.requests_for("gpt-4o-mini") and fake.requests_for("gpt-4o-mini")[0].get("held")):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 130
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "Traceback" not in proc.stderr.read().decode()  # type: ignore[union-attr]
+    status, error, content = stored_reply(tmp_path / "data")
+    assert status == "aborted" and error is None
+    record = served(fake.requests_for("gpt-4o-mini")[0])
+    assert record["closed"] and record["sent"] < 64 * 1024

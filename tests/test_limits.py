@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 import zlib
@@ -37,24 +36,29 @@ from tests.servers.openai_server import FakeOpenAI, Script
 MAX_RSS_MB = 120
 
 
+# Runs the command as its child and writes that child's peak RSS (KiB) to argv[1]. A process
+# started straight from pytest would count pytest's own memory: on exec Linux keeps the peak
+# of the memory it replaces, and subprocess may vfork. Started from this small process it is
+# accurate.
+_PEAK = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def send_measured(config: Path, data: Path, prompt: str = "hi") -> tuple[int, str, int]:
     """Run ``copilot-tui send`` to its end: (exit code, stderr, peak RSS of that process in MB)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
-    data.mkdir(parents=True, exist_ok=True)
-    err_path = data.parent / f"{data.name}-stderr.txt"
-    with err_path.open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config), "--data-dir", str(data), "send", prompt],
-            stdout=subprocess.DEVNULL, stderr=err, env=env,
-        )
-        hang = threading.Timer(120, proc.kill)  # bounds a hang only
-        hang.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest child's
-        finally:
-            hang.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err_path.read_text(), usage.ru_maxrss // 1024  # ru_maxrss is in KiB
+    peak = data.parent / f"{data.name}-peak.txt"
+    r = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(peak),
+         sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config), "--data-dir", str(data), "send", prompt],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, timeout=120,  # bounds a hang only
+    )
+    return r.returncode, r.stderr, int(peak.read_text()) // 1024  # ru_maxrss is in KiB
 
 
 def stored_reply(data: Path) -> tuple[str, str | None, str]:

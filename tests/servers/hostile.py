@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import random
 import string
+import zlib
+from collections.abc import Iterator
 
 from tests.servers.openai_server import Script
 
@@ -43,3 +45,45 @@ def key_in_reply(key: str, cuts: list[int], *, before: str = "Your key is ", aft
     text = before + key + after
     offsets = [0, *(len(before) + c for c in cuts), len(text)]
     return Script(chunks=[text[a:b] for a, b in zip(offsets, offsets[1:], strict=False) if b > a])
+
+
+MiB = 1024 * 1024
+TEXT_EVENT = b'data: {"choices":[{"index":0,"delta":{"content":"ha"},"finish_reason":null}]}\n\n'
+
+
+def gzip_blocks(piece: bytes, total: int, batch: int = 64) -> Iterator[bytes]:
+    """``total`` bytes of ``piece`` repeated, gzip-compressed as it is sent, ``batch`` pieces per
+    write (so one network chunk of ~64 KiB expands to ~64 MiB). Only one compressed block is
+    held (after the first, every ``piece`` compresses to the same bytes), so a bomb of many GiB
+    costs the server nothing. The gzip trailer is never sent."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield z.compress(piece) + z.flush(zlib.Z_SYNC_FLUSH)
+    steady = z.compress(piece) + z.flush(zlib.Z_SYNC_FLUSH)
+    left = total // len(piece) - 1
+    while left > 0:
+        n = min(batch, left)
+        yield steady * n
+        left -= n
+
+
+def gzip_bomb(total: int = 2 * 1024 * MiB, *, text: bool = False, hold_at: int | None = 1 * MiB) -> Script:
+    """A 200 event stream, ``Content-Encoding: gzip``, that expands to ``total`` bytes: zeros (no
+    line end ever), or with ``text`` an endless run of valid text events. The server waits for
+    the client to close after ``hold_at`` compressed bytes (~1000 times that expanded)."""
+    piece = TEXT_EVENT * (MiB // len(TEXT_EVENT)) if text else bytes(MiB)
+    return Script(
+        body=lambda: gzip_blocks(piece, total), headers={"Content-Encoding": "gzip"},
+        content_type="text/event-stream", hold_at=hold_at,
+    )
+
+
+def huge_body(total: int = 1024 * MiB, *, content_type: str = "text/html", line: bytes = b"<p>lorem ipsum</p>\n",
+              hold_at: int | None = 64 * MiB) -> Script:
+    """A 200 body of ``total`` bytes (an HTML page by default), generated 1 MiB at a time."""
+    block = line * (MiB // len(line))
+
+    def body() -> Iterator[bytes]:
+        for _ in range(total // len(block)):
+            yield block
+
+    return Script(body=body, content_type=content_type, hold_at=hold_at)

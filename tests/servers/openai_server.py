@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import select
 import socket
 import ssl
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -60,6 +62,10 @@ class Script:
     no_finish: bool = False  # end the body without finish_reason and [DONE]
     repeat: int = 1  # repeat the text N times (big replies)
     burst: bool = False  # every text event in one network write, as a fast server's often arrive
+    body: Callable[[], Iterator[bytes]] | None = None  # a 200 body written as it is generated (headers: headers)
+    hold_at: int | None = None  # with body: after this many bytes, wait for the client to close (up to 60 s)
+    close_if_busy: bool = False  # a second stream while another is open: 200, then close (llama-cpp-python)
+    finish_after_drops: int = 0  # hold the finish until that many busy streams were closed (up to 30 s)
 
 
 def split_tokens(text: str) -> list[str]:
@@ -105,6 +111,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fake = self.server.fake
         if self.path.rstrip("/").endswith("/models"):
+            if fake.models_script is not None:
+                self.record = fake.models_record = {"sent": 0, "closed": False, "end": None}
+                try:
+                    self._stream_body(fake.models_script)
+                finally:
+                    self.record["end"] = time.monotonic()
+                return
             if fake.models_status != 200:
                 self._send_json(fake.models_status, {"error": {"message": "models unavailable"}})
                 return
@@ -125,13 +138,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
         model = body.get("model", "")
-        record = {"model": model, "body": body, "headers": dict(self.headers), "start": time.monotonic(), "end": None}
+        record = {"model": model, "body": body, "headers": dict(self.headers), "start": time.monotonic(), "end": None,
+                  "sent": 0, "closed": False, "dropped": False}
         with fake.lock:
             fake.requests.append(record)
             fake.active += 1
             fake.max_active = max(fake.max_active, fake.active)
+            busy = fake.active > 1
+        self.record = record
         try:
-            self._chat(fake, model, body)
+            self._chat(fake, model, body, busy)
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
@@ -139,8 +155,64 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.active -= 1
                 record["end"] = time.monotonic()
 
-    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any]) -> None:
+    def _client_closed(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the client to close its end (it sends nothing more)."""
+        stop = self.server.fake.stop_event
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and time.monotonic() < deadline:
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable:
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
+        return False
+
+    def _stream_body(self, script: Script) -> None:
+        """A 200 whose body is generated as it is written (chunked), recording what was sent and
+        whether the client closed the connection before the end."""
+        assert script.body is not None
+        record = self.record
+        self.send_response(200)
+        self.send_header("Content-Type", script.content_type or "text/event-stream")
+        for k, v in script.headers.items():
+            self.send_header(k, v)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.close_connection = True
+        w = _Chunked(self.wfile)
+        try:
+            for piece in script.body():
+                w.write(piece)
+                w.flush()
+                record["sent"] += len(piece)
+                if script.hold_at is not None and record["sent"] >= script.hold_at and not record.get("held"):
+                    record["held"] = True
+                    if self._client_closed(60):
+                        record["closed"] = True
+                        return
+            w.end()
+        except (BrokenPipeError, ConnectionResetError):
+            record["closed"] = True
+
+    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any], busy: bool = False) -> None:
         script = fake.next_script(model)
+        if script is not None and script.close_if_busy and busy:
+            # what llama-cpp-python's server does to a second concurrent stream
+            self.record["dropped"] = True
+            with fake.lock:
+                fake.drops += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if script is not None and script.body is not None:
+            self._stream_body(script)
+            return
         if script is None:
             self._send_json(404, {"error": {"message": f"The model `{model}` does not exist", "code": "model_not_found"}})
             return
@@ -220,6 +292,10 @@ class _Handler(BaseHTTPRequestHandler):
             w.write(chunk({"content": piece}))
             w.flush()
         w.write(b"".join(burst))
+        w.flush()
+        deadline = time.monotonic() + 30
+        while fake.drops < script.finish_after_drops and time.monotonic() < deadline and not fake.stop_event.is_set():
+            time.sleep(0.01)
         if script.no_finish:
             w.end()
             return
@@ -250,7 +326,10 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.active = 0
         self.max_active = 0
+        self.drops = 0  # streams closed by close_if_busy
         self.models_status = 200
+        self.models_script: Script | None = None  # answer GET /models with this script's body
+        self.models_record: dict[str, Any] | None = None
         self._scripts: dict[str, deque[Script]] = defaultdict(deque)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -268,7 +347,10 @@ class FakeOpenAI:
             self._scripts.clear()
             self.requests.clear()
             self.max_active = 0
+            self.drops = 0
             self.models_status = 200
+            self.models_script = None
+            self.models_record = None
         self.script("gpt-4o-mini", Script())
         self.script("other", Script(text=None, delay=0.005))
         self.script("slow", Script(delay=0.05))

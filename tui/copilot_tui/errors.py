@@ -124,6 +124,11 @@ class NetworkError(ProviderError):
     retryable = True
 
 
+class EarlyClose(NetworkError):
+    """The server closed the connection, or ended the stream, before the reply's first word:
+    retried like any failure before the first word (nothing is lost yet)."""
+
+
 class ProtocolError(ProviderError):
     """The provider answered with something that is not its wire format."""
 

@@ -16,7 +16,7 @@ import httpx
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
 from .base import ChatMessage, ChatRequest, Provider, StreamChunk
-from .http import get_json, open_stream, read_stream
+from .http import get_json, open_stream, read_non_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -60,7 +60,7 @@ class AnthropicStreamParser:
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
-        self.decoder = SSEDecoder()
+        self.decoder = SSEDecoder(provider)
         self.stopped = False
         self.events = 0
         self.input_tokens: int | None = None
@@ -169,10 +169,10 @@ async def stream_anthropic_messages(
     ) as response:
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" not in content_type:
-            raw = await response.aread()
+            raw = await read_non_stream(response, provider=provider, url=url)
             try:
                 payload = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 payload = None
             if isinstance(payload, dict) and payload.get("type") == "error":
                 raise _stream_error(payload, provider)

@@ -23,7 +23,7 @@ import httpx
 from .. import errors as E
 from ..config import default_data_dir
 from ..files import NotRegularFile, read_regular
-from .http import error_from_response, error_from_transport
+from .http import error_from_response, fetch
 
 CLIENT_ID = "Iv1.b507a08c87ecfe98"  # the OAuth app of the Copilot editor plugins
 GITHUB_URL = "https://github.com"
@@ -109,15 +109,14 @@ class LoginError(E.AuthenticationError):
 
 
 async def _post_form(http: httpx.AsyncClient, url: str, data: dict[str, str]) -> dict[str, Any]:
-    try:
-        response = await http.post(url, data=data, headers={"Accept": "application/json"}, timeout=30.0)
-    except httpx.HTTPError as exc:
-        raise error_from_transport(exc, provider="GitHub", url=url, started=False) from None
+    response, body = await fetch(
+        http, "POST", url, provider="GitHub", data=data, headers={"Accept": "application/json"}, timeout=30.0
+    )
     if response.status_code >= 400:
-        raise error_from_response(response.status_code, response.headers, response.content, provider="GitHub")
+        raise error_from_response(response.status_code, response.headers, body, provider="GitHub")
     try:
-        payload = response.json()
-    except ValueError:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
         raise E.ProtocolError(f"GitHub returned something that is not JSON from {url}.") from None
     if not isinstance(payload, dict):
         raise E.ProtocolError(f"GitHub returned an unexpected reply from {url}.")
@@ -259,12 +258,9 @@ class CopilotTokenManager:
             raise E.ProviderUnavailable(f"Not logged in to GitHub Copilot; {LOGIN_FIX}.")
         headers = {**self.headers, "Authorization": f"token {github_token}", "Accept": "application/json"}
         self.exchanges += 1
-        try:
-            response = await self.http.get(self.token_url, headers=headers, timeout=15.0)
-        except httpx.HTTPError as exc:
-            raise error_from_transport(exc, provider="GitHub", url=self.token_url, started=False) from None
+        response, body = await fetch(self.http, "GET", self.token_url, provider="GitHub", headers=headers, timeout=15.0)
         if response.status_code in (401, 403, 404):
-            base = error_from_response(response.status_code, response.headers, response.content[:4096], provider="GitHub")
+            base = error_from_response(response.status_code, response.headers, body[:4096], provider="GitHub")
             detail = str(base).split(":", 1)[1].strip() if ":" in str(base) else ""
             if response.status_code == 401:
                 raise E.AuthenticationError(
@@ -277,10 +273,10 @@ class CopilotTokenManager:
                 status_code=response.status_code,
             )
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.headers, response.content[:65536], provider="GitHub")
+            raise error_from_response(response.status_code, response.headers, body, provider="GitHub")
         try:
-            payload = response.json()
-        except ValueError:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
             payload = None
         if not isinstance(payload, dict) or not isinstance(payload.get("token"), str):
             raise E.ProtocolError("GitHub's Copilot token reply has no token.")

@@ -16,9 +16,9 @@ from .. import errors as E
 from ..redact import redact, remember_secret
 from ..text import clean_text
 from .base import StreamChunk
+from .body import ENCODINGS, MAX_DOCUMENT, MAX_ERROR_BODY, iter_body, read_body
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=None)
-MAX_ERROR_BODY = 64 * 1024
 
 _WAIT_RE = re.compile(
     r"(?:retry after|try again in|wait)\s+(\d+(?:\.\d+)?)\s*(seconds?|s\b|minutes?|hours?)",
@@ -57,6 +57,7 @@ def make_http_client() -> httpx.AsyncClient:
         pool._network_backend = AsyncioBackend()  # type: ignore[union-attr]
     return httpx.AsyncClient(
         timeout=DEFAULT_TIMEOUT, transport=transport, follow_redirects=False,
+        headers={"Accept-Encoding": ENCODINGS},  # only what body.py decodes in bounded steps
         event_hooks={"request": [remember_credentials]},
     )
 
@@ -231,7 +232,7 @@ def error_from_transport(exc: httpx.HTTPError, *, provider: str, url: str | http
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         if started:
             return E.IncompleteReply(f"The connection to {provider} dropped in the middle of the reply.", retryable=False)
-        return E.NetworkError(f"The connection to {provider} at {host} closed before it answered.")
+        return E.EarlyClose(f"The connection to {provider} at {host} closed before it answered.")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return E.ProviderUnavailable(f"The URL for {provider} is not valid: {url}.")
     return E.NetworkError(f"Network error talking to {provider} at {host}: {type(exc).__name__}.")
@@ -257,23 +258,65 @@ async def open_stream(
         raise error_from_transport(exc, provider=provider, url=url, started=False) from None
     try:
         if response.status_code >= 400:
-            body = await _read_limited(response)
+            body = await read_error_body(response, provider=provider)
             raise error_from_response(response.status_code, response.headers, body, provider=provider, model=model)
         yield response
     finally:
         await response.aclose()
 
 
-async def _read_limited(response: httpx.Response) -> bytes:
+async def read_error_body(response: httpx.Response, *, provider: str) -> bytes:
+    """The first MAX_ERROR_BODY decoded bytes of a body read only for its message; never raises:
+    a body that breaks off or is corrupt still has its start worded."""
     data = bytearray()
     try:
-        async for chunk in response.aiter_bytes():
-            data += chunk
-            if len(data) > MAX_ERROR_BODY:
-                break
-    except httpx.HTTPError:
+        async for piece in iter_body(response, provider=provider, limit=MAX_ERROR_BODY, cut=True):
+            data += piece
+    except (httpx.HTTPError, E.ProtocolError):
         pass
     return bytes(data)
+
+
+async def read_non_stream(response: httpx.Response, *, provider: str, url: str) -> bytes:
+    """A 2xx body that is not an event stream: a JSON one is read whole up to MAX_DOCUMENT (it
+    may be a complete reply), anything else only its first MAX_ERROR_BODY, enough to word it."""
+    if "json" not in response.headers.get("content-type", "").lower():
+        return await read_error_body(response, provider=provider)
+    try:
+        return await read_body(response, provider=provider, limit=MAX_DOCUMENT)
+    except httpx.HTTPError as exc:
+        raise error_from_transport(exc, provider=provider, url=url, started=False) from None
+
+
+async def fetch(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    headers: dict[str, str] | None = None,
+    data: dict[str, str] | None = None,
+    timeout: float | httpx.Timeout | None = None,
+    limit: int = MAX_DOCUMENT,
+) -> tuple[httpx.Response, bytes]:
+    """A request whose body is read with limits: at most ``limit`` bytes of a 2xx (more is an
+    error), the first MAX_ERROR_BODY of anything else. The caller words the status."""
+    try:
+        request = http.build_request(
+            method, url, headers=headers, data=data, timeout=timeout if timeout is not None else http.timeout
+        )
+        response = await http.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise error_from_transport(exc, provider=provider, url=url, started=False) from None
+    try:
+        if response.status_code >= 400:
+            return response, await read_error_body(response, provider=provider)
+        try:
+            return response, await read_body(response, provider=provider, limit=limit)
+        except httpx.HTTPError as exc:
+            raise error_from_transport(exc, provider=provider, url=url, started=False) from None
+    finally:
+        await response.aclose()
 
 
 async def get_json(
@@ -284,17 +327,16 @@ async def get_json(
     headers: dict[str, str] | None = None,
     timeout: float | httpx.Timeout | None = None,
 ) -> Any:
-    """GET a JSON document; errors become ProviderErrors."""
-    try:
-        response = await http.get(url, headers=headers, timeout=timeout if timeout is not None else http.timeout)
-    except httpx.HTTPError as exc:
-        raise error_from_transport(exc, provider=provider, url=url, started=False) from None
+    """GET a JSON document (at most MAX_DOCUMENT bytes); errors become ProviderErrors."""
+    response, body = await fetch(http, "GET", url, provider=provider, headers=headers, timeout=timeout)
     if response.status_code >= 400:
-        raise error_from_response(response.status_code, response.headers, response.content[:MAX_ERROR_BODY], provider=provider)
+        raise error_from_response(response.status_code, response.headers, body, provider=provider)
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError:
         raise E.ProtocolError(f"{provider} returned something that is not JSON from {url}.") from None
+    except RecursionError:
+        raise E.ProtocolError(f"{provider} returned JSON nested too deeply from {url}.") from None
 
 
 class StreamParser(Protocol):
@@ -352,19 +394,19 @@ async def read_stream(
     caller keeps the partial text and marks it; nothing ends silently short.
     """
     started = False
-    # With no content encoding the decoded body is the raw body: skip httpx's decoder layers.
-    body = response.aiter_bytes() if response.headers.get("content-encoding") else response.aiter_raw()
     try:
-        async for raw in body:
+        async for raw in iter_body(response, provider=provider):
             for chunk in join_text(parser.feed(raw)):
                 started = started or bool(chunk.text)
                 yield chunk
     except httpx.HTTPError as exc:
-        raise error_from_transport(exc, provider=provider, url=url, started=True) from None
+        raise error_from_transport(exc, provider=provider, url=url, started=started) from None
     for chunk in join_text(parser.close()):
         yield chunk
     if not parser.complete:
-        if parser.events == 0:
-            raise E.ProtocolError(f"{provider} closed the stream without sending anything.")
-        what = "in the middle of the reply" if started else "before the reply started"
-        raise E.IncompleteReply(f"The stream from {provider} ended {what} without {end_marker}.")
+        if not started:
+            # Nothing was lost yet: like a refused connection, worth the pre-first-word retry
+            # (llama.cpp-style servers answer 200 and then close a second concurrent stream).
+            what = "without sending anything" if parser.events == 0 else "before the reply started"
+            raise E.EarlyClose(f"The stream from {provider} ended {what}.")
+        raise E.IncompleteReply(f"The stream from {provider} ended in the middle of the reply without {end_marker}.")

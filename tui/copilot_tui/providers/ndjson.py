@@ -27,14 +27,23 @@ class NDJSONDecoder:
     def feed(self, chunk: bytes) -> Iterator[dict[str, Any]]:
         """Objects are yielded one by one so good lines before a bad one are not lost."""
         self._buf += chunk
+        if b"\n" not in chunk:  # the middle of a long line: no need to search all of it again
+            self._check()
+            return
         while (end := self._buf.find(b"\n")) >= 0:
             line = bytes(self._buf[:end])
             del self._buf[: end + 1]
             obj = self._line(line)
             if obj is not None:
                 yield obj
+        self._check()
+
+    def _check(self) -> None:
         if len(self._buf) > MAX_LINE:
-            raise E.ProtocolError(f"{self.provider} sent a line longer than {MAX_LINE} bytes.")
+            raise E.ProtocolError(
+                f"{self.provider} sent a line longer than {MAX_LINE // (1024 * 1024)} MiB, the most copilot-tui "
+                "reads of one; the connection was closed."
+            )
 
     def close(self) -> list[dict[str, Any]]:
         """End of stream: a last line without a newline still counts."""

@@ -12,7 +12,7 @@ import httpx
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
 from .base import ChatRequest, Provider, StreamChunk
-from .http import error_fields, get_json, open_stream, read_stream
+from .http import error_fields, get_json, open_stream, read_non_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -40,7 +40,7 @@ class OpenAIStreamParser:
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
-        self.decoder = SSEDecoder()
+        self.decoder = SSEDecoder(provider)
         self.finished = False  # a finish_reason arrived
         self.done = False  # [DONE] arrived
         self.events = 0
@@ -122,7 +122,7 @@ async def stream_openai_chat(
     ) as response:
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" not in content_type:
-            async for chunk in _non_stream_reply(response, provider, content_type):
+            async for chunk in _non_stream_reply(response, provider, content_type, url):
                 yield chunk
             return
         parser = OpenAIStreamParser(provider)
@@ -130,13 +130,15 @@ async def stream_openai_chat(
             yield chunk
 
 
-async def _non_stream_reply(response: httpx.Response, provider: str, content_type: str) -> AsyncIterator[StreamChunk]:
+async def _non_stream_reply(
+    response: httpx.Response, provider: str, content_type: str, url: str
+) -> AsyncIterator[StreamChunk]:
     """A 200 that is not SSE: accept a plain JSON completion, reject anything else clearly."""
-    body = await response.aread()
+    body = await read_non_stream(response, provider=provider, url=url)
     if "json" in content_type:
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             payload = None
         if isinstance(payload, dict):
             if payload.get("error"):

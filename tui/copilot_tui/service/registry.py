@@ -18,22 +18,10 @@ from ..ids import split_model_ref
 from ..providers import Provider, provider_class
 from ..types import ModelInfo, ProviderStatus, Readiness
 from . import discovery
+from .limiter import ProviderLimit
 
 log = logging.getLogger(__name__)
 MODEL_LIST_TTL = 300.0
-
-
-class NoLimit:
-    """The limiter of a provider without ``max_concurrency``."""
-
-    def locked(self) -> bool:
-        return False
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
 
 
 class ProviderRegistry:
@@ -49,7 +37,7 @@ class ProviderRegistry:
         self._http = http
         self._default_model = default_model
         self._providers: dict[str, Provider] = {}
-        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._limits: dict[str, ProviderLimit] = {}
         self._model_cache: dict[str, tuple[float, list[ModelInfo]]] = {}
         self.statuses: dict[str, ProviderStatus] = {}  # the latest of each provider, for readiness
 
@@ -88,12 +76,11 @@ class ProviderRegistry:
         name, model = self.resolve_model(ref)
         return self.provider(name), model
 
-    def limiter(self, provider: Provider) -> asyncio.Semaphore | NoLimit:
-        limit = provider.max_concurrency
-        if not limit:
-            return NoLimit()
+    def limiter(self, provider: Provider) -> ProviderLimit:
+        """The provider's limit, shared by every session (counted even when unlimited, so a
+        provider that drops concurrent streams can be lowered to one at a time)."""
         if provider.name not in self._limits:
-            self._limits[provider.name] = asyncio.Semaphore(limit)
+            self._limits[provider.name] = ProviderLimit(provider.name, provider.max_concurrency or None)
         return self._limits[provider.name]
 
     async def models_of(self, name: str, *, refresh: bool = False) -> list[ModelInfo]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import events as ev
-from ..errors import CopilotTuiError, ProviderError
+from ..errors import CopilotTuiError, EarlyClose, ProviderError
 from ..providers.base import ChatMessage, ChatRequest
 from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
@@ -248,6 +248,21 @@ class Session:
                 stats.output_tokens, stats.tokens_estimated = chunks, True
             return stats
 
+        async def end_aborted() -> None:
+            """The turn was aborted: its text so far is kept, marked aborted."""
+            keep_held()
+            reply.content = "".join(parts)
+            reply.status = "aborted"
+            reply.stats = finish_stats()
+            try:
+                if await self._settle(saving):
+                    await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
+                    self._remember(user, reply)
+            except Exception as exc:  # the turn still ends, with its one idle event
+                log.warning("saving the aborted reply of %s failed: %s", self.session_id, _one_line(exc))
+            finally:
+                self._finish(turn_id, reply, aborted=True)
+
         try:
             title = " ".join(auto_title(pending.prompt).split())[:200] if not self.info.title else None
             history = self._history
@@ -283,9 +298,11 @@ class Session:
             turns = rt.turns
             must_wait = limiter.locked()
             if must_wait:
-                self._set_state("waiting", "waiting: too many requests to this provider at once")
+                self._set_state("waiting", limiter.waiting_note)
             before_slot = time.monotonic()
-            async with limiter:
+            await limiter.acquire()
+            holding = True
+            try:
                 # times are the model's: measured from here, the queue wait kept apart
                 started = time.monotonic()
                 stats.queued = started - before_slot if must_wait else 0.0
@@ -329,8 +346,26 @@ class Session:
                         wait = self._retry_wait(exc, attempt, bool(parts) or guard.holding)
                         if wait is None:
                             raise
+                        announced = isinstance(exc, EarlyClose) and limiter.early_end()
+                        if announced:
+                            self._set_state(
+                                "waiting", f"{provider.name} closes replies asked for at the same time: "
+                                "sending it one request at a time from now on",
+                            )
+                        if limiter.over:
+                            # wait for the slot instead of the backoff: the others run to their end
+                            limiter.release()
+                            holding = False
+                            if not announced:
+                                self._set_state("waiting", limiter.waiting_note)
+                            await limiter.acquire()
+                            holding = True
+                            continue
                         self._set_state("waiting", f"retrying in {max(1, round(wait))} s ({exc})")
                         await asyncio.sleep(wait)
+            finally:
+                if holding:
+                    limiter.release()
             reply.content = "".join(parts)
             reply.status = "complete"
             reply.stats = finish_stats()
@@ -345,21 +380,19 @@ class Session:
             )
             self._finish(turn_id, reply, aborted=False)
         except asyncio.CancelledError:
-            keep_held()
-            reply.content = "".join(parts)
-            reply.status = "aborted"
-            reply.stats = finish_stats()
-            try:
-                if await self._settle(saving):
-                    await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
-                    self._remember(user, reply)
-            except Exception as exc:  # the turn still ends, with its one idle event
-                log.warning("saving the aborted reply of %s failed: %s", self.session_id, _one_line(exc))
-            finally:
-                self._finish(turn_id, reply, aborted=True)
+            await end_aborted()
             if not self._abort_requested:
                 raise
         except Exception as exc:
+            if self._abort_requested:
+                # The abort came first; what failed after it (a body cut off as the connection
+                # closed, a limit reached in the same step) is not the turn's outcome.
+                try:
+                    await asyncio.sleep(0)  # the abort's cancellation, if still pending, lands here
+                except asyncio.CancelledError:
+                    pass
+                await end_aborted()
+                return
             if isinstance(exc, CopilotTuiError):
                 message, error_type = str(exc), getattr(exc, "error_type", "error")
             else:

@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -60,6 +61,9 @@ class Script:
     no_finish: bool = False  # end the body without finish_reason and [DONE]
     repeat: int = 1  # repeat the text N times (big replies)
     burst: bool = False  # every text event in one network write, as a fast server's often arrive
+    hold_until_active: int = 0  # before the first chunk, wait until this many replies stream at once
+    hold_at: int | None = None  # before chunk N, wait until the test calls ``release()``
+    until_released: bool = False  # send the text over and over (paced by delay) until ``release()``
 
 
 def split_tokens(text: str) -> list[str]:
@@ -130,16 +134,18 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append(record)
             fake.active += 1
             fake.max_active = max(fake.max_active, fake.active)
+            fake.cond.notify_all()
         try:
-            self._chat(fake, model, body)
+            self._chat(fake, model, body, record)
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
             with fake.lock:
                 fake.active -= 1
                 record["end"] = time.monotonic()
+                fake.cond.notify_all()
 
-    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any]) -> None:
+    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any], record: dict[str, Any]) -> None:
         script = fake.next_script(model)
         if script is None:
             self._send_json(404, {"error": {"message": f"The model `{model}` does not exist", "code": "model_not_found"}})
@@ -187,11 +193,19 @@ class _Handler(BaseHTTPRequestHandler):
 
         w = _Chunked(self.wfile)
         burst: list[bytes] = []
+        sent: list[str] = []
+        record["sent"] = sent  # the text written so far, for tests to compare with what arrived
+        released = fake.released
         w.write(b": keep-alive comment\n\n")
         w.write(chunk({"role": "assistant", "content": ""}))
         w.flush()
+        if script.hold_until_active:
+            with fake.lock:
+                fake.cond.wait_for(lambda: fake.active >= script.hold_until_active or released.is_set(), timeout=30)
         if script.first_delay:
             time.sleep(script.first_delay)
+        if script.until_released:
+            chunks = _until(released, chunks)
         for i, piece in enumerate(chunks):
             if script.malformed_at == i:
                 w.write(b'data: {"choices": [{"delta": {"content": "bro\n\n')
@@ -212,8 +226,12 @@ class _Handler(BaseHTTPRequestHandler):
                 stall.wait(600)
                 self.close_connection = True
                 return
+            if script.hold_at == i:
+                w.flush()
+                released.wait(600)
             if i and script.delay:
                 time.sleep(script.delay)
+            sent.append(piece)
             if script.burst:
                 burst.append(chunk({"content": piece}))
                 continue
@@ -227,9 +245,17 @@ class _Handler(BaseHTTPRequestHandler):
         if script.usage:
             w.write(event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model, "choices": [],
                            "usage": {"prompt_tokens": sum(len(str(m.get('content', '')).split()) for m in messages),
-                                     "completion_tokens": len(chunks), "total_tokens": 0}}))
+                                     "completion_tokens": len(sent), "total_tokens": 0}}))
         w.write(b"data: [DONE]\n\n")
         w.end()
+
+
+def _until(released: threading.Event, pieces: list[str]) -> Iterator[str]:
+    """The pieces over and over until ``released`` is set, then once more to the end: a reply
+    that streams for as long as a test needs it to and still ends normally."""
+    while not released.is_set():
+        yield from pieces
+    yield from pieces
 
 
 class _Server(ThreadingHTTPServer):
@@ -247,6 +273,7 @@ class FakeOpenAI:
         self.port = port
         self.tls = tls  # serve HTTPS with this server context
         self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)  # notified whenever a reply starts or ends
         self.requests: list[dict[str, Any]] = []
         self.active = 0
         self.max_active = 0
@@ -255,15 +282,18 @@ class FakeOpenAI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.stop_event = threading.Event()
+        self.released = threading.Event()
         self.reset()
 
     def reset(self) -> None:
-        """Back to the default scripts; stalled replies are released first."""
+        """Back to the default scripts; stalled and held replies are released first."""
         self.stop_event.set()
+        self.release()
         deadline = time.monotonic() + 3
         while self.active and time.monotonic() < deadline:
             time.sleep(0.01)
         self.stop_event = threading.Event()
+        self.released = threading.Event()
         with self.lock:
             self._scripts.clear()
             self.requests.clear()
@@ -274,6 +304,18 @@ class FakeOpenAI:
         self.script("slow", Script(delay=0.05))
         self.script("demo", Script(text=DEMO_MARKDOWN, delay=0.02))
         self.script("fail", Script(status=500))
+
+    def release(self) -> None:
+        """Let replies held by ``hold_at``, ``hold_until_active`` or ``until_released`` go on."""
+        self.released.set()
+        with self.cond:
+            self.cond.notify_all()
+
+    def sent_for(self, prompt: str) -> str:
+        """The reply text written so far to the one request whose last message is ``prompt``."""
+        with self.lock:
+            [record] = [r for r in self.requests if (r["body"].get("messages") or [{}])[-1].get("content") == prompt]
+            return "".join(record.get("sent", []))
 
     def script(self, model: str, *scripts: Script) -> None:
         """Answer the next requests for ``model`` with these scripts; the last one repeats."""

@@ -12,6 +12,7 @@ from tests.ui.helpers import (
     open_tab,
     send,
     shown,
+    sidebar_mark,
     started,
     tap,
     wait_for,
@@ -31,9 +32,12 @@ SIZE = (140, 40)
 
 
 async def test_three_sessions_stream_at_once_while_switching_tabs(client: CopilotClient, fake) -> None:
-    fake.script("slow", Script(delay=0.04))
+    # each reply echoes its prompt over and over until released, so all three are still
+    # streaming while the keys below are handled, however slow the machine
+    fake.script("slow", Script(delay=0.02, until_released=True))
     sessions = [await client.create_session("lab/slow") for _ in range(3)]
-    prompts = {s.session_id: f"{name} " + " ".join(f"{name}{i}" for i in range(60)) for s, name in zip(sessions, ["alpha", "beta", "gamma"], strict=True)}
+    prompts = {s.session_id: f"{name} " + " ".join(f"{name}{i}" for i in range(10)) for s, name in zip(sessions, ["alpha", "beta", "gamma"], strict=True)}
+    order = [s.session_id for s in sessions]
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
@@ -42,32 +46,30 @@ async def test_three_sessions_stream_at_once_while_switching_tabs(client: Copilo
             screen.tabs.active = pane.id or ""
             await pilot.pause()
             await send(pilot, pane, prompts[pane.session_id])
-        # all three stream at once
-        await wait_for(pilot, lambda: all(p.session.state == "streaming" for p in panes), what="three streams")
-        assert {screen.sidebar.get_mark(s.session_id) for s in sessions} == {"streaming"}
-        seen = set()
-        for key in ("alt+left", "alt+left", "ctrl+pagedown", "alt+right", "alt+1", "ctrl+pageup"):
+        # all three stream at once: each row of the sidebar shows a spinner
+        await wait_for(pilot, lambda: [sidebar_mark(pilot, sid) for sid in order] == ["streaming"] * 3, what="three spinners")
+        assert screen.active_session_id == order[2]
+        # each key moves exactly once from where the previous one left off
+        for key, expected in (("alt+left", 1), ("alt+left", 0), ("ctrl+pagedown", 1), ("alt+right", 2), ("alt+1", 0), ("ctrl+pageup", 2)):
             await tap(pilot, key)
-            await pilot.pause(0.05)
-            seen.add(screen.active_session_id)
-        assert seen == {s.session_id for s in sessions}
-        assert any(p.session.state == "streaming" for p in panes)
+            await wait_for(pilot, lambda expected=expected: screen.active_session_id == order[expected], what=f"{key} to tab {expected + 1}")
+        assert fake.active == 3 and all(p.session.state == "streaming" for p in panes)
+        fake.release()
         for pane in panes:
             await wait_idle(pilot, pane)
         for pane in panes:
-            expected = f"Echo: {prompts[pane.session_id]}"
+            expected = fake.sent_for(prompts[pane.session_id])
+            assert expected.startswith(f"Echo: {prompts[pane.session_id]}Echo: ")
             assert pane.conversation.last_reply() == expected
             views = list(pane.conversation.query(MessageView))
             assert [v.message.role for v in views] == ["user", "assistant"]
             assert expected in " ".join(shown(views[-1]).split())
             stored = await pane.session.get_messages()
             assert stored[-1].content == expected
-        # the two replies that finished in the background are unread, the visible one is not
-        active = screen.active_session_id
-        marks = {s.session_id: screen.sidebar.get_mark(s.session_id) for s in sessions}
-        assert marks[active] is None
-        others = [m for sid, m in marks.items() if sid != active]
-        assert set(others) <= {"unread", None} and "unread" in others
+        # the two replies that finished in the background show as unread, the visible one does not
+        assert screen.active_session_id == order[2]
+        marks = ["unread", "unread", None]
+        await wait_for(pilot, lambda: [sidebar_mark(pilot, sid) for sid in order] == marks, what=f"marks {marks}")
 
 
 async def test_escape_cancels_the_current_reply(client: CopilotClient, fake) -> None:
@@ -387,7 +389,8 @@ async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, f
 
     from copilot_tui.ui.widgets.live_reply import LiveReply
 
-    fake.script("slow", Script(text=" ".join(f"word{i}" for i in range(200)), delay=0.02))
+    text = " ".join(f"word{i}" for i in range(200))
+    fake.script("slow", Script(text=text, delay=0.002, hold_at=20))  # held part-way until released
     session = await client.create_session("lab/slow")
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -401,7 +404,9 @@ async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, f
 
         await wait_for(pilot, visible_mid_stream, what="partial reply drawn while streaming")
         assert pane.conversation.query_one(LiveReply).region.height > 0
+        fake.release()
         await wait_idle(pilot, pane)
+        assert pane.conversation.last_reply() == text
 
 
 async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(client: CopilotClient, fake) -> None:

@@ -61,7 +61,7 @@ class Script:
     no_finish: bool = False  # end the body without finish_reason and [DONE]
     repeat: int = 1  # repeat the text N times (big replies)
     burst: bool = False  # every text event in one network write, as a fast server's often arrive
-    hold_until_active: int = 0  # before the first chunk, wait until this many replies stream at once
+    hold_until_active: int = 0  # before the first chunk, wait until this many replies have streamed at once
     hold_at: int | None = None  # before chunk N, wait until the test calls ``release()``
     until_released: bool = False  # send the text over and over (paced by delay) until ``release()``
 
@@ -201,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         w.flush()
         if script.hold_until_active:
             with fake.lock:
-                fake.cond.wait_for(lambda: fake.active >= script.hold_until_active or released.is_set(), timeout=30)
+                fake.cond.wait_for(lambda: fake.max_active >= script.hold_until_active or released.is_set(), timeout=30)
         if script.first_delay:
             time.sleep(script.first_delay)
         if script.until_released:

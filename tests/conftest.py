@@ -32,6 +32,21 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry waits a hundredth as long, for tests of what a retried request ends as; the waits
+    themselves are checked in test_service."""
+    from copilot_tui.service.session import Session
+
+    real = Session._retry_wait
+
+    def quick(exc: Exception, attempt: int, has_text: bool) -> float | None:
+        wait = real(exc, attempt, has_text)
+        return None if wait is None else wait / 100
+
+    monkeypatch.setattr(Session, "_retry_wait", staticmethod(quick))
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as fake:

@@ -160,6 +160,7 @@ async def test_tls_to_a_server_that_closes_at_once_fails_at_once() -> None:
 
 
 @pytest.mark.parametrize("host", ["api..example.com", "x" * 64 + ".example.com"])
+@pytest.mark.usefixtures("quick_retries")
 async def test_a_host_name_that_cannot_be_encoded_is_a_clear_sentence(tmp_path: Path, host: str) -> None:
     """IDNA refuses empty or over-long labels before any lookup: a typo in base_url, not a crash."""
     from copilot_tui import CopilotClient

@@ -228,6 +228,25 @@ async def test_retry_before_first_token(client: CopilotClient, fake: FakeOpenAI)
     assert any(n.startswith("retrying in") for n in notes)
 
 
+def test_retry_waits() -> None:
+    """Backoff doubles from about half a second, with jitter, for four attempts; a server's
+    Retry-After is honoured up to 20 s; nothing is retried once text has arrived."""
+    from copilot_tui.errors import NetworkError, RateLimitError, ServerError
+    from copilot_tui.service.session import Session
+
+    wait = Session._retry_wait
+    down = ServerError("busy (503)", retryable=True)
+    for attempt, low in ((1, 0.5), (2, 1.0), (3, 2.0)):
+        assert all(low <= (w := wait(down, attempt, False)) <= low * 1.5 for _ in range(20)), (attempt, w)
+    assert wait(down, 4, False) is None
+    assert wait(down, 1, True) is None
+    assert wait(ServerError("broken (500)", retryable=False), 1, False) is None
+    assert wait(NetworkError("refused"), 1, False) is not None
+    assert wait(RateLimitError("slow down", retry_after=3, retryable=True), 1, False) == 3
+    assert wait(RateLimitError("later", retry_after=600, retryable=True), 1, False) is None
+
+
+@pytest.mark.usefixtures("quick_retries")
 async def test_connection_refused_and_stall(tmp_path: Path, fake: FakeOpenAI) -> None:
     from tests.conftest import write_config
 

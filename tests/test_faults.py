@@ -40,22 +40,30 @@ FAULTS = {
     "stall": (Script(stall_after=2, text="one two three four"), "incomplete", "stopped sending"),
 }
 
+pytestmark = pytest.mark.usefixtures("quick_retries")  # failures retried before they show
+
 
 @pytest.mark.parametrize("name", list(FAULTS))
 async def test_fault_is_one_sentence_and_isolated(tmp_path: Path, fake: FakeOpenAI, name: str) -> None:
     script, error_type, phrase = FAULTS[name]
     fake.script("gpt-4o-mini", script)
-    fake.script("slow", Script(text="steady " * 40, delay=0.01))
+    fake.script("slow", Script(text="steady " * 5, delay=0.01, until_released=True))  # streams until released
     cfg = write_config(tmp_path / "c.toml", fake.base_url, timeout="1")
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
         bystander = await client.create_session(model="lab/slow")
         victim = await client.create_session(model="lab/gpt-4o-mini")
         seen: list[ev.SessionEvent] = []
         victim.on(seen.append)
+        streaming = asyncio.Event()
+        bystander.on(lambda e: streaming.set() if e.type == ev.MESSAGE_DELTA else None)
         good = asyncio.create_task(bystander.send_and_wait("keep going"))
+        await asyncio.wait_for(streaming.wait(), 30)
         with pytest.raises(ProviderError):
             await victim.send_and_wait("trigger the fault please")
-        assert (await good).content == "steady " * 40  # untouched
+        assert not good.done()  # still streaming
+        fake.release()
+        assert (await good).content == fake.sent_for("keep going")  # untouched
+        assert (await good).content.startswith("steady " * 10)
         [err] = [e for e in seen if e.type == ev.SESSION_ERROR]
         assert err.data.error_type == error_type, err.data.message
         assert phrase in err.data.message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.servers.openai_server import Script
+from tests.servers.openai_server import Script, split_tokens
 from tests.ui.helpers import (
     focused_prompt,
     in_one_read,
@@ -146,7 +146,7 @@ async def test_delete_asks_first(client: CopilotClient) -> None:
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("n")
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.screen is screen, what="confirmation closed")
         assert doomed in screen._infos
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
@@ -205,11 +205,13 @@ async def test_restart_restores_tabs(client: CopilotClient) -> None:
         screen = await started(pilot)
         await open_tab(pilot, a.session_id)
         await open_tab(pilot, b.session_id)
-        await pilot.press("alt+1")
-        if screen.active_session_id != a.session_id:  # a tab bar still settling may eat the first press
-            await pilot.press("alt+1")
+        await tap(pilot, "alt+1")
         await wait_for(pilot, lambda: screen.active_session_id == a.session_id, what="tab 1")
-        await pilot.pause(0.1)
+        for _ in range(1000):  # the tabs are saved in the background: quit once they are
+            if (await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
+                    and await client.get_state("ui.active_tab") == a.session_id):
+                break
+            await pilot.pause(0.02)
     assert await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
     again = CopilotApp(client)
     async with again.run_test(size=SIZE) as pilot:
@@ -312,16 +314,15 @@ async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Pat
         app = CopilotApp(client)
         async with app.run_test(size=SIZE) as pilot:
             screen = await started(pilot)
-            await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert not isinstance(app.screen, NewSessionScreen)
-            await pilot.press("f8")
+            await tap(pilot, "ctrl+n", "f5")  # keys are handled in order: once f5 has acted, ctrl+n has too
+            await wait_for(pilot, lambda: screen.sidebar.has_class("-hidden"), what="sidebar hidden by f5")
+            assert app.screen is screen  # ctrl+n opened nothing
+            await tap(pilot, "f8")
             await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by f8")
-            await pilot.press("escape")
+            await tap(pilot, "escape")
             await wait_for(pilot, lambda: app.screen is screen, what="closed")
-            await pilot.press("f5")
-            await pilot.pause()
-            assert screen.sidebar.has_class("-hidden")
+            await tap(pilot, "f5")
+            await wait_for(pilot, lambda: not screen.sidebar.has_class("-hidden"), what="sidebar back by f5")
 
 
 async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -> None:
@@ -336,6 +337,8 @@ async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) > 0, what="history")
         assert len(conversation.query(MessageView)) == 40
         first = conversation.query(MessageView).first()
+        await wait_for(pilot, lambda: first.virtual_region.height > 0 and 0 < conversation.max_scroll_y == conversation.scroll_y,
+                       what="history laid out, scrolled to its end")
         row = first.virtual_region.y  # where it shows at the top of the conversation
         conversation.scroll_home(animate=False)
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 80, what="older")
@@ -434,12 +437,13 @@ async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(clie
         await wait_for(pilot, lambda: (w := live()) is not None and w.hidden_lines() > 5, what="reply taller than the view")
         widget = live()
         assert widget is not None
-        hidden = -1
-        while widget.hidden_lines() != hidden:  # until the stream has stalled and all is drawn
-            hidden = widget.hidden_lines()
-            await pilot.pause(0.3)
-        assert widget.window == view and widget.region.height == view
-        assert conv.following and "paragraph" in text_of(widget)
+        before_stall = "".join(split_tokens(text)[:200])  # paragraphs 0 to 39
+        assert before_stall.endswith("paragraph 39 of the answer.")
+        await wait_for(pilot, lambda: session.live is not None and app.live.text(session.live.id) == before_stall,
+                       what="everything before the stall received")
+        await wait_for(pilot, lambda: widget.window == view and widget.region.height == view
+                       and "paragraph 39 of the answer." in text_of(widget), what="its last lines drawn")
+        assert conv.following
 
         def in_view() -> list[str]:
             top = round(conv.scroll_y) - widget.virtual_region.y

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -15,6 +16,17 @@ from copilot_tui import CopilotClient
 from tests.servers.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_once_at_the_end() -> Iterator[None]:
+    """The apps of a run leave a lot of cyclic garbage that no automatic collection reaches.
+    pytest collects five times when it ends, each walking every object still alive: seconds
+    of exit, past the 5 s after which pytest-xdist interrupts a worker. Collect once here
+    (unraisable exceptions are still reported) and freeze what is left for the rest of the exit."""
+    yield
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)

@@ -44,6 +44,7 @@ async def _submit(pilot: Pilot, screen: MainScreen) -> CompareTab:
     tab = screen.active_compare
     assert tab is not None
     await wait_for(pilot, lambda: all(v.loaded for v in tab.views), what="panes ready")
+    await wait_for(pilot, lambda: tab.prompt.has_focus, what="the comparison's prompt focused")  # keys go there now
     return tab
 
 

@@ -14,7 +14,7 @@ import ssl
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -73,8 +73,9 @@ def split_tokens(text: str) -> list[str]:
 class _Chunked:
     """HTTP/1.1 chunked transfer encoding, so a dropped connection is detectable as such."""
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, on_end: Callable[[], None]) -> None:
         self.raw = raw
+        self.on_end = on_end
 
     def write(self, data: bytes) -> None:
         if data:
@@ -84,6 +85,7 @@ class _Chunked:
         self.raw.flush()
 
     def end(self) -> None:
+        self.on_end()
         self.raw.write(b"0\r\n\r\n")
         self.raw.flush()
 
@@ -92,6 +94,15 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # small SSE writes go out at once, as real servers do
+    _record: dict[str, Any] | None = None
+
+    def _ended(self) -> None:
+        """Note when the reply ended, before its last bytes go out: once the client has them,
+        the record must already say so (the thread writing them may run later)."""
+        if self._record is not None:
+            with self.server.fake.lock:
+                if self._record["end"] is None:
+                    self._record["end"] = time.monotonic()
 
     def log_message(self, format: str, *args: Any) -> None:  # silence
         pass
@@ -104,6 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        self._ended()
         self.wfile.write(body)
 
     def do_GET(self) -> None:
@@ -130,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         model = body.get("model", "")
         record = {"model": model, "body": body, "headers": dict(self.headers), "start": time.monotonic(), "end": None}
+        self._record = record
         with fake.lock:
             fake.requests.append(record)
             fake.active += 1
@@ -140,9 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
+            self._ended()
             with fake.lock:
                 fake.active -= 1
-                record["end"] = time.monotonic()
                 fake.cond.notify_all()
 
     def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any], record: dict[str, Any]) -> None:
@@ -161,6 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in script.headers.items():
                 self.send_header(k, v)
             self.end_headers()
+            self._ended()
             self.wfile.write(data)
             return
         if script.raw_body is not None:
@@ -168,6 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", script.content_type or "text/html")
             self.send_header("Content-Length", str(len(script.raw_body)))
             self.end_headers()
+            self._ended()
             self.wfile.write(script.raw_body)
             return
         messages = body.get("messages") or []
@@ -191,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             return event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model,
                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": None})
 
-        w = _Chunked(self.wfile)
+        w = _Chunked(self.wfile, self._ended)
         burst: list[bytes] = []
         sent: list[str] = []
         record["sent"] = sent  # the text written so far, for tests to compare with what arrived
@@ -217,6 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if script.drop_after == i:
                 w.flush()
+                self._ended()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return

@@ -319,8 +319,8 @@ async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Pat
             assert app.screen is screen  # ctrl+n opened nothing
             await tap(pilot, "f8")
             await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by f8")
-            models = app.screen.query_one("#models", OptionList)
-            await wait_for(pilot, lambda: models.option_count > 1, what="models listed")
+            await wait_for(pilot, lambda: any(o.option_count > 1 for o in app.screen.query("#models").results(OptionList)),
+                           what="models listed")
             await tap(pilot, "escape")
             await wait_for(pilot, lambda: app.screen is screen, what="closed")
             await tap(pilot, "f5")

@@ -52,7 +52,8 @@ async def _type_prompt(pilot: Pilot, models: list[str], text: str) -> CompareTab
     """Start a comparison from the keyboard: ctrl+k, enter on each model, the prompt, enter."""
     screen = main_screen(pilot)
     await tap(pilot, "ctrl+k")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen), what="dialog")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.query("#models"),
+                   what="dialog")
     dialog = pilot.app.screen
     models_list = dialog.query_one("#models", OptionList)
     await wait_for(pilot, lambda: models_list.option_count > 3, what="models")
@@ -274,7 +275,7 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotCl
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
         await tap(pilot, "ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.query("#models"), what="dialog")
         dialog = app.screen
         models_list = dialog.query_one("#models", OptionList)
         await wait_for(pilot, lambda: models_list.option_count > 3, what="models")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -17,6 +18,17 @@ from tests.servers.openai_server import FakeOpenAI
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collect_once_at_the_end() -> Iterator[None]:
+    """The apps of a run leave a lot of cyclic garbage that no automatic collection reaches.
+    pytest collects five times when it ends, each walking every object still alive: seconds
+    of exit, past the 5 s after which pytest-xdist interrupts a worker. Collect once here
+    (unraisable exceptions are still reported) and freeze what is left for the rest of the exit."""
+    yield
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may touch the user's real config, data or keys."""
@@ -30,6 +42,21 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # subprocesses (CLI, kill tests) run this checkout's code too, not whatever pip installed
     paths = [str(ROOT / "tui"), str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry waits a hundredth as long, for tests of what a retried request ends as; the waits
+    themselves are checked in test_service."""
+    from copilot_tui.service.session import Session
+
+    real = Session._retry_wait
+
+    def quick(exc: Exception, attempt: int, has_text: bool) -> float | None:
+        wait = real(exc, attempt, has_text)
+        return None if wait is None else wait / 100
+
+    monkeypatch.setattr(Session, "_retry_wait", staticmethod(quick))
 
 
 @pytest.fixture(scope="session")

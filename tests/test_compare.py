@@ -218,8 +218,8 @@ async def test_reopen_in_the_same_client_while_running(client: CopilotClient, fa
 
 async def test_max_concurrency_makes_extra_panes_wait(tmp_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
     config = write_config(tmp_path / "limited.toml", fake.base_url, max_concurrency="1")
-    for model in ("gpt-4o-mini", "other", "slow"):
-        fake.script(model, Script(text=f"{model} says one two three", delay=0.08))
+    for model in ("gpt-4o-mini", "other", "slow"):  # the pane with the slot holds it after a token until released
+        fake.script(model, Script(text=f"{model} says one two three", hold_at=1))
     async with CopilotClient(config_path=config, data_dir=data_dir) as client:
         waiting: set[int] = set()
 
@@ -230,6 +230,12 @@ async def test_max_concurrency_makes_extra_panes_wait(tmp_path: Path, data_dir: 
 
         comparison = await client.compare([FAST, "lab/other", SLOW], "one at a time")
         comparison.on(watch)
+        for _ in range(3000):
+            if len(waiting) == 2 and fake.active == 1:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)  # the queued panes wait at least this long, far more than a first token takes
+        fake.release()
         await comparison.wait(timeout=30)
 
         assert fake.max_active == 1

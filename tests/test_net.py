@@ -175,11 +175,12 @@ async def test_tls_to_a_server_that_closes_at_once_fails_at_once() -> None:
     async with _serving(handle) as port, make_http_client() as http:
         started = asyncio.get_running_loop().time()
         with pytest.raises(httpx.ConnectError):
-            await http.get(f"https://127.0.0.1:{port}/", timeout=httpx.Timeout(10.0))
-        assert asyncio.get_running_loop().time() - started < 3
+            await http.get(f"https://127.0.0.1:{port}/", timeout=httpx.Timeout(60.0))
+        assert asyncio.get_running_loop().time() - started < 30  # a ConnectError, long before the timeout
 
 
 @pytest.mark.parametrize("host", ["api..example.com", "x" * 64 + ".example.com"])
+@pytest.mark.usefixtures("quick_retries")
 async def test_a_host_name_that_cannot_be_encoded_is_a_clear_sentence(tmp_path: Path, host: str) -> None:
     """IDNA refuses empty or over-long labels before any lookup: a typo in base_url, not a crash."""
     from copilot_tui import CopilotClient

@@ -109,6 +109,7 @@ async def test_stream_without_message_stop_is_incomplete(anthropic: FakeAnthropi
     assert reply.content == "one two"
 
 
+@pytest.mark.usefixtures("quick_retries")
 async def test_529_overloaded_is_retried_then_succeeds(anthropic: FakeAnthropic, tmp_path: Path) -> None:
     overloaded = Script(status=529, error_body=json.dumps(error_body("overloaded_error", "Overloaded")))
     anthropic.script("claude-sonnet-4-5", overloaded, Script(text="after overload"))
@@ -118,6 +119,7 @@ async def test_529_overloaded_is_retried_then_succeeds(anthropic: FakeAnthropic,
     assert len(anthropic.requests_to("/v1/messages")) == 2
 
 
+@pytest.mark.usefixtures("quick_retries")
 async def test_429_with_retry_after_then_success(anthropic: FakeAnthropic, tmp_path: Path) -> None:
     limited = Script(status=429, headers={"retry-after": "1"},
                      error_body=json.dumps(error_body("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit")))

@@ -146,6 +146,7 @@ async def test_weekly_rate_limit_is_never_retried(copilot: FakeCopilot, tmp_path
     assert len(chat_requests(copilot)) == 1
 
 
+@pytest.mark.usefixtures("quick_retries")
 async def test_429_with_retry_after_1_then_success(copilot: FakeCopilot, tmp_path: Path) -> None:
     limited = Script(status=429, headers={"Retry-After": "1"}, error_body=copilot_error("rate limited", "rate_limited"))
     copilot.script("gpt-4.1", limited, Script(text="after the wait"))
@@ -163,6 +164,7 @@ async def test_429_without_a_wait_is_not_hammered(copilot: FakeCopilot, tmp_path
     assert len(chat_requests(copilot)) == 1
 
 
+@pytest.mark.usefixtures("quick_retries")
 async def test_503_then_success(copilot: FakeCopilot, tmp_path: Path) -> None:
     copilot.script("gpt-4.1", Script(status=503, error_body="upstream unavailable", content_type="text/plain"), Script(text="ok"))
     async with client_for(tmp_path, copilot.config()) as client:

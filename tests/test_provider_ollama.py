@@ -106,6 +106,7 @@ async def test_stream_without_done_line_is_incomplete(ollama: FakeOllama, tmp_pa
     assert reply.content == "alpha"
 
 
+@pytest.mark.usefixtures("quick_retries")
 async def test_503_then_success(ollama: FakeOllama, tmp_path: Path) -> None:
     ollama.script("llama3.2:latest", Script(status=503, error_body='{"error":"server busy"}'), Script(text="fine"))
     async with client_for(tmp_path, config(ollama)) as client:

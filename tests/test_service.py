@@ -228,6 +228,25 @@ async def test_retry_before_first_token(client: CopilotClient, fake: FakeOpenAI)
     assert any(n.startswith("retrying in") for n in notes)
 
 
+def test_retry_waits() -> None:
+    """Backoff doubles from about half a second, with jitter, for four attempts; a server's
+    Retry-After is honoured up to 20 s; nothing is retried once text has arrived."""
+    from copilot_tui.errors import NetworkError, RateLimitError, ServerError
+    from copilot_tui.service.session import Session
+
+    wait = Session._retry_wait
+    down = ServerError("busy (503)", retryable=True)
+    for attempt, low in ((1, 0.5), (2, 1.0), (3, 2.0)):
+        assert all(low <= (w := wait(down, attempt, False)) <= low * 1.5 for _ in range(20)), (attempt, w)
+    assert wait(down, 4, False) is None
+    assert wait(down, 1, True) is None
+    assert wait(ServerError("broken (500)", retryable=False), 1, False) is None
+    assert wait(NetworkError("refused"), 1, False) is not None
+    assert wait(RateLimitError("slow down", retry_after=3, retryable=True), 1, False) == 3
+    assert wait(RateLimitError("later", retry_after=600, retryable=True), 1, False) is None
+
+
+@pytest.mark.usefixtures("quick_retries")
 async def test_connection_refused_and_stall(tmp_path: Path, fake: FakeOpenAI) -> None:
     from tests.conftest import write_config
 
@@ -249,16 +268,23 @@ async def test_max_concurrency_caps_parallel_requests(tmp_path: Path, fake: Fake
     from tests.conftest import write_config
 
     cfg = write_config(tmp_path / "c.toml", fake.base_url, max_concurrency="2")
-    fake.script("slow", Script(delay=0.1))  # each reply takes 0.1 s after its first token
+    fake.script("slow", Script(hold_at=1))  # the first two hold their slots after a token until released
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as c:
         sessions = [await c.create_session(model="lab/slow") for _ in range(5)]
         waiting: list[str] = []
         for s in sessions:
             s.on(lambda e: waiting.append(e.session_id) if e.type == ev.SESSION_STATUS and e.data.state == "waiting" else None)
-        replies = await asyncio.gather(*(s.send_and_wait(f"n{i}") for i, s in enumerate(sessions)))
+        sending = asyncio.gather(*(s.send_and_wait(f"n{i}") for i, s in enumerate(sessions)))
+        for _ in range(3000):
+            if len(set(waiting)) == 3 and fake.active == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert len(set(waiting)) == 3 and fake.active == 2  # the extra sessions said they were waiting
+        await asyncio.sleep(0.5)  # they wait at least this long: far longer than a first token takes here
+        fake.release()
+        replies = await asyncio.wait_for(sending, 30)
     assert [r.content for r in replies] == [f"Echo: n{i}" for i in range(5)]
     assert fake.max_active == 2
-    assert waiting  # the extra sessions said they were waiting
     # the wait is kept apart: a reply's times are its model's, from when its request went out
     queued = [r for r in replies if r.stats.queued]
     assert len(queued) >= 3 and all(r.stats.ttft is not None and r.stats.ttft < r.stats.queued for r in queued)

@@ -27,7 +27,7 @@ class Script:
     ping: bool = False  # keep-alives between chunks (Anthropic ping, SSE comments)
     quirks: bool = False  # service-specific oddities real servers send
     byte_split: int | None = None  # write the body N bytes at a time
-    hold_until_active: int = 0  # wait (up to 5 s) until this many streams are open
+    hold_until_active: int = 0  # wait (up to 5 s) until this many streams have been open at once
 
 
 def split_tokens(text: str) -> list[str]:
@@ -109,7 +109,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class _Active:
-    """Counts a stream as open; optionally waits for others so the overlap is seen, not timed."""
+    """Counts a stream as open; optionally waits for others so the overlap is seen, not timed.
+
+    Once that many have been open together nobody waits: a stream that comes later on its
+    own (the odd one behind a concurrency cap) would otherwise wait out the whole 5 s."""
 
     def __init__(self, fake: FakeService, script: Script) -> None:
         self.fake, self.script = fake, script
@@ -120,7 +123,7 @@ class _Active:
             self.fake.max_active = max(self.fake.max_active, self.fake.active)
             self.fake.cond.notify_all()
             if self.script.hold_until_active:
-                self.fake.cond.wait_for(lambda: self.fake.active >= self.script.hold_until_active, timeout=5)
+                self.fake.cond.wait_for(lambda: self.fake.max_active >= self.script.hold_until_active, timeout=5)
 
     def __exit__(self, *exc: object) -> None:
         with self.fake.cond:

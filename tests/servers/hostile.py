@@ -73,7 +73,7 @@ def gzip_bomb(total: int = 2 * 1024 * MiB, *, text: bool = False, hold_at: int |
     piece = TEXT_EVENT * (MiB // len(TEXT_EVENT)) if text else bytes(MiB)
     return Script(
         body=lambda: gzip_blocks(piece, total), headers={"Content-Encoding": "gzip"},
-        content_type="text/event-stream", hold_at=hold_at,
+        content_type="text/event-stream", hold_body_at=hold_at,
     )
 
 
@@ -86,4 +86,4 @@ def huge_body(total: int = 1024 * MiB, *, content_type: str = "text/html", line:
         for _ in range(total // len(block)):
             yield block
 
-    return Script(body=body, content_type=content_type, hold_at=hold_at)
+    return Script(body=body, content_type=content_type, hold_body_at=hold_at)

@@ -63,9 +63,12 @@ class Script:
     repeat: int = 1  # repeat the text N times (big replies)
     burst: bool = False  # every text event in one network write, as a fast server's often arrive
     body: Callable[[], Iterator[bytes]] | None = None  # a 200 body written as it is generated (headers: headers)
-    hold_at: int | None = None  # with body: after this many bytes, wait for the client to close (up to 60 s)
+    hold_body_at: int | None = None  # with body: after this many bytes, wait for the client to close (up to 60 s)
     close_if_busy: bool = False  # a second stream while another is open: 200, then close (llama-cpp-python)
     finish_after_drops: int = 0  # hold the finish until that many busy streams were closed (up to 30 s)
+    hold_until_active: int = 0  # before the first chunk, wait until this many replies have streamed at once
+    hold_at: int | None = None  # before chunk N, wait until the test calls ``release()``
+    until_released: bool = False  # send the text over and over (paced by delay) until ``release()``
 
 
 def split_tokens(text: str) -> list[str]:
@@ -75,8 +78,9 @@ def split_tokens(text: str) -> list[str]:
 class _Chunked:
     """HTTP/1.1 chunked transfer encoding, so a dropped connection is detectable as such."""
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, on_end: Callable[[], None]) -> None:
         self.raw = raw
+        self.on_end = on_end
 
     def write(self, data: bytes) -> None:
         if data:
@@ -86,6 +90,7 @@ class _Chunked:
         self.raw.flush()
 
     def end(self) -> None:
+        self.on_end()
         self.raw.write(b"0\r\n\r\n")
         self.raw.flush()
 
@@ -94,6 +99,15 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # small SSE writes go out at once, as real servers do
+    _record: dict[str, Any] | None = None
+
+    def _ended(self) -> None:
+        """Note when the reply ended, before its last bytes go out: once the client has them,
+        the record must already say so (the thread writing them may run later)."""
+        if self._record is not None:
+            with self.server.fake.lock:
+                if self._record["end"] is None:
+                    self._record["end"] = time.monotonic()
 
     def log_message(self, format: str, *args: Any) -> None:  # silence
         pass
@@ -106,6 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        self._ended()
         self.wfile.write(body)
 
     def do_GET(self) -> None:
@@ -140,20 +155,22 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model", "")
         record = {"model": model, "body": body, "headers": dict(self.headers), "start": time.monotonic(), "end": None,
                   "sent": 0, "closed": False, "dropped": False}
+        self.record = self._record = record
         with fake.lock:
             fake.requests.append(record)
             fake.active += 1
             fake.max_active = max(fake.max_active, fake.active)
             busy = fake.active > 1
-        self.record = record
+            fake.cond.notify_all()
         try:
-            self._chat(fake, model, body, busy)
+            self._chat(fake, model, body, record, busy)
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
+            self._ended()
             with fake.lock:
                 fake.active -= 1
-                record["end"] = time.monotonic()
+                fake.cond.notify_all()
 
     def _client_closed(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for the client to close its end (it sends nothing more)."""
@@ -186,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
                 w.write(piece)
                 w.flush()
                 record["sent"] += len(piece)
-                if script.hold_at is not None and record["sent"] >= script.hold_at and not record.get("held"):
+                if script.hold_body_at is not None and record["sent"] >= script.hold_body_at and not record.get("held"):
                     record["held"] = True
                     if self._client_closed(60):
                         record["closed"] = True
@@ -195,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             record["closed"] = True
 
-    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any], busy: bool = False) -> None:
+    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any], record: dict[str, Any], busy: bool = False) -> None:
         script = fake.next_script(model)
         if script is not None and script.close_if_busy and busy:
             # what llama-cpp-python's server does to a second concurrent stream
@@ -227,6 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in script.headers.items():
                 self.send_header(k, v)
             self.end_headers()
+            self._ended()
             self.wfile.write(data)
             return
         if script.raw_body is not None:
@@ -234,6 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", script.content_type or "text/html")
             self.send_header("Content-Length", str(len(script.raw_body)))
             self.end_headers()
+            self._ended()
             self.wfile.write(script.raw_body)
             return
         messages = body.get("messages") or []
@@ -257,13 +276,21 @@ class _Handler(BaseHTTPRequestHandler):
             return event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model,
                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": None})
 
-        w = _Chunked(self.wfile)
+        w = _Chunked(self.wfile, self._ended)
         burst: list[bytes] = []
+        sent: list[str] = []
+        record["sent"] = sent  # the text written so far, for tests to compare with what arrived
+        released = fake.released
         w.write(b": keep-alive comment\n\n")
         w.write(chunk({"role": "assistant", "content": ""}))
         w.flush()
+        if script.hold_until_active:
+            with fake.lock:
+                fake.cond.wait_for(lambda: fake.max_active >= script.hold_until_active or released.is_set(), timeout=30)
         if script.first_delay:
             time.sleep(script.first_delay)
+        if script.until_released:
+            chunks = _until(released, chunks)
         for i, piece in enumerate(chunks):
             if script.malformed_at == i:
                 w.write(b'data: {"choices": [{"delta": {"content": "bro\n\n')
@@ -275,6 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if script.drop_after == i:
                 w.flush()
+                self._ended()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
@@ -284,8 +312,12 @@ class _Handler(BaseHTTPRequestHandler):
                 stall.wait(600)
                 self.close_connection = True
                 return
+            if script.hold_at == i:
+                w.flush()
+                released.wait(600)
             if i and script.delay:
                 time.sleep(script.delay)
+            sent.append(piece)
             if script.burst:
                 burst.append(chunk({"content": piece}))
                 continue
@@ -303,9 +335,17 @@ class _Handler(BaseHTTPRequestHandler):
         if script.usage:
             w.write(event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model, "choices": [],
                            "usage": {"prompt_tokens": sum(len(str(m.get('content', '')).split()) for m in messages),
-                                     "completion_tokens": len(chunks), "total_tokens": 0}}))
+                                     "completion_tokens": len(sent), "total_tokens": 0}}))
         w.write(b"data: [DONE]\n\n")
         w.end()
+
+
+def _until(released: threading.Event, pieces: list[str]) -> Iterator[str]:
+    """The pieces over and over until ``released`` is set, then once more to the end: a reply
+    that streams for as long as a test needs it to and still ends normally."""
+    while not released.is_set():
+        yield from pieces
+    yield from pieces
 
 
 class _Server(ThreadingHTTPServer):
@@ -323,6 +363,7 @@ class FakeOpenAI:
         self.port = port
         self.tls = tls  # serve HTTPS with this server context
         self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)  # notified whenever a reply starts or ends
         self.requests: list[dict[str, Any]] = []
         self.active = 0
         self.max_active = 0
@@ -334,15 +375,18 @@ class FakeOpenAI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.stop_event = threading.Event()
+        self.released = threading.Event()
         self.reset()
 
     def reset(self) -> None:
-        """Back to the default scripts; stalled replies are released first."""
+        """Back to the default scripts; stalled and held replies are released first."""
         self.stop_event.set()
+        self.release()
         deadline = time.monotonic() + 3
         while self.active and time.monotonic() < deadline:
             time.sleep(0.01)
         self.stop_event = threading.Event()
+        self.released = threading.Event()
         with self.lock:
             self._scripts.clear()
             self.requests.clear()
@@ -356,6 +400,18 @@ class FakeOpenAI:
         self.script("slow", Script(delay=0.05))
         self.script("demo", Script(text=DEMO_MARKDOWN, delay=0.02))
         self.script("fail", Script(status=500))
+
+    def release(self) -> None:
+        """Let replies held by ``hold_at``, ``hold_until_active`` or ``until_released`` go on."""
+        self.released.set()
+        with self.cond:
+            self.cond.notify_all()
+
+    def sent_for(self, prompt: str) -> str:
+        """The reply text written so far to the one request whose last message is ``prompt``."""
+        with self.lock:
+            [record] = [r for r in self.requests if (r["body"].get("messages") or [{}])[-1].get("content") == prompt]
+            return "".join(record.get("sent", []))
 
     def script(self, model: str, *scripts: Script) -> None:
         """Answer the next requests for ``model`` with these scripts; the last one repeats."""

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 
 from copilot_tui.ui.screens.main import MainScreen
 from copilot_tui.ui.widgets.chat_pane import ChatPane
+from copilot_tui.ui.widgets.marks import SPINNER
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
@@ -18,6 +19,15 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         await pilot.pause(0.02)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let the app handle every message already queued, and those they queue in turn.
+
+    Not ``pilot.pause()``: that waits for the process to look idle, which takes up to a second
+    a call while replies stream or other work keeps the CPU busy, and proves nothing more."""
+    for _ in range(3):
+        await pilot.pause(0)
 
 
 def main_screen(pilot: Pilot) -> MainScreen:
@@ -40,6 +50,21 @@ def text_of(widget: object) -> str:
     return "\n".join("".join(seg.text for seg in line) for line in lines)
 
 
+_MARKS = {"…": "waiting", "●": "unread", "✗": "error", " ": None} | dict.fromkeys(SPINNER, "streaming")
+
+
+def sidebar_mark(pilot: Pilot, session_id: str) -> str | None:
+    """The state mark drawn in front of a session's row in the sidebar, read off the row itself:
+    "streaming", "waiting", "unread", "error" or None for none."""
+    rows = main_screen(pilot).sidebar.session_list
+    y = rows._index_to_line[rows.get_option_index(session_id)] - round(rows.scroll_offset.y)
+    assert 0 <= y < rows.scrollable_content_region.height, f"the row of {session_id} is out of view"
+    x = rows.get_component_styles("option-list--option").padding.left
+    glyph = rows.render_line(y).crop(x, x + 1).text
+    assert glyph in _MARKS, f"{glyph!r} is not a mark"
+    return _MARKS[glyph]
+
+
 def session_ids(pilot: Pilot) -> list[str]:
     return list(main_screen(pilot)._infos)
 
@@ -56,8 +81,9 @@ async def open_tab(pilot: Pilot, session_id: str) -> ChatPane:
     screen = main_screen(pilot)
     await screen._open(session_id)
     pane = screen._panes[session_id]
-    await wait_for(pilot, lambda: pane.is_mounted and screen.active_session_id == session_id, what="pane")
-    await pilot.pause()
+    await wait_for(pilot, lambda: pane.is_mounted and screen.active_session_id == session_id and pane.region.area > 0,
+                   what="pane shown")
+    await settle(pilot)
     await wait_for(pilot, lambda: screen.active_session_id == session_id, what="pane still active")
     return pane
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import write_config
-from tests.servers.openai_server import FakeOpenAI, Script
+from tests.servers.openai_server import DEMO_MARKDOWN, FakeOpenAI, Script
 from tests.ui.helpers import main_screen, started, tap, text_of, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
@@ -44,6 +44,7 @@ async def _submit(pilot: Pilot, screen: MainScreen) -> CompareTab:
     tab = screen.active_compare
     assert tab is not None
     await wait_for(pilot, lambda: all(v.loaded for v in tab.views), what="panes ready")
+    await wait_for(pilot, lambda: tab.prompt.has_focus, what="the comparison's prompt focused")  # keys go there now
     return tab
 
 
@@ -51,7 +52,8 @@ async def _type_prompt(pilot: Pilot, models: list[str], text: str) -> CompareTab
     """Start a comparison from the keyboard: ctrl+k, enter on each model, the prompt, enter."""
     screen = main_screen(pilot)
     await tap(pilot, "ctrl+k")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen), what="dialog")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.query("#models"),
+                   what="dialog")
     dialog = pilot.app.screen
     models_list = dialog.query_one("#models", OptionList)
     await wait_for(pilot, lambda: models_list.option_count > 3, what="models")
@@ -116,7 +118,7 @@ async def test_escape_cancels_the_focused_pane_only(client: CopilotClient, fake:
         slow = tab.comparison.panes[1]
         await wait_for(pilot, lambda: slow.status == "streaming" and (slow.output_tokens or 0) > 2, what="slow streams")
         await tap(pilot, "ctrl+right")
-        assert tab.selected == 1
+        await wait_for(pilot, lambda: tab.selected == 1, what="second pane selected")
         await tap(pilot, "escape")
         await _done(pilot, tab)
         assert [p.status for p in tab.comparison.panes] == ["done", "aborted"]
@@ -159,7 +161,7 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(client
             ]
         # continue with the second pane: a normal tab with the full history
         await tap(pilot, "ctrl+right")
-        assert tab.selected == 1
+        await wait_for(pilot, lambda: tab.selected == 1, what="second pane selected")
         await tap(pilot, "ctrl+e")
         winner = tab.comparison.panes[1].session_id
         await wait_for(pilot, lambda: screen.active_session_id == winner, what="winner's tab")
@@ -213,15 +215,16 @@ async def test_a_comparison_reopens_after_a_restart(config_path: Path, data_dir:
 
 
 async def test_max_concurrency_shows_extra_panes_as_waiting(tmp_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
-    fake.script("slow", Script(text="slow " * 30, first_delay=0.3, delay=0.02))
+    fake.script("slow", Script(text="slow " * 30, hold_at=5))  # the first pane holds its slot until released
     config = write_config(tmp_path / "limited" / "config.toml", fake.base_url, max_concurrency="1")
     async with CopilotClient(config_path=config, data_dir=data_dir) as client:
         app = CopilotApp(client)
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
             tab = await _type_prompt(pilot, [SLOW, FAST], "one at a time")
-            await wait_for(pilot, lambda: "waiting" in _header(tab, 1) and tab.comparison.panes[0].status == "streaming",
+            await wait_for(pilot, lambda: "waiting" in _header(tab, 1) and "streaming" in _header(tab, 0),
                            what="second pane waits")
+            fake.release()
             await _done(pilot, tab)
             assert fake.max_active == 1
             assert [p.status for p in tab.comparison.panes] == ["done", "done"]
@@ -231,17 +234,18 @@ async def test_maximise_shows_one_pane_and_restores(client: CopilotClient, fake:
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
+        fake.script("demo", Script(text=DEMO_MARKDOWN))  # all at once: the layout is what is tested
         tab = await _type_prompt(pilot, [FAST, "lab/other", "lab/demo", SLOW], "grid")
         await _done(pilot, tab)
         grid = tab.query_one("#compare-grid")
         assert (grid.styles.grid_size_columns, grid.styles.grid_size_rows) == (2, 2)
         await tap(pilot, "ctrl+right", "ctrl+right", "f11")
-        await pilot.pause(0.05)
-        assert tab.maximised and tab.selected == 2
+        await wait_for(pilot, lambda: tab.maximised, what="maximised")
+        assert tab.selected == 2
         assert [v.display for v in tab.views] == [False, False, True, False]
         assert [v.conversation.paused for v in tab.views] == [True, True, False, True]
         await tap(pilot, "f11")
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: not tab.maximised, what="restored")
         assert all(v.display for v in tab.views) and not any(v.conversation.paused for v in tab.views)
 
 
@@ -271,7 +275,7 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotCl
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
         await tap(pilot, "ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="dialog")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.query("#models"), what="dialog")
         dialog = app.screen
         models_list = dialog.query_one("#models", OptionList)
         await wait_for(pilot, lambda: models_list.option_count > 3, what="models")
@@ -280,7 +284,7 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotCl
         models_list.highlighted = models_list.get_option_index(FAST)
         await tap(pilot, "enter")
         await tap(pilot, "ctrl+s")
-        assert "at least 2" in text_of(dialog.query_one(".error"))
+        await wait_for(pilot, lambda: "at least 2" in text_of(dialog.query_one(".error")), what="at least 2")
         # the same model again: focus goes to its own system message
         models_list.focus()
         await wait_for(pilot, lambda: models_list.has_focus, what="list focus")
@@ -289,10 +293,10 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotCl
         await wait_for(pilot, lambda: field.has_focus, what="pane system message")
         dialog.query_one("#compare-first-prompt", Prompt).load_text("hello")
         await tap(pilot, "ctrl+s")
-        assert "repeats" in text_of(dialog.query_one(".error"))
+        await wait_for(pilot, lambda: "repeats" in text_of(dialog.query_one(".error")), what="repeats")
         field.value = "Answer like a pirate"
-        await pilot.pause()
-        assert dialog._panes == [PaneSpec(FAST), PaneSpec(FAST, "Answer like a pirate")]
+        await wait_for(pilot, lambda: dialog._panes == [PaneSpec(FAST), PaneSpec(FAST, "Answer like a pirate")],
+                       what="system message kept")
         await tap(pilot, "ctrl+s")
         await wait_for(pilot, lambda: screen.active_compare is not None, what="compare view")
         tab = screen.active_compare

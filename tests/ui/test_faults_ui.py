@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import write_config
 from tests.servers.openai_server import FakeOpenAI, Script
 from tests.test_faults import FAULTS
-from tests.ui.helpers import open_tab, send, shown, started, tap, wait_for, wait_idle
+from tests.ui.helpers import open_tab, send, shown, sidebar_mark, started, tap, wait_for, wait_idle
 
 from copilot_tui import CopilotClient
 from copilot_tui.ui.app import CopilotApp
@@ -17,13 +17,15 @@ from copilot_tui.ui.widgets.conversation import MessageView
 
 PARTIAL = {"malformed", "dropped", "stall"}
 
+pytestmark = pytest.mark.usefixtures("quick_retries")  # failures retried before they show
+
 
 @pytest.mark.parametrize("name", list(FAULTS))
 async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> None:
     script, _error_type, phrase = FAULTS[name]
     fake.script("gpt-4o-mini", script)
-    steady = " ".join(f"steady{i}" for i in range(60))
-    fake.script("slow", Script(text=steady, delay=0.01))
+    steady = " ".join(f"steady{i}" for i in range(10))
+    fake.script("slow", Script(text=steady, delay=0.01, until_released=True))  # streams until released
     cfg = write_config(tmp_path / "c.toml", fake.base_url, timeout="1")
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
         bystander = await client.create_session("lab/slow")
@@ -33,6 +35,7 @@ async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> 
             screen = await started(pilot)
             other = await open_tab(pilot, bystander.session_id)
             await send(pilot, other, "keep streaming")
+            await wait_for(pilot, lambda: sidebar_mark(pilot, bystander.session_id) == "streaming", what="bystander streaming")
             pane = await open_tab(pilot, victim.session_id)
             await send(pilot, pane, "trigger the fault please")
             await wait_for(pilot, lambda: screen.sidebar.get_mark(victim.session_id) == "error", timeout=30, what="error mark")
@@ -49,8 +52,11 @@ async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> 
             await wait_for(pilot, lambda: app.screen is not screen, what="help opens")
             await tap(pilot, "escape")
             await wait_for(pilot, lambda: app.screen is screen, what="help closes")
+            assert bystander.state == "streaming"  # all along
+            fake.release()
             await wait_idle(pilot, other)
-            assert other.conversation.last_reply() == steady
+            assert other.conversation.last_reply() == fake.sent_for("keep streaming")
+            assert other.conversation.last_reply().startswith(f"{steady}{steady}")
 
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.servers.openai_server import Script
+from tests.servers.openai_server import Script, split_tokens
 from tests.ui.helpers import (
     focused_prompt,
     in_one_read,
@@ -12,6 +12,7 @@ from tests.ui.helpers import (
     open_tab,
     send,
     shown,
+    sidebar_mark,
     started,
     tap,
     wait_for,
@@ -31,9 +32,12 @@ SIZE = (140, 40)
 
 
 async def test_three_sessions_stream_at_once_while_switching_tabs(client: CopilotClient, fake) -> None:
-    fake.script("slow", Script(delay=0.04))
+    # each reply echoes its prompt over and over until released, so all three are still
+    # streaming while the keys below are handled, however slow the machine
+    fake.script("slow", Script(delay=0.02, until_released=True))
     sessions = [await client.create_session("lab/slow") for _ in range(3)]
-    prompts = {s.session_id: f"{name} " + " ".join(f"{name}{i}" for i in range(60)) for s, name in zip(sessions, ["alpha", "beta", "gamma"], strict=True)}
+    prompts = {s.session_id: f"{name} " + " ".join(f"{name}{i}" for i in range(10)) for s, name in zip(sessions, ["alpha", "beta", "gamma"], strict=True)}
+    order = [s.session_id for s in sessions]
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
@@ -42,32 +46,30 @@ async def test_three_sessions_stream_at_once_while_switching_tabs(client: Copilo
             screen.tabs.active = pane.id or ""
             await pilot.pause()
             await send(pilot, pane, prompts[pane.session_id])
-        # all three stream at once
-        await wait_for(pilot, lambda: all(p.session.state == "streaming" for p in panes), what="three streams")
-        assert {screen.sidebar.get_mark(s.session_id) for s in sessions} == {"streaming"}
-        seen = set()
-        for key in ("alt+left", "alt+left", "ctrl+pagedown", "alt+right", "alt+1", "ctrl+pageup"):
+        # all three stream at once: each row of the sidebar shows a spinner
+        await wait_for(pilot, lambda: [sidebar_mark(pilot, sid) for sid in order] == ["streaming"] * 3, what="three spinners")
+        assert screen.active_session_id == order[2]
+        # each key moves exactly once from where the previous one left off
+        for key, expected in (("alt+left", 1), ("alt+left", 0), ("ctrl+pagedown", 1), ("alt+right", 2), ("alt+1", 0), ("ctrl+pageup", 2)):
             await tap(pilot, key)
-            await pilot.pause(0.05)
-            seen.add(screen.active_session_id)
-        assert seen == {s.session_id for s in sessions}
-        assert any(p.session.state == "streaming" for p in panes)
+            await wait_for(pilot, lambda expected=expected: screen.active_session_id == order[expected], what=f"{key} to tab {expected + 1}")
+        assert fake.active == 3 and all(p.session.state == "streaming" for p in panes)
+        fake.release()
         for pane in panes:
             await wait_idle(pilot, pane)
         for pane in panes:
-            expected = f"Echo: {prompts[pane.session_id]}"
+            expected = fake.sent_for(prompts[pane.session_id])
+            assert expected.startswith(f"Echo: {prompts[pane.session_id]}Echo: ")
             assert pane.conversation.last_reply() == expected
             views = list(pane.conversation.query(MessageView))
             assert [v.message.role for v in views] == ["user", "assistant"]
             assert expected in " ".join(shown(views[-1]).split())
             stored = await pane.session.get_messages()
             assert stored[-1].content == expected
-        # the two replies that finished in the background are unread, the visible one is not
-        active = screen.active_session_id
-        marks = {s.session_id: screen.sidebar.get_mark(s.session_id) for s in sessions}
-        assert marks[active] is None
-        others = [m for sid, m in marks.items() if sid != active]
-        assert set(others) <= {"unread", None} and "unread" in others
+        # the two replies that finished in the background show as unread, the visible one does not
+        assert screen.active_session_id == order[2]
+        marks = ["unread", "unread", None]
+        await wait_for(pilot, lambda: [sidebar_mark(pilot, sid) for sid in order] == marks, what=f"marks {marks}")
 
 
 async def test_escape_cancels_the_current_reply(client: CopilotClient, fake) -> None:
@@ -144,7 +146,7 @@ async def test_delete_asks_first(client: CopilotClient) -> None:
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("n")
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.screen is screen, what="confirmation closed")
         assert doomed in screen._infos
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
@@ -203,11 +205,13 @@ async def test_restart_restores_tabs(client: CopilotClient) -> None:
         screen = await started(pilot)
         await open_tab(pilot, a.session_id)
         await open_tab(pilot, b.session_id)
-        await pilot.press("alt+1")
-        if screen.active_session_id != a.session_id:  # a tab bar still settling may eat the first press
-            await pilot.press("alt+1")
+        await tap(pilot, "alt+1")
         await wait_for(pilot, lambda: screen.active_session_id == a.session_id, what="tab 1")
-        await pilot.pause(0.1)
+        for _ in range(1000):  # the tabs are saved in the background: quit once they are
+            if (await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
+                    and await client.get_state("ui.active_tab") == a.session_id):
+                break
+            await pilot.pause(0.02)
     assert await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
     again = CopilotApp(client)
     async with again.run_test(size=SIZE) as pilot:
@@ -310,16 +314,17 @@ async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Pat
         app = CopilotApp(client)
         async with app.run_test(size=SIZE) as pilot:
             screen = await started(pilot)
-            await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert not isinstance(app.screen, NewSessionScreen)
-            await pilot.press("f8")
+            await tap(pilot, "ctrl+n", "f5")  # keys are handled in order: once f5 has acted, ctrl+n has too
+            await wait_for(pilot, lambda: screen.sidebar.has_class("-hidden"), what="sidebar hidden by f5")
+            assert app.screen is screen  # ctrl+n opened nothing
+            await tap(pilot, "f8")
             await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by f8")
-            await pilot.press("escape")
+            await wait_for(pilot, lambda: any(o.option_count > 1 for o in app.screen.query("#models").results(OptionList)),
+                           what="models listed")
+            await tap(pilot, "escape")
             await wait_for(pilot, lambda: app.screen is screen, what="closed")
-            await pilot.press("f5")
-            await pilot.pause()
-            assert screen.sidebar.has_class("-hidden")
+            await tap(pilot, "f5")
+            await wait_for(pilot, lambda: not screen.sidebar.has_class("-hidden"), what="sidebar back by f5")
 
 
 async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -> None:
@@ -334,6 +339,8 @@ async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) > 0, what="history")
         assert len(conversation.query(MessageView)) == 40
         first = conversation.query(MessageView).first()
+        await wait_for(pilot, lambda: first.virtual_region.height > 0 and 0 < conversation.max_scroll_y == conversation.scroll_y,
+                       what="history laid out, scrolled to its end")
         row = first.virtual_region.y  # where it shows at the top of the conversation
         conversation.scroll_home(animate=False)
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 80, what="older")
@@ -387,7 +394,8 @@ async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, f
 
     from copilot_tui.ui.widgets.live_reply import LiveReply
 
-    fake.script("slow", Script(text=" ".join(f"word{i}" for i in range(200)), delay=0.02))
+    text = " ".join(f"word{i}" for i in range(200))
+    fake.script("slow", Script(text=text, delay=0.002, hold_at=20))  # held part-way until released
     session = await client.create_session("lab/slow")
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -401,7 +409,9 @@ async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, f
 
         await wait_for(pilot, visible_mid_stream, what="partial reply drawn while streaming")
         assert pane.conversation.query_one(LiveReply).region.height > 0
+        fake.release()
         await wait_idle(pilot, pane)
+        assert pane.conversation.last_reply() == text
 
 
 async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(client: CopilotClient, fake) -> None:
@@ -429,12 +439,13 @@ async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(clie
         await wait_for(pilot, lambda: (w := live()) is not None and w.hidden_lines() > 5, what="reply taller than the view")
         widget = live()
         assert widget is not None
-        hidden = -1
-        while widget.hidden_lines() != hidden:  # until the stream has stalled and all is drawn
-            hidden = widget.hidden_lines()
-            await pilot.pause(0.3)
-        assert widget.window == view and widget.region.height == view
-        assert conv.following and "paragraph" in text_of(widget)
+        before_stall = "".join(split_tokens(text)[:200])  # paragraphs 0 to 39
+        assert before_stall.endswith("paragraph 39 of the answer.")
+        await wait_for(pilot, lambda: session.live is not None and app.live.text(session.live.id) == before_stall,
+                       what="everything before the stall received")
+        await wait_for(pilot, lambda: widget.window == view and widget.region.height == view
+                       and "paragraph 39 of the answer." in text_of(widget), what="its last lines drawn")
+        assert conv.following
 
         def in_view() -> list[str]:
             top = round(conv.scroll_y) - widget.virtual_region.y

@@ -198,7 +198,16 @@ class Conversation(VerticalScroll, can_focus=True):
         kept = next((w for w in self.children if isinstance(w, (MessageView, LiveReply))), None)
         if kept is not None:
             self._keep = (kept, kept.virtual_region.y, self.scroll_y - kept.virtual_region.y)
-        self.mount_all(widgets, before=0)
+        mounting = self.mount_all(widgets, before=0)
+        if kept is not None:
+            # the virtual size does not always change in a pass of its own (not if the layout
+            # lands while another is pending): then the view is kept once they are laid out
+
+            async def keep_once_laid_out() -> None:
+                await mounting
+                self.call_after_refresh(self._keep_view)
+
+            self.call_later(keep_once_laid_out)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -209,13 +218,18 @@ class Conversation(VerticalScroll, can_focus=True):
             self._loading_older = True
             self.post_message(self.NeedOlder(self, self._oldest_seq))
 
-    def watch_virtual_size(self, old: Size, new: Size) -> None:
+    def _keep_view(self) -> None:
+        """Once older messages are laid out above it, scroll by as much as they pushed down the
+        message the view was measured from."""
         if self._keep is not None:
             widget, y_before, offset = self._keep
             y = widget.virtual_region.y if widget.is_attached else y_before
             if y != y_before:
                 self._keep = None
                 self.scroll_to(y=y + offset, animate=False, immediate=True)
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        self._keep_view()
         if self._shift_on_layout and new.height > old.height:
             shift, self._shift_on_layout = self._shift_on_layout, 0
             up, self._pending_up = self._pending_up, 0.0

@@ -14,7 +14,7 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from copilot_tui.ui.compositor import SUPPORTED, SpanCompositor
+from copilot_tui.ui.engine.compositor import SUPPORTED, SpanCompositor
 
 LINES = "\n".join(f"[b]{i:02d}[/b] [red]red[/] [on blue]blue ground[/] 日本語 wide ✓ {'x' * (i % 7)}" for i in range(60))
 

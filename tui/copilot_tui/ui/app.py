@@ -12,12 +12,12 @@ from textual.app import App
 from ..errors import ConfigError, CopilotTuiError, StoreError
 from ..service import CopilotClient
 from .commands import ActionCommands, SessionCommands
+from .engine.live import LiveText
+from .engine.render import RENDER_POOL, warm_up
 from .keymap import APP_KEYS, bindings, split_keymap
-from .live import LiveText
 from .messages import StartupDone
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
-from .widgets.render import RENDER_POOL, warm_up
 
 _HERE = Path(__file__).parent
 WARM_UP_DELAY = 0.5  # seconds after start-up before the idle-time warm-up

@@ -27,9 +27,10 @@ from ...errors import CopilotTuiError, SessionNotFound
 from ...service import CopilotClient
 from ...service.compare import Comparison
 from ...types import SessionInfo
-from ..compositor import SUPPORTED, SpanCompositor
+from ..engine.compositor import SUPPORTED, SpanCompositor
+from ..engine.live import CollectorPause, LiveText, route_event
+from ..engine.paint import paint_turns
 from ..keymap import MAIN_KEYS, bindings
-from ..live import CollectorPause, LiveText, route_event
 from ..messages import (
     OpenComparison,
     OpenSession,
@@ -38,7 +39,6 @@ from ..messages import (
     StartupDone,
     StreamDirty,
 )
-from ..paint import paint_turns
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
 from ..widgets.compare_view import CompareTab

@@ -12,7 +12,7 @@ from textual.widgets import TabPane
 from ... import events as ev
 from ...errors import CopilotTuiError
 from ...service import Session
-from ..live import LiveText
+from ..engine.live import LiveText
 from ..messages import PromptSubmitted
 from .conversation import Conversation, MessageView
 from .prompt import Prompt

@@ -24,10 +24,10 @@ from textual.widgets import TabPane
 from ... import events as ev
 from ...errors import CopilotTuiError
 from ...service.compare import COMPARE_DONE, Comparison, Pane
+from ..engine.live import LiveText
+from ..engine.paint import paint_turns
 from ..keymap import COMPARE_KEYS, bindings
-from ..live import LiveText
 from ..messages import OpenSession
-from ..paint import paint_turns
 from ..safe import one_line
 from .conversation import Conversation
 from .prompt import Prompt

@@ -29,10 +29,9 @@ from textual.widgets import Static
 
 from ... import events as ev
 from ...types import Message, ReplyStats
-from ..live import CollectorPause, LiveText
-from ..paint import paint_turns
-from .live_reply import LiveReply, lead_blanks
-from .render import (
+from ..engine.live import CollectorPause, LiveText
+from ..engine.paint import paint_turns
+from ..engine.render import (
     POLISH_POOL,
     RENDER_POOL,
     Prerendered,
@@ -42,6 +41,7 @@ from .render import (
     reply_renderable,
     user_renderable,
 )
+from .live_reply import LiveReply, lead_blanks
 
 FRAME = 0.05  # seconds between renders of a streaming reply, with one or two panes streaming
 MAX_FRAME = 0.2  # the longest gap, with seven or more panes streaming on screen

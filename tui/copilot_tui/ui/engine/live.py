@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from ..events import MESSAGE_DELTA, TURN_START, SessionEvent
-from .messages import ServiceEvent, StreamDirty
+from ...events import MESSAGE_DELTA, TURN_START, SessionEvent
+from ..messages import ServiceEvent, StreamDirty
 
 
 def route_event(live: LiveText, event: SessionEvent, post: Callable[[Message], object]) -> None:

@@ -267,7 +267,7 @@ class CompareTab(TabPane):
         if self._unsubscribe is not None:
             self._unsubscribe()
 
-    def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Focus never switches tabs; focusing a pane's conversation selects that pane."""
         event.prevent_default()  # else TabPane's own handler still runs and switches tabs
         for i, view in enumerate(self.views):

@@ -28,9 +28,9 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 
-from ..engine.live import CollectorPause
 from ..engine.paint import paint_turns
 from ..engine.render import RENDER_POOL, Prerendered, markdown
+from ..engine.tuning import CollectorPause
 from ..safe import one_line
 
 _BLANK = Strip([])

@@ -17,6 +17,7 @@ from tests.ui.helpers import main_screen, open_tab, send, shown, started, wait_f
 from textual import _compositor
 
 from copilot_tui import CopilotClient
+from copilot_tui.errors import CopilotTuiError
 from copilot_tui.ui.app import CopilotApp
 from copilot_tui.ui.engine import internals, tuning
 from copilot_tui.ui.engine.compositor import SpanCompositor
@@ -85,10 +86,14 @@ async def test_a_changed_markdown_falls_back_to_its_public_constructor(client: C
     assert app.compositor_kind is SpanCompositor  # type: ignore[attr-defined]
 
 
-async def test_the_app_works_with_every_internal_missing(client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every user of an internal on its stock fallback at once: replies stream in tabs and
-    comparisons' spinners run, typed keys and bindings still work."""
-    broken = tuple(internals.Internal(i.name, i.uses, i.fallback, lambda: False) for i in INTERNALS)
+@pytest.mark.parametrize("gone", [
+    {i.name for i in INTERNALS},
+    {internals.OPTION_LINES},  # prompts replaced in place, but no line map to repaint them by
+])
+async def test_the_app_works_with_internals_missing(client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch, gone: set[str]) -> None:
+    """Users of internals on their stock fallbacks: replies stream in tabs, the sidebar's and
+    the tabs' spinners run, the prompt's keys work."""
+    broken = tuple(internals.Internal(i.name, i.uses, i.fallback, (lambda: False) if i.name in gone else i.check) for i in INTERNALS)
     monkeypatch.setattr(internals, "INTERNALS", broken)
     fake.script("slowmd", Script(text="Some **bold** text " * 30, delay=0.01))
     first = await client.create_session("lab/slowmd")
@@ -96,8 +101,9 @@ async def test_the_app_works_with_every_internal_missing(client: CopilotClient, 
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
-        assert internals.missing() == [i.name for i in INTERNALS]
-        assert type(screen._compositor) is _compositor.Compositor
+        assert set(internals.missing()) == gone
+        compositor = _compositor.Compositor if internals.COMPOSITOR in gone else SpanCompositor
+        assert type(screen._compositor) is compositor
         panes = [await open_tab(pilot, s.session_id) for s in (first, second)]
         for pane in panes:
             screen.tabs.active = pane.id or ""
@@ -153,3 +159,19 @@ def test_the_private_name_check_sees_what_it_should() -> None:
     assert PRIVATE.search("from textual.widgets._markdown import MarkdownStream")
     assert PRIVATE.search("tab._label = label") and PRIVATE.search("option._set_prompt(p)")
     assert not PRIVATE.search("self._labels = []")
+
+
+async def test_an_app_error_in_a_handler_is_one_notice(client: CopilotClient) -> None:
+    """The error hook the engine wraps: the app says one sentence and keeps running."""
+    session = await client.create_session("lab/gpt-4o-mini")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await open_tab(pilot, session.session_id)
+
+        def fail() -> None:
+            raise CopilotTuiError("the service said no")
+
+        app.set_timer(0.01, fail)
+        await wait_for(pilot, lambda: any("said no" in str(n.message) for n in app._notifications), what="notice")
+        assert app.is_running and app.return_code is None

@@ -147,7 +147,8 @@ class EngineApp(App[int]):
         """An error a handler raised: True when handled here (Textual's error screen otherwise)."""
         return False
 
-    def _handle_exception(self, error: Exception) -> None:
-        if self.handle_error(error):
+    def _handle_exception(self, *args: Any, **kwargs: Any) -> None:
+        """Textual's error path; another signature than the one checked goes straight to it."""
+        if internals.available(internals.APP_ERRORS) and self.handle_error(*args, **kwargs):
             return
-        super()._handle_exception(error)
+        super()._handle_exception(*args, **kwargs)

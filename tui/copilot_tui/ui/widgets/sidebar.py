@@ -71,6 +71,9 @@ class SessionList(OptionList):
             self._refresh_option_lines(self.get_option_index(option_id))
 
     def _refresh_option_lines(self, index: int) -> None:
+        if not option_lines_known():  # no line map: repaint the list
+            self.refresh()
+            return
         place = option_line(self, index)
         if place is None:
             return

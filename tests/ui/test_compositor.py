@@ -14,7 +14,8 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from copilot_tui.ui.compositor import SUPPORTED, SpanCompositor
+from copilot_tui.ui.engine import internals
+from copilot_tui.ui.engine.compositor import SpanCompositor
 
 LINES = "\n".join(f"[b]{i:02d}[/b] [red]red[/] [on blue]blue ground[/] 日本語 wide ✓ {'x' * (i % 7)}" for i in range(60))
 
@@ -56,7 +57,7 @@ def _draw(update: object, size: tuple[int, int]) -> str:
 
 
 async def test_same_update_as_textual_for_random_changes() -> None:
-    assert SUPPORTED
+    assert internals.available(internals.COMPOSITOR)
     app = BusyApp()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()

@@ -12,12 +12,13 @@ from textual.app import App
 from ..errors import ConfigError, CopilotTuiError, StoreError
 from ..service import CopilotClient
 from .commands import ActionCommands, SessionCommands
+from .engine.access import EngineApp
+from .engine.live import LiveText
+from .engine.render import RENDER_POOL, warm_up
 from .keymap import APP_KEYS, bindings, split_keymap
-from .live import LiveText
 from .messages import StartupDone
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
-from .widgets.render import RENDER_POOL, warm_up
 
 _HERE = Path(__file__).parent
 WARM_UP_DELAY = 0.5  # seconds after start-up before the idle-time warm-up
@@ -33,7 +34,7 @@ CSS_FILES = [
 ]
 
 
-class CopilotApp(App[int]):
+class CopilotApp(EngineApp):
     """Many conversations at once.
 
     Given a started CopilotClient, the caller owns it; given one not started yet, the app
@@ -110,12 +111,12 @@ class CopilotApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.keymap_overrides))
 
-    def _handle_exception(self, error: Exception) -> None:
+    def handle_error(self, error: Exception) -> bool:
         """A bug must not leave a traceback on screen: say one sentence and keep running."""
         if isinstance(error, CopilotTuiError):
             self.notify(str(error), severity="error", markup=False)
-            return
-        super()._handle_exception(error)
+            return True
+        return False
 
 
 async def _run(config_path: str | None, data_dir: str | None, session_id: str | None, model: str | None) -> int:

@@ -20,16 +20,18 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError, SessionNotFound
 from ...service import CopilotClient
 from ...service.compare import Comparison
 from ...types import SessionInfo
-from ..compositor import SUPPORTED, SpanCompositor
+from ..engine.access import set_tab_label, use_span_compositor
+from ..engine.live import LiveText, route_event
+from ..engine.paint import paint_turns
+from ..engine.tuning import CollectorPause
 from ..keymap import MAIN_KEYS, bindings
-from ..live import CollectorPause, LiveText, route_event
 from ..messages import (
     OpenComparison,
     OpenSession,
@@ -38,7 +40,6 @@ from ..messages import (
     StartupDone,
     StreamDirty,
 )
-from ..paint import paint_turns
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
 from ..widgets.compare_view import CompareTab
@@ -70,8 +71,7 @@ class MainScreen(Screen[None]):
     def __init__(self, client: CopilotClient, live: LiveText, *, start_session: str | None = None,
                  start_model: str | None = None, show_sidebar: bool = True, show_meta: bool = True) -> None:
         super().__init__()
-        if SUPPORTED:
-            self._compositor = SpanCompositor()  # scattered changes draw alone (see compositor)
+        use_span_compositor(self)  # scattered changes draw alone (see engine.compositor)
         self.client = client
         self.live = live
         self._start_session = start_session
@@ -284,17 +284,7 @@ class MainScreen(Screen[None]):
             tab = self.tabs.get_tab(pane.id)
         except (NoMatches, ValueError):
             return
-        self._set_label(tab, self._tab_label(sid), spin=spin)
-
-    @staticmethod
-    def _set_label(tab: Tab, label: Content, *, spin: bool) -> None:
-        if spin and label.cell_length == tab.label.cell_length:
-            # A spinner frame: same width, so repaint the tab alone. Setting ``label`` would
-            # lay out the whole screen and re-place the tab underline, once per tab per frame.
-            tab._label = label
-            Static.update(tab, label, layout=False)
-        else:
-            tab.label = label
+        set_tab_label(tab, self._tab_label(sid), spin=spin)
 
     def _tick(self) -> None:
         """A spinner frame, in its own paint turn: the sidebar and the tab bar span the screen,
@@ -323,7 +313,7 @@ class MainScreen(Screen[None]):
         if not tab.is_mounted or tab.id is None:
             return
         try:
-            self._set_label(self.tabs.get_tab(tab.id), self._compare_label(tab), spin=spin)
+            set_tab_label(self.tabs.get_tab(tab.id), self._compare_label(tab), spin=spin)
         except (NoMatches, ValueError):
             pass
 

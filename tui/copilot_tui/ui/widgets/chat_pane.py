@@ -12,7 +12,7 @@ from textual.widgets import TabPane
 from ... import events as ev
 from ...errors import CopilotTuiError
 from ...service import Session
-from ..live import LiveText
+from ..engine.live import LiveText
 from ..messages import PromptSubmitted
 from .conversation import Conversation, MessageView
 from .prompt import Prompt
@@ -31,7 +31,7 @@ class ChatPane(TabPane):
         self._show_meta = show_meta
         self._pending_reveal: tuple[str, int | None] | None = None
 
-    def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Focus never switches tabs: a late focus event from a tab just left would switch back.
 
         Textual runs the base class handler too unless the default is prevented."""

@@ -24,10 +24,10 @@ from textual.widgets import TabPane
 from ... import events as ev
 from ...errors import CopilotTuiError
 from ...service.compare import COMPARE_DONE, Comparison, Pane
+from ..engine.live import LiveText
+from ..engine.paint import paint_turns
 from ..keymap import COMPARE_KEYS, bindings
-from ..live import LiveText
 from ..messages import OpenSession
-from ..paint import paint_turns
 from ..safe import one_line
 from .conversation import Conversation
 from .prompt import Prompt
@@ -267,7 +267,7 @@ class CompareTab(TabPane):
         if self._unsubscribe is not None:
             self._unsubscribe()
 
-    def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Focus never switches tabs; focusing a pane's conversation selects that pane."""
         event.prevent_default()  # else TabPane's own handler still runs and switches tabs
         for i, view in enumerate(self.views):

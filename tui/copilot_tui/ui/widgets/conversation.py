@@ -29,10 +29,11 @@ from textual.widgets import Static
 
 from ... import events as ev
 from ...types import Message, ReplyStats
-from ..live import CollectorPause, LiveText
-from ..paint import paint_turns
-from .live_reply import LiveReply, lead_blanks
-from .render import (
+from ..engine.access import anchor_released
+from ..engine.clock import flushed, next_flush
+from ..engine.live import LiveText
+from ..engine.paint import paint_turns
+from ..engine.render import (
     POLISH_POOL,
     RENDER_POOL,
     Prerendered,
@@ -42,39 +43,8 @@ from .render import (
     reply_renderable,
     user_renderable,
 )
-
-FRAME = 0.05  # seconds between renders of a streaming reply, with one or two panes streaming
-MAX_FRAME = 0.2  # the longest gap, with seven or more panes streaming on screen
-SLOT = 0.025  # panes streaming together flush this far apart, not in the same frame
-_flushed: dict[int, float] = {}  # conversation -> when it last flushed (monotonic)
-_slots: dict[int, int] = {}  # conversation -> its phase on the flush clock, in SLOTs
-
-
-def frame_period(now: float) -> float:
-    """The flush clock's period: longer as more panes stream on screen at once.
-
-    Each flush of an anchored pane repaints the whole pane (the text scrolls), so the cost of a
-    frame grows with the panes streaming; stretching the period keeps the event loop's share
-    of the CPU about the same, and a frame drops rather than queues.
-    """
-    for key in [k for k, t in _flushed.items() if now - t > 1.0]:
-        del _flushed[key]
-        _slots.pop(key, None)
-    active = sum(1 for t in _flushed.values() if now - t < 0.5)
-    return min(MAX_FRAME, FRAME * max(1, (active + 1) // 2))
-
-
-def next_flush(key: int, now: float) -> tuple[float, float]:
-    """When a pane flushes next, and the period. Each pane has its own phase on the clock, so
-    the panes' repaints (a whole pane each) spread over separate frames instead of piling into
-    one long screen update that stalls the event loop."""
-    period = frame_period(now)
-    slot = _slots.get(key)
-    if slot is None:
-        used = set(_slots.values())
-        slot = _slots[key] = next(i for i in range(len(used) + 1) if i not in used)
-    phase = (slot * SLOT) % period
-    return ((now - phase) // period + 1) * period + phase, period
+from ..engine.tuning import CollectorPause
+from .live_reply import LiveReply, lead_blanks
 
 
 class MessageView(Static):
@@ -462,7 +432,7 @@ class Conversation(VerticalScroll, can_focus=True):
         if widget is not None and not widget.ready:
             self.call_after_refresh(self.flush)  # mounting: try again next frame
             return
-        self._last_flush = _flushed[id(self)] = time.monotonic()
+        self._last_flush = flushed(id(self))
         self._live.clean(self.session_id)
         if widget is not None:
             self._fit_window(widget)
@@ -471,7 +441,7 @@ class Conversation(VerticalScroll, can_focus=True):
     @property
     def following(self) -> bool:
         """Kept at the end as replies grow: anchored, and the user has not scrolled away."""
-        return self.is_anchored and not self._anchor_released
+        return self.is_anchored and not anchor_released(self)
 
     def _fit_window(self, widget: LiveReply) -> None:
         """While following, the live reply shows only what fits the view (see LiveReply)."""

@@ -28,10 +28,10 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 
-from ..live import CollectorPause
-from ..paint import paint_turns
+from ..engine.paint import paint_turns
+from ..engine.render import RENDER_POOL, Prerendered, markdown
+from ..engine.tuning import CollectorPause
 from ..safe import one_line
-from .render import RENDER_POOL, Prerendered, markdown
 
 _BLANK = Strip([])
 

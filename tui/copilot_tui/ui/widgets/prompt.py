@@ -8,7 +8,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-from ..keymap import PROMPT_KEYS, bindings
+from ..engine.access import run_bindings_first
+from ..keymap import PROMPT_KEYS, bindings, effective_key
 
 
 class Prompt(TextArea):
@@ -25,7 +26,7 @@ class Prompt(TextArea):
         self._recall_index: int | None = None
         self.placeholder = "Message…  (enter send · shift+enter / ctrl+j newline · esc stop)"
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         """Run the prompt's key bindings (its own and the editor's) here, in order with the
         typed characters.
 
@@ -35,14 +36,14 @@ class Prompt(TextArea):
         deleted the characters typed after it). An action that declines (scrolling sideways,
         say) leaves the key to the screen's bindings, as Textual would.
         """
-        keys = self._bindings.copy()
-        keys.apply_keymap(self.app._keymap)
-        for binding in keys.key_to_bindings.get(event.key, ()):
-            if await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()
-                return
-        await super()._on_key(event)
+        if await run_bindings_first(self, event, self._own_keys):
+            event.stop()
+            event.prevent_default()
+
+    def _own_keys(self) -> dict[str, str]:
+        """The prompt's keys (key -> action) with the user's keymap applied."""
+        overrides = getattr(self.app, "keymap_overrides", {})
+        return {key.strip(): spec.action for spec in PROMPT_KEYS for key in effective_key(spec, overrides).split(",")}
 
     def action_send(self) -> None:
         text = self.text

@@ -23,6 +23,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from ...types import GroupInfo, SessionInfo
+from ..engine.access import option_at, option_line, option_lines_known, set_option_prompt
 from ..keymap import SIDEBAR_KEYS, bindings
 from ..messages import OpenComparison, OpenSession, SessionAction
 from ..safe import one_line
@@ -66,18 +67,17 @@ class SessionList(OptionList):
 
     def set_prompt(self, option_id: str, prompt: VisualType) -> None:
         """Replace one prompt whose height is unchanged: line positions and heights stay cached."""
-        option = self.get_option(option_id)
-        option._set_prompt(prompt)
-        for key in [k for k in self._option_render_cache.keys() if k[0] is option]:
-            self._option_render_cache.discard(key)
-        index = self.get_option_index(option_id)
-        self._refresh_option_lines(index)
+        if set_option_prompt(self, option_id, prompt):
+            self._refresh_option_lines(self.get_option_index(option_id))
 
     def _refresh_option_lines(self, index: int) -> None:
-        line = self._index_to_line.get(index)
-        if line is None:
+        if not option_lines_known():  # no line map: repaint the list
+            self.refresh()
             return
-        height = self._heights.get(index, 1)
+        place = option_line(self, index)
+        if place is None:
+            return
+        line, height = place
         y = line - self.scroll_offset.y
         if y + height <= 0 or y >= self.scrollable_content_region.height:
             return
@@ -91,10 +91,10 @@ class SessionList(OptionList):
                 index = self.get_option_index(option_id)
             except OptionDoesNotExist:
                 continue
-            line = self._index_to_line.get(index)
-            if line is None:
+            place = option_line(self, index)
+            if place is None:
                 continue
-            y = line - self.scroll_offset.y
+            y = place[0] - self.scroll_offset.y
             if 0 <= y < self.scrollable_content_region.height:
                 self.refresh(Region(0, y, self.size.width, 1))
 
@@ -102,10 +102,10 @@ class SessionList(OptionList):
         strip = super().render_line(y)
         if not self.spinners:
             return strip
-        try:
-            index, offset = self._lines[self.scroll_offset.y + y]
-        except IndexError:
+        at = option_at(self, self.scroll_offset.y + y)
+        if at is None:
             return strip
+        index, offset = at
         if offset:
             return strip
         cell = self.spinners.get(self.options[index].id or "")
@@ -181,7 +181,14 @@ class Sidebar(Vertical):
     def tick(self, frame: int) -> None:
         """Advance the streaming spinners (only their cells are repainted)."""
         self._frame = frame
-        self.session_list.spin(frame)
+        if option_lines_known():
+            self.session_list.spin(frame)
+            return
+        for option_id in self.session_list.spinners:  # no line map: redraw their prompts
+            if option_id.startswith(GROUP_PREFIX):
+                self._replace_group(option_id.removeprefix(GROUP_PREFIX))
+            else:
+                self._replace(option_id)
 
     def _update_spinners(self) -> None:
         """Which rows show a spinner, and at which cell of their prompt."""

@@ -11,8 +11,8 @@ those pieces are cut: screen update time with eight panes streaming, 1.8-2.0 s -
 
 The output is the same update (the same spans, with the same strips in them); a test compares
 the two on random changes. It relies on compositor internals of Textual 8 (``cuts``,
-``visible_widgets``, ``ChopsUpdate``); ``SUPPORTED`` is false if they are not there, and the
-screen then keeps Textual's own.
+``visible_widgets``, ``ChopsUpdate``): ``internals.COMPOSITOR`` checks them, and the screen
+keeps Textual's own when they are not there.
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ from textual import _compositor
 from textual._compositor import Compositor
 from textual.geometry import Region
 from textual.strip import Strip
-
-SUPPORTED = all(hasattr(Compositor, name) for name in ("cuts", "visible_widgets", "_regions_to_spans")) and hasattr(
-    _compositor, "ChopsUpdate"
-)
 
 
 class SpanCompositor(Compositor):

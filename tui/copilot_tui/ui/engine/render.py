@@ -10,7 +10,6 @@ width, possibly in a worker thread before it is shown, and layout and paint reus
 from __future__ import annotations
 
 import re
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +19,6 @@ from rich.markdown import Markdown
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.text import Text
-from textual._context import active_app
 from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style
@@ -28,6 +26,8 @@ from textual.visual import RenderOptions, Visual
 
 from ...types import Message, ReplyStats
 from ..safe import clean, one_line
+from . import internals
+from .access import current_app
 
 CODE_THEME = "monokai"
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[`~]*[ \t]*$", re.M | re.S)
@@ -38,7 +38,9 @@ _parsers = threading.local()
 
 class _Markdown(Markdown):
     """Rich Markdown with one parser per thread: building a MarkdownIt parser costs more than
-    parsing a paragraph, and a streaming reply creates one Markdown per block and per flush."""
+    parsing a paragraph, and a streaming reply creates one Markdown per block and per flush.
+
+    It sets what Rich's ``__init__`` sets instead of calling it (see internals.MARKDOWN)."""
 
     def __init__(self, markup: str) -> None:
         parser = getattr(_parsers, "parser", None)
@@ -56,7 +58,9 @@ class _Markdown(Markdown):
 
 def markdown(text: str) -> Markdown:
     """Reply Markdown; hyperlinks off so a link shows its address instead of a terminal link."""
-    return _Markdown(clean(text))
+    if internals.available(internals.MARKDOWN):
+        return _Markdown(clean(text))
+    return Markdown(clean(text), code_theme=CODE_THEME, hyperlinks=False, inline_code_theme=CODE_THEME)
 
 
 def code_blocks(text: str) -> list[str]:
@@ -114,11 +118,7 @@ def reply_renderable(message: Message, *, show_meta: bool = True) -> RenderableT
 # text, the end of a reply), one for full re-renders that only polish what is already shown,
 # so those never queue ahead of live text.
 RENDER_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
-# A render thread keeps the GIL until the interpreter's switch interval runs out (5 ms by
-# default) each time the event loop wakes up wanting it back, so every timer, keypress and
-# frame waited up to 5 ms per wake-up, tens of ms per frame: measured lag p99 ~90 ms with 8
-# panes streaming at 100 tok/s, ~45 ms at 1 ms.
-sys.setswitchinterval(0.001)
+# (The switch interval these threads need is set while the app runs: see tuning.)
 POLISH_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-polish")
 
 
@@ -164,12 +164,12 @@ class Prerendered(Visual):
     def lines(self, width: int) -> list[Strip]:
         lines = self._lines.get(width)
         if lines is None:
-            app = active_app.get()
+            app = current_app()
             lines = self.prepare(width, app.console, app.console_options)
         return lines
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
-        app = active_app.get()
+        app = current_app()
         options = app.console_options.update_width(container_width)
         return min(Measurement.get(app.console, options, self.renderable).maximum, container_width)
 

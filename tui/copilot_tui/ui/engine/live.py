@@ -6,14 +6,12 @@ session's pane only when it goes from clean to dirty, so a pane flushes at its o
 
 from __future__ import annotations
 
-import asyncio
-import gc
 from collections.abc import Callable
 
 from textual.message import Message
 
-from ..events import MESSAGE_DELTA, TURN_START, SessionEvent
-from .messages import ServiceEvent, StreamDirty
+from ...events import MESSAGE_DELTA, TURN_START, SessionEvent
+from ..messages import ServiceEvent, StreamDirty
 
 
 def route_event(live: LiveText, event: SessionEvent, post: Callable[[Message], object]) -> None:
@@ -78,50 +76,3 @@ class LiveText:
         if self._current.get(session_id) == message_id:
             del self._current[session_id]
         self._dirty.discard(session_id)
-
-
-class CollectorPause:
-    """No full garbage collection while replies stream.
-
-    A streaming reply allocates many small objects (lines, segments, styles), so the collector
-    runs often, and each full collection walks every object in the app: measured at 100-400 ms
-    per pass with a few panes of long replies, a freeze of the whole UI (or of a render thread
-    holding the GIL). Rendered lines are freed by reference counting, not by the collector, and
-    the young generations are still collected as usual, so while anything streams only the
-    oldest generation waits; the thresholds come back a moment after the last reply ends, so
-    the one full pass that follows does not land on the swap to the finished messages (Textual
-    pauses the collector during smooth scrolling for the same reason).
-    """
-
-    SETTLE = 2.0  # seconds after the last reply before full collections resume
-
-    active = 0
-    _saved: tuple[int, int, int] | None = None
-    _restore: asyncio.TimerHandle | None = None
-
-    @classmethod
-    def begin(cls) -> None:
-        cls.active += 1
-        if cls._restore is not None:
-            cls._restore.cancel()
-            cls._restore = None
-        if cls._saved is None:
-            cls._saved = gc.get_threshold()
-            gen0, gen1, _ = cls._saved
-            gc.set_threshold(gen0, gen1, 1 << 30)
-
-    @classmethod
-    def end(cls) -> None:
-        cls.active = max(0, cls.active - 1)
-        if not cls.active and cls._saved is not None and cls._restore is None:
-            try:
-                cls._restore = asyncio.get_running_loop().call_later(cls.SETTLE, cls._resume)
-            except RuntimeError:  # no loop (shutting down): resume now
-                cls._resume()
-
-    @classmethod
-    def _resume(cls) -> None:
-        cls._restore = None
-        if not cls.active and cls._saved is not None:
-            gc.set_threshold(*cls._saved)
-            cls._saved = None

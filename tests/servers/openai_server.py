@@ -197,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.close_connection = True
-        w = _Chunked(self.wfile)
+        w = _Chunked(self.wfile, self._ended)
         try:
             for piece in script.body():
                 w.write(piece)

@@ -204,8 +204,15 @@ def _cert_failure(exc: BaseException) -> str | None:
     return None
 
 
-def error_from_transport(exc: httpx.HTTPError, *, provider: str, url: str | httpx.URL, started: bool) -> E.ProviderError:
-    """Map httpx transport failures to NetworkError/IncompleteReply with a readable sentence."""
+def error_from_transport(
+    exc: httpx.HTTPError, *, provider: str, url: str | httpx.URL, started: bool, answered: bool = False
+) -> E.ProviderError:
+    """Map httpx transport failures to NetworkError/IncompleteReply with a readable sentence.
+
+    ``answered``: the server had sent its response head. Only a stream it answered and then
+    closed before any text counts as EarlyClose (a server that drops concurrent streams); a
+    connection dropped before any answer is an ordinary network error (a full accept queue).
+    """
     host = host_of(url)
     if isinstance(exc, httpx.ConnectTimeout):
         return E.NetworkError(f"Timed out connecting to {provider} at {host}.")
@@ -232,7 +239,9 @@ def error_from_transport(exc: httpx.HTTPError, *, provider: str, url: str | http
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         if started:
             return E.IncompleteReply(f"The connection to {provider} dropped in the middle of the reply.", retryable=False)
-        return E.EarlyClose(f"The connection to {provider} at {host} closed before it answered.")
+        if answered:
+            return E.EarlyClose(f"The stream from {provider} at {host} was closed before the reply started.")
+        return E.NetworkError(f"The connection to {provider} at {host} closed before it answered.")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return E.ProviderUnavailable(f"The URL for {provider} is not valid: {url}.")
     return E.NetworkError(f"Network error talking to {provider} at {host}: {type(exc).__name__}.")
@@ -400,7 +409,7 @@ async def read_stream(
                 started = started or bool(chunk.text)
                 yield chunk
     except httpx.HTTPError as exc:
-        raise error_from_transport(exc, provider=provider, url=url, started=started) from None
+        raise error_from_transport(exc, provider=provider, url=url, started=started, answered=True) from None
     for chunk in join_text(parser.close()):
         yield chunk
     if not parser.complete:

@@ -284,8 +284,15 @@ def test_sigint_while_a_compressed_stream_arrives_stores_aborted(tmp_path: Path,
     fake.script("gpt-4o-mini", gzip_bomb(2048 * MiB, text=True, hold_at=2048))  # ~2 MiB of events, under every limit
     cfg = write_config(tmp_path / "c.toml", fake.base_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
+    # The CLI as a shell starts it: SIGINT deliverable and default, whatever the test process
+    # inherited or blocked (a process started with SIGINT ignored rightly ignores Ctrl-C).
+    start = (
+        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+        "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(cfg), "--data-dir", str(tmp_path / "data"), "send", "hi"],
+        [sys.executable, "-c", start, "-m", "copilot_tui.cli.main", "--config", str(cfg),
+         "--data-dir", str(tmp_path / "data"), "send", "hi"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
     )
     try:

@@ -103,13 +103,12 @@ class CopilotClient:
     @property
     def runtime(self) -> Runtime:
         """The inside of a started client: its store, providers, event bus and live sessions."""
+        return self._require_started()
+
+    def _require_started(self) -> Runtime:
         if self._runtime is None or not self.started:
             raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
         return self._runtime
-
-    def _require_started(self) -> None:
-        if not self.started:
-            raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
 
     @property
     def data_path(self) -> Path:
@@ -296,7 +295,7 @@ class CopilotClient:
         """GitHub device flow for Copilot; ``on_code`` shows the code and URL to the user."""
         self._require_started()
         pc = self._copilot_config()
-        result = await login.login_copilot(pc, self._http_or_fail(), on_code)
+        result = await login.login_copilot(pc, self.runtime.providers.http, on_code)
         await self.runtime.providers.forget(pc.name)
         return result
 
@@ -312,11 +311,6 @@ class CopilotClient:
             if pc.type == "copilot":
                 return pc
         return login.copilot_config(self.config, self._data_dir or default_data_dir())
-
-    def _http_or_fail(self) -> httpx.AsyncClient:
-        if self._http is None:
-            raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
-        return self._http
 
     # -- small persistent UI state -------------------------------------------------------
 

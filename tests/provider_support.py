@@ -26,7 +26,9 @@ async def turn(client: CopilotClient, model: str, prompt: str = "hello there") -
     return await session.send_and_wait(prompt, timeout=30)
 
 
-async def failed_turn(client: CopilotClient, model: str, prompt: str = "hello there") -> tuple[ProviderError, Message]:
+async def failed_turn(
+    client: CopilotClient, model: str, prompt: str = "hello there"
+) -> tuple[ProviderError, Message]:
     """Run a turn that must fail; return the error and the saved reply (with any partial text)."""
     session: Session = await client.create_session(model=model)
     try:

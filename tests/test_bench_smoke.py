@@ -13,13 +13,29 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_smoke(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
-    proc = subprocess.run([sys.executable, "-m", "tests.bench", "--smoke", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())
     medians = report["medians"]
-    expected = {"firehose 1 ours", "firehose 1 baseline", "firehose 1 raw", "firehose 2 ours",
-                "paced 2", "tabs 3", "service 4", "startup empty", "startup 5", "long 100", "local 8"}
+    expected = {
+        "firehose 1 ours",
+        "firehose 1 baseline",
+        "firehose 1 raw",
+        "firehose 2 ours",
+        "paced 2",
+        "tabs 3",
+        "service 4",
+        "startup empty",
+        "startup 5",
+        "long 100",
+        "local 8",
+    }
     assert expected <= set(medians)
     for label, values in medians.items():
         assert values, label

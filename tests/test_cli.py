@@ -13,11 +13,26 @@ import pytest
 from tests.servers.openai_server import FakeOpenAI, Script
 
 
-def run(config: Path, data: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    config: Path, data: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
     return subprocess.run(
-        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config), "--data-dir", str(data), *args],
-        input=stdin, capture_output=True, text=True, timeout=60, env=env,
+        [
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            *args,
+        ],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
 
 
@@ -35,15 +50,24 @@ def test_send_creates_and_follows_up(config_path: Path, data_dir: Path, fake: Fa
     assert r.returncode == 0 and "session: " in r.stderr
 
 
-def test_send_to_a_new_custom_id_says_it_created_one(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_send_to_a_new_custom_id_says_it_created_one(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     r = run(config_path, data_dir, "send", "--session", "user-124-chat", "hi")
-    assert r.returncode == 0 and r.stdout == "Echo: hi\n"  # scripts rely on it: the recipe's custom id
-    assert r.stderr == "copilot-tui: note: no session 'user-124-chat' yet, so it was created (on lab/gpt-4o-mini)\n"
+    assert (
+        r.returncode == 0 and r.stdout == "Echo: hi\n"
+    )  # scripts rely on it: the recipe's custom id
+    assert (
+        r.stderr
+        == "copilot-tui: note: no session 'user-124-chat' yet, so it was created (on lab/gpt-4o-mini)\n"
+    )
     r = run(config_path, data_dir, "send", "--session", "user-124-chat", "again")
     assert r.returncode == 0 and r.stderr == ""  # an existing one continues quietly
 
 
-def test_a_failed_send_writes_nothing_to_stdout(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_a_failed_send_writes_nothing_to_stdout(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     r = run(config_path, data_dir, "send", "--model", "lab/fail", "hi")
     assert r.returncode == 1 and r.stdout == "" and "server error (500" in r.stderr
 
@@ -52,16 +76,23 @@ def test_sessions_commands(config_path: Path, data_dir: Path, fake: FakeOpenAI) 
     run(config_path, data_dir, "send", "--session", "a1", "--model", "lab/other", "first question")
     r = run(config_path, data_dir, "sessions", "list", "--json")
     [info] = json.loads(r.stdout)
-    assert info["session_id"] == "a1" and info["model"] == "lab/other" and info["message_count"] == 2
+    assert (
+        info["session_id"] == "a1" and info["model"] == "lab/other" and info["message_count"] == 2
+    )
     assert "first question" in run(config_path, data_dir, "sessions", "list").stdout
     shown = run(config_path, data_dir, "sessions", "show", "a1").stdout
     assert "[user]\nfirst question" in shown and "[assistant]\nEcho: first question" in shown
     r = run(config_path, data_dir, "sessions", "rename", "a1", "Renamed")
     assert r.returncode == 0 and r.stdout == "Renamed session a1 to 'Renamed'.\n"
-    assert run(config_path, data_dir, "sessions").stdout == run(config_path, data_dir, "sessions", "list").stdout
+    assert (
+        run(config_path, data_dir, "sessions").stdout
+        == run(config_path, data_dir, "sessions", "list").stdout
+    )
     md = run(config_path, data_dir, "sessions", "export", "a1", "--format", "md").stdout
     assert md.startswith("# Renamed") and "Echo: first question" in md
-    doc = json.loads(run(config_path, data_dir, "sessions", "export", "a1", "--format", "json").stdout)
+    doc = json.loads(
+        run(config_path, data_dir, "sessions", "export", "a1", "--format", "json").stdout
+    )
     assert [m["role"] for m in doc["messages"]] == ["user", "assistant"]
     assert run(config_path, data_dir, "sessions", "delete", "a1").returncode == 0
     r = run(config_path, data_dir, "sessions", "show", "a1")
@@ -74,14 +105,21 @@ def test_models_and_config(config_path: Path, data_dir: Path, tmp_path: Path) ->
     doc = json.loads(run(config_path, data_dir, "models", "--json").stdout)
     assert doc["providers"][0]["usable"] is True
     assert run(config_path, data_dir, "config", "path").stdout.strip() == str(config_path)
-    assert run(config_path, data_dir, "config", "set", "providers.lab.max_concurrency", "2").returncode == 0
+    assert (
+        run(config_path, data_dir, "config", "set", "providers.lab.max_concurrency", "2").returncode
+        == 0
+    )
     assert "max_concurrency = 2" in run(config_path, data_dir, "config", "show").stdout
 
 
-def test_config_show_without_a_file_shows_the_defaults_in_effect(tmp_path: Path, data_dir: Path) -> None:
+def test_config_show_without_a_file_shows_the_defaults_in_effect(
+    tmp_path: Path, data_dir: Path
+) -> None:
     missing = tmp_path / "none" / "config.toml"
     r = run(missing, data_dir, "config", "show")
-    assert r.returncode == 0 and r.stdout.startswith(f"# {missing} does not exist: these defaults are in use\n")
+    assert r.returncode == 0 and r.stdout.startswith(
+        f"# {missing} does not exist: these defaults are in use\n"
+    )
     assert '[providers.openai]\ntype = "openai"' in r.stdout and not missing.exists()
 
 
@@ -97,7 +135,9 @@ def test_config_show_without_a_file_shows_the_defaults_in_effect(tmp_path: Path,
         (["config", "set", "providers.lab.bogus", "1"], 2, "unknown key 'bogus'"),
     ],
 )
-def test_errors_are_one_line(config_path: Path, data_dir: Path, fake: FakeOpenAI, args: list[str], code: int, phrase: str) -> None:
+def test_errors_are_one_line(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI, args: list[str], code: int, phrase: str
+) -> None:
     r = run(config_path, data_dir, *args)
     assert r.returncode == code
     assert phrase in r.stderr and "Traceback" not in r.stderr
@@ -123,26 +163,46 @@ def test_corrupt_database_is_named_and_kept(config_path: Path, data_dir: Path) -
 
 
 def test_version() -> None:
-    r = subprocess.run([sys.executable, "-m", "copilot_tui.cli.main", "--version"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "copilot_tui.cli.main", "--version"], capture_output=True, text=True
+    )
     assert r.returncode == 0 and r.stdout.startswith("copilot-tui ")
 
 
-def test_reply_control_sequences_are_kept_off_pipes_verbatim(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_reply_control_sequences_are_kept_off_pipes_verbatim(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     fake.script("gpt-4o-mini", Script(chunks=["a\x1b]52;c;ZXZpbA==\x07b"]))
     r = run(config_path, data_dir, "send", "x")
     assert r.stdout == "a\x1b]52;c;ZXZpbA==\x07b\n"  # not a terminal: verbatim, like an export
 
 
-def test_reply_control_sequences_are_stripped_on_a_terminal(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_reply_control_sequences_are_stripped_on_a_terminal(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     import pty
 
-    hostile = "a\x1b]52;c;ZXZpbA==\x07b\x1b[2J\x1b]8;;http://x\x07link\x1b]8;;\x07\x08\x07c [bold]d[/]"
+    hostile = (
+        "a\x1b]52;c;ZXZpbA==\x07b\x1b[2J\x1b]8;;http://x\x07link\x1b]8;;\x07\x08\x07c [bold]d[/]"
+    )
     fake.script("gpt-4o-mini", Script(chunks=[hostile]))
     primary, secondary = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config_path), "--data-dir", str(data_dir), "send", "x"],
-        stdout=secondary, stderr=subprocess.PIPE, env=env,
+        [
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(config_path),
+            "--data-dir",
+            str(data_dir),
+            "send",
+            "x",
+        ],
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     os.close(secondary)
     out = b""

@@ -34,11 +34,15 @@ def _overlap(a: dict, b: dict) -> bool:
 def _paced(fake: FakeOpenAI) -> None:
     """A fast model, a slow one (long first token, slow stream) and one that fails with 500."""
     fake.script("gpt-4o-mini", Script(text="fast answer here", first_delay=0.2))
-    fake.script("slow", Script(text="slow answer comes in many pieces", first_delay=0.5, delay=0.05))
+    fake.script(
+        "slow", Script(text="slow answer comes in many pieces", first_delay=0.5, delay=0.05)
+    )
     fake.script("fail", Script(status=500))
 
 
-async def test_all_panes_run_at_once_and_a_failure_stays_in_its_pane(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_all_panes_run_at_once_and_a_failure_stays_in_its_pane(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     _paced(fake)
     seen: list[CompareEvent] = []
     comparison = await client.compare([FAST, SLOW, FAIL], "Which is faster?")
@@ -79,7 +83,13 @@ async def test_live_stats_of_each_pane(client: CopilotClient, fake: FakeOpenAI) 
     fake.script("other", Script(text="w x y z", usage=False, delay=0.01))  # counted
     states: dict[int, list[str]] = {0: [], 1: []}
     comparison = await client.compare([FAST, "lab/other"], "stats please")
-    comparison.on(lambda e: states[e.index].append(comparison.panes[e.index].status) if e.index is not None else None)
+    comparison.on(
+        lambda e: (
+            states[e.index].append(comparison.panes[e.index].status)
+            if e.index is not None
+            else None
+        )
+    )
     await comparison.wait(timeout=20)
     with_usage, counted = comparison.panes
     assert with_usage.output_tokens == 4 and not with_usage.tokens_estimated
@@ -104,7 +114,9 @@ async def test_fastest_marks_once_all_are_done(client: CopilotClient, fake: Fake
     assert data["fastest_ttft"] == 0 and data["fastest_total"] == 1 and data["answered"] == 2
 
 
-async def test_abort_one_pane_keeps_the_others_running(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_abort_one_pane_keeps_the_others_running(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     fake.script("gpt-4o-mini", Script(text="quick reply", first_delay=0.3))
     fake.script("slow", Script(text="never " * 50, delay=0.1))
     comparison = await client.compare([FAST, SLOW], "go")
@@ -122,7 +134,9 @@ async def test_abort_one_pane_keeps_the_others_running(client: CopilotClient, fa
     assert comparison.fastest_total == 0  # an aborted pane is never the winner
 
 
-async def test_abort_before_the_turns_start_and_abort_all(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_abort_before_the_turns_start_and_abort_all(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     fake.script("slow", Script(text="x " * 100, delay=0.1))
     comparison = await client.compare([FAST, SLOW], "go")
     await comparison.abort(0)  # nothing has run yet
@@ -135,9 +149,15 @@ async def test_abort_before_the_turns_start_and_abort_all(client: CopilotClient,
         await comparison.abort(5)
 
 
-async def test_follow_up_goes_to_every_pane_with_its_own_history(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_follow_up_goes_to_every_pane_with_its_own_history(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     fake.script("other", Script(text="other's first answer"), Script(text="other's second answer"))
-    specs = [PaneSpec(FAST, "You are terse."), PaneSpec(FAST, "You are verbose."), PaneSpec("lab/other")]
+    specs = [
+        PaneSpec(FAST, "You are terse."),
+        PaneSpec(FAST, "You are verbose."),
+        PaneSpec("lab/other"),
+    ]
     comparison = await client.compare(specs, "first question", system_message="Shared system.")
     await comparison.wait(timeout=20)
     first = [p.text for p in comparison.panes]
@@ -164,12 +184,17 @@ async def test_follow_up_goes_to_every_pane_with_its_own_history(client: Copilot
         assert len(await pane.session.get_messages()) == 4
 
 
-async def test_reopens_from_a_fresh_client(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+async def test_reopens_from_a_fresh_client(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     _paced(fake)
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as first:
         comparison = await first.compare([FAST, SLOW, FAIL], "remember me", title="Pace test")
         await comparison.wait(timeout=20)
-        before = [(p.model, p.status, p.text, p.error, p.ttft, p.duration, p.output_tokens) for p in comparison.panes]
+        before = [
+            (p.model, p.status, p.text, p.error, p.ttft, p.duration, p.output_tokens)
+            for p in comparison.panes
+        ]
         marks = (comparison.fastest_ttft, comparison.fastest_total)
         group_id = comparison.group_id
 
@@ -177,7 +202,10 @@ async def test_reopens_from_a_fresh_client(config_path: Path, data_dir: Path, fa
         listed = await second.list_comparisons()
         assert [(g.group_id, g.title) for g in listed] == [(group_id, "Pace test")]
         reopened = await second.open_comparison(group_id)
-        after = [(p.model, p.status, p.text, p.error, p.ttft, p.duration, p.output_tokens) for p in reopened.panes]
+        after = [
+            (p.model, p.status, p.text, p.error, p.ttft, p.duration, p.output_tokens)
+            for p in reopened.panes
+        ]
         assert after == before
         assert (reopened.fastest_ttft, reopened.fastest_total) == marks
         assert reopened.last_prompt == "remember me"
@@ -195,12 +223,18 @@ async def test_reopens_from_a_fresh_client(config_path: Path, data_dir: Path, fa
         assert len(await second.list_sessions()) == 3  # the conversations stay
 
 
-async def test_reopen_in_the_same_client_while_running(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_reopen_in_the_same_client_while_running(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     fake.script("slow", Script(text="tick " * 8, delay=0.1))
     comparison = await client.compare([FAST, SLOW], "keep going")
-    assert await client.open_comparison(comparison.group_id) is comparison  # one live object per group
+    assert (
+        await client.open_comparison(comparison.group_id) is comparison
+    )  # one live object per group
     streaming = asyncio.Event()
-    comparison.on(lambda e: streaming.set() if e.type == ev.MESSAGE_DELTA and e.index == 1 else None)
+    comparison.on(
+        lambda e: streaming.set() if e.type == ev.MESSAGE_DELTA and e.index == 1 else None
+    )
     await asyncio.wait_for(streaming.wait(), 10)
     comparison.close()
     assert comparison.closed
@@ -216,15 +250,25 @@ async def test_reopen_in_the_same_client_while_running(client: CopilotClient, fa
     rebuilt.close()
 
 
-async def test_max_concurrency_makes_extra_panes_wait(tmp_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+async def test_max_concurrency_makes_extra_panes_wait(
+    tmp_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     config = write_config(tmp_path / "limited.toml", fake.base_url, max_concurrency="1")
-    for model in ("gpt-4o-mini", "other", "slow"):  # the pane with the slot holds it after a token until released
+    for model in (
+        "gpt-4o-mini",
+        "other",
+        "slow",
+    ):  # the pane with the slot holds it after a token until released
         fake.script(model, Script(text=f"{model} says one two three", hold_at=1))
     async with CopilotClient(config_path=config, data_dir=data_dir) as client:
         waiting: set[int] = set()
 
         def watch(event: CompareEvent) -> None:
-            if event.type == ev.SESSION_STATUS and event.event and event.event.data.state == "waiting":
+            if (
+                event.type == ev.SESSION_STATUS
+                and event.event
+                and event.event.data.state == "waiting"
+            ):
                 assert "too many requests" in (event.event.data.status or "")
                 waiting.add(event.index)
 
@@ -234,7 +278,9 @@ async def test_max_concurrency_makes_extra_panes_wait(tmp_path: Path, data_dir: 
             if len(waiting) == 2 and fake.active == 1:
                 break
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.5)  # the queued panes wait at least this long, far more than a first token takes
+        await asyncio.sleep(
+            0.5
+        )  # the queued panes wait at least this long, far more than a first token takes
         fake.release()
         await comparison.wait(timeout=30)
 
@@ -248,7 +294,9 @@ async def test_max_concurrency_makes_extra_panes_wait(tmp_path: Path, data_dir: 
         last = max(comparison.panes, key=lambda p: p.queued)
         stored = (await last.session.get_messages())[-1].stats
         # the session keeps the wait apart from the model's times, and saves both
-        assert stored.ttft == pytest.approx(last.ttft) and stored.queued == pytest.approx(last.queued)
+        assert stored.ttft == pytest.approx(last.ttft) and stored.queued == pytest.approx(
+            last.queued
+        )
         ttfts = [p.ttft for p in comparison.panes]
 
     async with CopilotClient(config_path=config, data_dir=data_dir) as again:
@@ -264,7 +312,9 @@ async def test_validation_leaves_nothing_behind(client: CopilotClient) -> None:
     with pytest.raises(InvalidComparison, match="Pane 2 repeats pane 1"):
         await client.compare([FAST, "gpt-4o-mini"], "hi")
     with pytest.raises(InvalidComparison, match="Pane 3 repeats pane 1"):
-        await client.compare([PaneSpec(FAST, "A"), PaneSpec(FAST, "B"), FAST], "hi", system_message="A")
+        await client.compare(
+            [PaneSpec(FAST, "A"), PaneSpec(FAST, "B"), FAST], "hi", system_message="A"
+        )
     with pytest.raises(UnknownModel):
         await client.compare([FAST, "lab/no-such-model"], "hi")
     with pytest.raises(Exception, match="empty"):
@@ -276,8 +326,20 @@ async def test_validation_leaves_nothing_behind(client: CopilotClient) -> None:
 # -- the command --------------------------------------------------------------------------------
 
 
-def _cli(config_path: Path, data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config_path), "--data-dir", str(data_dir), "compare", *args]
+def _cli(
+    config_path: Path, data_dir: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "copilot_tui.cli.main",
+        "--config",
+        str(config_path),
+        "--data-dir",
+        str(data_dir),
+        "compare",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, input=stdin, timeout=60)
 
 
@@ -286,10 +348,12 @@ def test_cli_text(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
     result = _cli(config_path, data_dir, "-m", FAST, "-m", SLOW, "-m", FAIL, "Which is faster?")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.index("== [1] lab/gpt-4o-mini ==\nfast answer here\n") < out.index("== [2] lab/slow ==\nslow answer")
+    assert out.index("== [1] lab/gpt-4o-mini ==\nfast answer here\n") < out.index(
+        "== [2] lab/slow ==\nslow answer"
+    )
     assert "== [3] lab/fail (error) ==\nerror: " in out
     assert fake.max_active >= 2
-    table = out[out.index("MODEL"):].splitlines()
+    table = out[out.index("MODEL") :].splitlines()
     assert table[0].split() == ["MODEL", "STATUS", "FIRST", "TOKEN", "TOKENS", "TOKENS/S", "TOTAL"]
     rows = {line.split()[0]: line for line in table[2:5]}
     assert rows[FAST].split()[1] == "done" and rows[SLOW].split()[1] == "done"
@@ -301,7 +365,19 @@ def test_cli_text(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
 
 def test_cli_json_and_stdin(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
     _paced(fake)
-    result = _cli(config_path, data_dir, "-m", FAST, "-m", FAIL, "--system", "Be brief.", "--json", "-", stdin="from stdin\n")
+    result = _cli(
+        config_path,
+        data_dir,
+        "-m",
+        FAST,
+        "-m",
+        FAIL,
+        "--system",
+        "Be brief.",
+        "--json",
+        "-",
+        stdin="from stdin\n",
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["models"] == [FAST, FAIL]
@@ -310,7 +386,14 @@ def test_cli_json_and_stdin(config_path: Path, data_dir: Path, fake: FakeOpenAI)
     ok, failed = doc["panes"]
     assert ok["status"] == "done" and ok["answer"] == "fast answer here" and ok["error"] is None
     assert ok["system_message"] == "Be brief."
-    assert set(ok["stats"]) == {"ttft", "duration", "output_tokens", "tokens_estimated", "tokens_per_second", "queued"}
+    assert set(ok["stats"]) == {
+        "ttft",
+        "duration",
+        "output_tokens",
+        "tokens_estimated",
+        "tokens_per_second",
+        "queued",
+    }
     assert ok["stats"]["output_tokens"] == 3
     assert failed["status"] == "error" and "500" in failed["error"]
     assert doc["fastest_ttft"] == 0 and doc["fastest_total"] == 0
@@ -318,7 +401,9 @@ def test_cli_json_and_stdin(config_path: Path, data_dir: Path, fake: FakeOpenAI)
     assert sent[0] == {"role": "system", "content": "Be brief."}
 
 
-def test_cli_exit_1_when_no_model_answers(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_cli_exit_1_when_no_model_answers(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     fake.script("other", Script(status=500))
     result = _cli(config_path, data_dir, "-m", FAIL, "-m", "lab/other", "hi")
     assert result.returncode == 1
@@ -330,7 +415,9 @@ def test_cli_exit_1_when_no_model_answers(config_path: Path, data_dir: Path, fak
 
 
 @pytest.mark.parametrize("count", [0, 1, 9])
-def test_cli_usage_errors_exit_2(config_path: Path, data_dir: Path, fake: FakeOpenAI, count: int) -> None:
+def test_cli_usage_errors_exit_2(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI, count: int
+) -> None:
     models = [f"gpt-4o-mini::You are pane {i}." for i in range(9)][:count]
     args = [a for m in models for a in ("-m", m)]
     result = _cli(config_path, data_dir, *args, "hi")
@@ -346,8 +433,19 @@ def test_cli_duplicate_pane_exits_2(config_path: Path, data_dir: Path, fake: Fak
     assert fake.requests == []
 
 
-def test_cli_same_model_twice_with_its_own_system_message(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
-    result = _cli(config_path, data_dir, "-m", f"{FAST}::Answer in French", "-m", f"{FAST}::Answer in German", "--json", "hi")
+def test_cli_same_model_twice_with_its_own_system_message(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
+    result = _cli(
+        config_path,
+        data_dir,
+        "-m",
+        f"{FAST}::Answer in French",
+        "-m",
+        f"{FAST}::Answer in German",
+        "--json",
+        "hi",
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert [p["system_message"] for p in doc["panes"]] == ["Answer in French", "Answer in German"]

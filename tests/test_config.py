@@ -23,7 +23,10 @@ def test_missing_file_means_defaults(tmp_path: Path) -> None:
 
 
 def test_full_shape(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, '''
+    cfg = load_config(
+        write(
+            tmp_path,
+            """
 default_model = "lab/gpt-4o-mini"
 [providers.lab]
 type = "openai"
@@ -34,27 +37,40 @@ headers = { "X-Team" = "a" }
 max_concurrency = 4
 [keys]
 new_session = "ctrl+t"
-'''))
+""",
+        )
+    )
     lab = cfg.providers["lab"]
     assert (lab.type, lab.base_url, lab.models, lab.headers, lab.max_concurrency) == (
-        "openai", "http://127.0.0.1:8000/v1", ["gpt-4o-mini"], {"X-Team": "a"}, 4)
+        "openai",
+        "http://127.0.0.1:8000/v1",
+        ["gpt-4o-mini"],
+        {"X-Team": "a"},
+        4,
+    )
     assert cfg.default_provider == "lab" and cfg.keys == {"new_session": "ctrl+t"}
 
 
 @pytest.mark.parametrize(
     ("text", "line", "phrase"),
     [
-        ('default_model = "a/b"\n[providers.a]\ntype = "openai"\nbase_urll = "x"\n', 4, "unknown key 'base_urll'"),
+        (
+            'default_model = "a/b"\n[providers.a]\ntype = "openai"\nbase_urll = "x"\n',
+            4,
+            "unknown key 'base_urll'",
+        ),
         ('[providers.a]\ntype = "carrier-pigeon"\n', 2, "type must be one of"),
         ('colour = "red"\n', 1, "unknown key 'colour'"),
         ('[providers.a]\ntype = "openai"\nmax_concurrency = 0\n', 3, "at least 1"),
-        ('x = [\n', None, "invalid TOML"),
-        ('a = 1\nb = = 2\n', 2, "invalid TOML"),
+        ("x = [\n", None, "invalid TOML"),
+        ("a = 1\nb = = 2\n", 2, "invalid TOML"),
         ('default_model = "nomodel"\n', 1, "PROVIDER/MODEL"),
         ('[ui]\nfont = "x"\n', 2, "unknown key 'font'"),
     ],
 )
-def test_errors_name_file_and_line(tmp_path: Path, text: str, line: int | None, phrase: str) -> None:
+def test_errors_name_file_and_line(
+    tmp_path: Path, text: str, line: int | None, phrase: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
         load_config(path)

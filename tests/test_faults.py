@@ -23,18 +23,60 @@ from tests.servers.openai_server import FakeOpenAI, Script
 HTML = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
 
 FAULTS = {
-    "401": (Script(status=401, error_body='{"error":{"message":"Invalid key"}}'), "authentication", "401"),
-    "403": (Script(status=403, error_body='{"error":{"message":"Forbidden"}}'), "permission", "403"),
-    "404": (Script(status=404, error_body='{"error":{"message":"The model does not exist"}}'), "model_not_found", "404"),
-    "413": (Script(status=413, error_body="Request Entity Too Large", content_type="text/plain"), "context_length", "too long"),
-    "400-context": (Script(status=400, error_body='{"error":{"message":"prompt is too long: 300000 tokens > 200000 maximum"}}'), "context_length", "too long"),
-    "429-retry-after": (Script(status=429, headers={"Retry-After": "3600"}, error_body='{"error":{"message":"Rate limit reached"}}'), "rate_limit", "Retry after 3600 seconds"),
-    "429-plain": (Script(status=429, error_body='{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}'), "quota", "quota"),
+    "401": (
+        Script(status=401, error_body='{"error":{"message":"Invalid key"}}'),
+        "authentication",
+        "401",
+    ),
+    "403": (
+        Script(status=403, error_body='{"error":{"message":"Forbidden"}}'),
+        "permission",
+        "403",
+    ),
+    "404": (
+        Script(status=404, error_body='{"error":{"message":"The model does not exist"}}'),
+        "model_not_found",
+        "404",
+    ),
+    "413": (
+        Script(status=413, error_body="Request Entity Too Large", content_type="text/plain"),
+        "context_length",
+        "too long",
+    ),
+    "400-context": (
+        Script(
+            status=400,
+            error_body='{"error":{"message":"prompt is too long: 300000 tokens > 200000 maximum"}}',
+        ),
+        "context_length",
+        "too long",
+    ),
+    "429-retry-after": (
+        Script(
+            status=429,
+            headers={"Retry-After": "3600"},
+            error_body='{"error":{"message":"Rate limit reached"}}',
+        ),
+        "rate_limit",
+        "Retry after 3600 seconds",
+    ),
+    "429-plain": (
+        Script(
+            status=429,
+            error_body='{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}',
+        ),
+        "quota",
+        "quota",
+    ),
     "500": (Script(status=500), "server", "500"),
     "502-html": (Script(status=502, error_body=HTML, content_type="text/html"), "server", "502"),
     "503": (Script(status=503), "server", "503"),
     "malformed": (Script(malformed_at=2, text="one two three four"), "protocol", "malformed"),
-    "200-not-sse": (Script(raw_body=b"plain text, not a stream", content_type="text/plain"), "protocol", "not an event stream"),
+    "200-not-sse": (
+        Script(raw_body=b"plain text, not a stream", content_type="text/plain"),
+        "protocol",
+        "not an event stream",
+    ),
     "200-html": (Script(raw_body=HTML, content_type="text/html"), "protocol", "HTML page"),
     "dropped": (Script(drop_after=2, text="one two three four"), "incomplete", "dropped"),
     "stall": (Script(stall_after=2, text="one two three four"), "incomplete", "stopped sending"),
@@ -44,10 +86,14 @@ pytestmark = pytest.mark.usefixtures("quick_retries")  # failures retried before
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
-async def test_fault_is_one_sentence_and_isolated(tmp_path: Path, fake: FakeOpenAI, name: str) -> None:
+async def test_fault_is_one_sentence_and_isolated(
+    tmp_path: Path, fake: FakeOpenAI, name: str
+) -> None:
     script, error_type, phrase = FAULTS[name]
     fake.script("gpt-4o-mini", script)
-    fake.script("slow", Script(text="steady " * 5, delay=0.01, until_released=True))  # streams until released
+    fake.script(
+        "slow", Script(text="steady " * 5, delay=0.01, until_released=True)
+    )  # streams until released
     cfg = write_config(tmp_path / "c.toml", fake.base_url, timeout="1")
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
         bystander = await client.create_session(model="lab/slow")
@@ -67,7 +113,11 @@ async def test_fault_is_one_sentence_and_isolated(tmp_path: Path, fake: FakeOpen
         [err] = [e for e in seen if e.type == ev.SESSION_ERROR]
         assert err.data.error_type == error_type, err.data.message
         assert phrase in err.data.message
-        assert "\n" not in err.data.message and "Traceback" not in err.data.message and "<html" not in err.data.message.lower()
+        assert (
+            "\n" not in err.data.message
+            and "Traceback" not in err.data.message
+            and "<html" not in err.data.message.lower()
+        )
         assert [e.type for e in seen].count(ev.SESSION_IDLE) == 1
         messages = await victim.get_messages()
         assert [m.role for m in messages] == ["user", "assistant"]
@@ -75,10 +125,14 @@ async def test_fault_is_one_sentence_and_isolated(tmp_path: Path, fake: FakeOpen
         if name in {"malformed", "dropped", "stall"}:
             assert messages[1].content.startswith("one")  # partial reply kept
         fake.script("gpt-4o-mini", Script())
-        assert (await victim.send_and_wait("and again?")).content == "Echo: and again?"  # still usable
+        assert (
+            await victim.send_and_wait("and again?")
+        ).content == "Echo: and again?"  # still usable
     conn = sqlite3.connect(tmp_path / "d" / DB_NAME)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'streaming'").fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'streaming'").fetchone()[0] == 0
+    )
 
 
 async def test_unknown_host(tmp_path: Path) -> None:
@@ -99,7 +153,11 @@ async def test_huge_reply_and_tiny_chunks(client: CopilotClient, fake: FakeOpenA
     fake.script("other", Script(chunks=["x"] * 20_000, usage=False))
     t = await client.create_session(model="lab/other")
     reply = await t.send_and_wait("tiny")
-    assert reply.content == "x" * 20_000 and reply.stats.output_tokens == 20_000 and reply.stats.tokens_estimated
+    assert (
+        reply.content == "x" * 20_000
+        and reply.stats.output_tokens == 20_000
+        and reply.stats.tokens_estimated
+    )
 
 
 async def test_endless_stream_can_be_aborted(client: CopilotClient, fake: FakeOpenAI) -> None:
@@ -118,10 +176,15 @@ async def test_endless_stream_can_be_aborted(client: CopilotClient, fake: FakeOp
 def _lock_database(data_dir: Path) -> subprocess.Popen[str]:
     """Another process holding the database exclusively until ``_unlock`` (returns once it holds it)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\nsys.stdin.readline()\nc.execute('COMMIT')",
-         str(data_dir / DB_NAME)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3,sys\nc=sqlite3.connect(sys.argv[1],isolation_level=None)\nc.execute('BEGIN EXCLUSIVE')\nprint('locked',flush=True)\nsys.stdin.readline()\nc.execute('COMMIT')",
+            str(data_dir / DB_NAME),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout and holder.stdout.readline().strip() == "locked"
     return holder
@@ -144,7 +207,9 @@ async def test_database_locked_for_a_while(client: CopilotClient, data_dir: Path
     assert (await s.send_and_wait("after the lock")).content == "Echo: after the lock"
 
 
-async def test_a_request_does_not_wait_for_the_store(client: CopilotClient, data_dir: Path, fake: FakeOpenAI) -> None:
+async def test_a_request_does_not_wait_for_the_store(
+    client: CopilotClient, data_dir: Path, fake: FakeOpenAI
+) -> None:
     """The prompt is saved while the request goes out: a store held up by another process
     delays the saving, not the model; once the lock goes, prompt and reply are both saved."""
     s = await client.create_session(model="lab/gpt-4o-mini")
@@ -159,9 +224,13 @@ async def test_a_request_does_not_wait_for_the_store(client: CopilotClient, data
     _unlock(holder)
     assert (await asyncio.wait_for(reply, 10)).content == "Echo: while the store is busy"
     saved = [(m.role, m.content, m.status) for m in await s.get_messages()]
-    assert saved[-2:] == [("user", "while the store is busy", "complete"),
-                          ("assistant", "Echo: while the store is busy", "complete")]
-    assert fake.requests[-1]["body"]["messages"][-3]["content"] == "warm up"  # the whole history went
+    assert saved[-2:] == [
+        ("user", "while the store is busy", "complete"),
+        ("assistant", "Echo: while the store is busy", "complete"),
+    ]
+    assert (
+        fake.requests[-1]["body"]["messages"][-3]["content"] == "warm up"
+    )  # the whole history went
 
 
 def test_two_processes_on_one_data_dir(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
@@ -174,11 +243,16 @@ def test_two_processes_on_one_data_dir(config_path: Path, data_dir: Path, fake: 
         "            await s.send_and_wait(f'q{i}')\n"
         "asyncio.run(main())\n"
     )
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(config_path), str(data_dir), tag]) for tag in ("a", "b")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(config_path), str(data_dir), tag])
+        for tag in ("a", "b")
+    ]
     assert [p.wait(60) for p in procs] == [0, 0]
     conn = sqlite3.connect(data_dir / DB_NAME)
     assert conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 20
-    assert conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'complete'").fetchone()[0] == 40
+    assert (
+        conn.execute("SELECT COUNT(*) FROM messages WHERE status = 'complete'").fetchone()[0] == 40
+    )
 
 
 async def test_read_only_data_dir_names_the_file(tmp_path: Path, config_path: Path) -> None:
@@ -193,7 +267,9 @@ async def test_read_only_data_dir_names_the_file(tmp_path: Path, config_path: Pa
     with pytest.raises(StoreError) as info:
         async with CopilotClient(config_path=config_path, data_dir=ro):
             pass
-    assert f"{ro}/copilot-tui.sqlite3" in str(info.value) and f"check that {ro} is writable" in str(info.value)
+    assert f"{ro}/copilot-tui.sqlite3" in str(info.value) and f"check that {ro} is writable" in str(
+        info.value
+    )
 
 
 async def test_hundred_sessions_at_once(tmp_path: Path, fake: FakeOpenAI) -> None:
@@ -205,7 +281,9 @@ async def test_hundred_sessions_at_once(tmp_path: Path, fake: FakeOpenAI) -> Non
         sessions = [await client.create_session(model="lab/slow") for _ in range(100)]
         replies = await asyncio.gather(*(s.send_and_wait(f"n{i}") for i, s in enumerate(sessions)))
     assert all(r.content == "word " * 50 and r.status == "complete" for r in replies)
-    assert fake.max_active == 100  # they really ran together (each holds its first token until all are open)
+    assert (
+        fake.max_active == 100
+    )  # they really ran together (each holds its first token until all are open)
     growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     print(f"100 sessions: {time.monotonic() - started:.2f}s, peak RSS growth {growth_mb:.1f} MB")
 
@@ -225,6 +303,9 @@ async def test_full_disk_is_a_clear_error(client: CopilotClient, fake: FakeOpenA
     assert [e.type for e in seen].count(ev.SESSION_IDLE) == 1
     conn.execute("PRAGMA max_page_count = 1073741823")
     history = [m.content for m in await s.get_messages()]
-    assert history[:2] == ["before the disk fills", "Echo: before the disk fills"]  # nothing saved was lost
+    assert history[:2] == [
+        "before the disk fills",
+        "Echo: before the disk fills",
+    ]  # nothing saved was lost
     fake.script("gpt-4o-mini", Script())
     assert (await s.send_and_wait("room again")).content == "Echo: room again"

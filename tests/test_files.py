@@ -18,12 +18,27 @@ from tests.servers.openai_server import FakeOpenAI, Script
 FULL = "/dev/full"
 
 
-def cli(config: Path, data: Path, *args: str, stdout: int | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    config: Path, data: Path, *args: str, stdout: int | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
     return subprocess.run(
-        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config), "--data-dir", str(data), *args],
-        stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            *args,
+        ],
+        stdout=stdout if stdout is not None else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -47,19 +62,36 @@ def with_session(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> str:
 
 @pytest.mark.skipif(not os.path.exists(FULL), reason="needs /dev/full")
 @pytest.mark.parametrize("fmt", ["md", "json"])
-def test_export_to_unwritable_places(config_path: Path, data_dir: Path, tmp_path: Path, with_session: str, fmt: str) -> None:
-    for target, reason in ((FULL, "No space left"), (str(tmp_path), "directory"), ("/nonexistent/x.md", "No such file")):
-        r = cli(config_path, data_dir, "sessions", "export", with_session, "--format", fmt, "-o", target)
+def test_export_to_unwritable_places(
+    config_path: Path, data_dir: Path, tmp_path: Path, with_session: str, fmt: str
+) -> None:
+    for target, reason in (
+        (FULL, "No space left"),
+        (str(tmp_path), "directory"),
+        ("/nonexistent/x.md", "No such file"),
+    ):
+        r = cli(
+            config_path, data_dir, "sessions", "export", with_session, "--format", fmt, "-o", target
+        )
         assert r.returncode == 1, (target, r.stderr)
         one_sentence(r, target, reason)
 
 
 @pytest.mark.skipif(not os.path.exists(FULL), reason="needs /dev/full")
 @pytest.mark.parametrize(
-    "args", [["sessions", "export", "s1"], ["sessions", "list"], ["sessions", "show", "s1"], ["send", "--session", "s1", "more"],
-             ["config", "show"], ["db", "path"]],
+    "args",
+    [
+        ["sessions", "export", "s1"],
+        ["sessions", "list"],
+        ["sessions", "show", "s1"],
+        ["send", "--session", "s1", "more"],
+        ["config", "show"],
+        ["db", "path"],
+    ],
 )
-def test_standard_output_on_a_full_device(config_path: Path, data_dir: Path, with_session: str, args: list[str]) -> None:
+def test_standard_output_on_a_full_device(
+    config_path: Path, data_dir: Path, with_session: str, args: list[str]
+) -> None:
     with open(FULL, "w") as full:
         r = cli(config_path, data_dir, *args, stdout=full.fileno())
     assert r.returncode == 1, r.stderr
@@ -75,7 +107,9 @@ def test_config_set_where_it_cannot_be_written(tmp_path: Path, data_dir: Path) -
     one_sentence(r, str(target), "not a directory")
 
 
-def test_db_move_aside_that_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_move_aside_that_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from copilot_tui.cli.main import main
 
     (tmp_path / DB_NAME).write_text("corrupt")
@@ -113,7 +147,11 @@ def special_files(tmp_path: Path) -> dict[str, Path]:
 
 def test_config_that_is_a_special_file(tmp_path: Path, data_dir: Path) -> None:
     for kind, path in special_files(tmp_path).items():
-        for args in (["sessions", "list"], ["config", "show"], ["config", "set", "default_model", "lab/x"]):
+        for args in (
+            ["sessions", "list"],
+            ["config", "show"],
+            ["config", "set", "default_model", "lab/x"],
+        ):
             r = cli(path, data_dir, *args)
             assert r.returncode == 2, (kind, args, r.stderr)
             one_sentence(r, str(path), kind)

@@ -16,13 +16,32 @@ from copilot_tui.ids import split_model_ref, validate_session_id
 ID_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 PATH = Path("/tmp/fuzz-config.toml")
 
-toml_scalars = st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.floats(allow_nan=False))
+toml_scalars = st.one_of(
+    st.text(max_size=20), st.integers(), st.booleans(), st.floats(allow_nan=False)
+)
 toml_values = st.recursive(
     toml_scalars,
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=10), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
     max_leaves=8,
 )
-key_names = st.sampled_from(["type", "base_url", "api_key", "models", "headers", "max_concurrency", "timeout", "bogus", "default_model", "providers", "keys", "ui"])
+key_names = st.sampled_from(
+    [
+        "type",
+        "base_url",
+        "api_key",
+        "models",
+        "headers",
+        "max_concurrency",
+        "timeout",
+        "bogus",
+        "default_model",
+        "providers",
+        "keys",
+        "ui",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -35,7 +54,20 @@ def test_any_text_config_raises_only_config_error(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(key_names, st.one_of(toml_values, st.dictionaries(st.text(min_size=1, max_size=8), st.dictionaries(key_names, toml_values, max_size=4), max_size=2)), max_size=4))
+@given(
+    st.dictionaries(
+        key_names,
+        st.one_of(
+            toml_values,
+            st.dictionaries(
+                st.text(min_size=1, max_size=8),
+                st.dictionaries(key_names, toml_values, max_size=4),
+                max_size=2,
+            ),
+        ),
+        max_size=4,
+    )
+)
 def test_structured_configs_raise_only_config_error(doc: dict) -> None:
     try:
         text = tomli_w.dumps(doc)
@@ -48,7 +80,9 @@ def test_structured_configs_raise_only_config_error(doc: dict) -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(st.text(max_size=140), st.from_regex(ID_RE, fullmatch=True), st.integers(), st.none()))
+@given(
+    st.one_of(st.text(max_size=140), st.from_regex(ID_RE, fullmatch=True), st.integers(), st.none())
+)
 def test_session_id_validation(value: object) -> None:
     ok = isinstance(value, str) and bool(ID_RE.fullmatch(value)) and value not in {".", ".."}
     try:

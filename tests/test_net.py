@@ -49,7 +49,9 @@ def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @asynccontextmanager
-async def _serving(handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]) -> AsyncIterator[int]:
+async def _serving(
+    handle: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> AsyncIterator[int]:
     """A throwaway asyncio server on 127.0.0.1; yields its port."""
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     async with server:
@@ -62,7 +64,9 @@ def test_the_client_runs_on_the_asyncio_backend() -> None:
     assert isinstance(http._transport._pool._network_backend, AsyncioBackend)  # type: ignore[attr-defined]
 
 
-async def test_a_reply_streams_over_tls(tmp_path: Path, https_fake: FakeOpenAI, trusted: None) -> None:
+async def test_a_reply_streams_over_tls(
+    tmp_path: Path, https_fake: FakeOpenAI, trusted: None
+) -> None:
     from copilot_tui import CopilotClient
 
     text = "secure words arrive in order " * 40
@@ -94,8 +98,14 @@ async def test_an_untrusted_certificate_is_one_clear_sentence(
         async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
             error, saved = await failed_turn(client, "lab/gpt-4o-mini")
     message = str(error)
-    assert message.startswith(f"The TLS certificate of 127.0.0.1:{fake.port} (lab) is not trusted: ")
-    assert ("unable to get local issuer certificate" in message) if case == "unknown CA" else ("mismatch" in message.lower())
+    assert message.startswith(
+        f"The TLS certificate of 127.0.0.1:{fake.port} (lab) is not trusted: "
+    )
+    assert (
+        ("unable to get local issuer certificate" in message)
+        if case == "unknown CA"
+        else ("mismatch" in message.lower())
+    )
     assert "\n" not in message and "Traceback" not in message
     assert saved.status == "error"
 
@@ -176,12 +186,16 @@ async def test_tls_to_a_server_that_closes_at_once_fails_at_once() -> None:
         started = asyncio.get_running_loop().time()
         with pytest.raises(httpx.ConnectError):
             await http.get(f"https://127.0.0.1:{port}/", timeout=httpx.Timeout(60.0))
-        assert asyncio.get_running_loop().time() - started < 30  # a ConnectError, long before the timeout
+        assert (
+            asyncio.get_running_loop().time() - started < 30
+        )  # a ConnectError, long before the timeout
 
 
 @pytest.mark.parametrize("host", ["api..example.com", "x" * 64 + ".example.com"])
 @pytest.mark.usefixtures("quick_retries")
-async def test_a_host_name_that_cannot_be_encoded_is_a_clear_sentence(tmp_path: Path, host: str) -> None:
+async def test_a_host_name_that_cannot_be_encoded_is_a_clear_sentence(
+    tmp_path: Path, host: str
+) -> None:
     """IDNA refuses empty or over-long labels before any lookup: a typo in base_url, not a crash."""
     from copilot_tui import CopilotClient
 
@@ -200,10 +214,16 @@ def test_refused_on_every_address_of_a_name_reads_as_refused() -> None:
     from copilot_tui.providers.net import _connect_failure
 
     refused, unreachable = errno.ECONNREFUSED, errno.ENETUNREACH
-    both = OSError(f"Multiple exceptions: [Errno {refused}] Connect call failed ('::1', 9, 0, 0), "
-                   f"[Errno {refused}] Connect call failed ('127.0.0.1', 9)")
-    mixed = OSError(f"Multiple exceptions: [Errno {unreachable}] Network is unreachable, "
-                    f"[Errno {refused}] Connect call failed ('127.0.0.1', 9)")
+    both = OSError(
+        f"Multiple exceptions: [Errno {refused}] Connect call failed ('::1', 9, 0, 0), "
+        f"[Errno {refused}] Connect call failed ('127.0.0.1', 9)"
+    )
+    mixed = OSError(
+        f"Multiple exceptions: [Errno {unreachable}] Network is unreachable, "
+        f"[Errno {refused}] Connect call failed ('127.0.0.1', 9)"
+    )
     assert _connect_failure(both).startswith("connection refused")
-    assert _connect_failure(ConnectionRefusedError(refused, "Connect call failed")).startswith("connection refused")
+    assert _connect_failure(ConnectionRefusedError(refused, "Connect call failed")).startswith(
+        "connection refused"
+    )
     assert not _connect_failure(mixed).startswith("connection refused")

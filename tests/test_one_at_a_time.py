@@ -24,13 +24,23 @@ THROTTLE_NOTE = "sending it one request at a time from now on"
 
 
 @pytest.mark.parametrize(
-    "early", [Script(chunks=[], no_finish=True), Script(chunks=["never"], drop_after=0)], ids=["ended", "dropped"],
+    "early",
+    [Script(chunks=[], no_finish=True), Script(chunks=["never"], drop_after=0)],
+    ids=["ended", "dropped"],
 )
-async def test_a_stream_that_ends_before_its_first_word_is_retried(client: CopilotClient, fake: FakeOpenAI, early: Script) -> None:
+async def test_a_stream_that_ends_before_its_first_word_is_retried(
+    client: CopilotClient, fake: FakeOpenAI, early: Script
+) -> None:
     fake.script("gpt-4o-mini", early, Script(text=ANSWER))
     s = await client.create_session(model="lab/gpt-4o-mini")
     notes: list[str] = []
-    s.on(lambda e: notes.append(e.data.status) if e.type == ev.SESSION_STATUS and e.data.get("status") else None)
+    s.on(
+        lambda e: (
+            notes.append(e.data.status)
+            if e.type == ev.SESSION_STATUS and e.data.get("status")
+            else None
+        )
+    )
     reply = await s.send_and_wait("go", timeout=60)
     assert reply.content == ANSWER and reply.status == "complete"
     assert len(fake.requests_for("gpt-4o-mini")) == 2
@@ -41,14 +51,27 @@ async def test_a_stream_that_ends_before_its_first_word_is_retried(client: Copil
 def _one_at_a_time(fake: FakeOpenAI) -> None:
     """llama-cpp-python's server: a second concurrent stream gets 200 and is closed. The reply
     that runs holds its finish until two others were closed, so the retries meet it busy."""
-    for model in ("ll", "ll2"):  # two models on one server, as with llama-cpp-python's model aliases
-        fake.script(model, Script(text=ANSWER, delay=0.01, close_if_busy=True, finish_after_drops=2))
+    for model in (
+        "ll",
+        "ll2",
+    ):  # two models on one server, as with llama-cpp-python's model aliases
+        fake.script(
+            model, Script(text=ANSWER, delay=0.01, close_if_busy=True, finish_after_drops=2)
+        )
 
 
-async def test_compare_on_a_one_at_a_time_server_completes_both_panes(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_compare_on_a_one_at_a_time_server_completes_both_panes(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     _one_at_a_time(fake)
     notes: list[str] = []
-    client.on(lambda e: notes.append(e.data.status) if e.type == ev.SESSION_STATUS and e.data.get("status") else None)
+    client.on(
+        lambda e: (
+            notes.append(e.data.status)
+            if e.type == ev.SESSION_STATUS and e.data.get("status")
+            else None
+        )
+    )
     comparison = await client.compare(["lab/ll", "lab/ll2"], "go")
     await comparison.wait(timeout=60)
     assert [p.status for p in comparison.panes] == ["done", "done"]
@@ -70,9 +93,26 @@ def test_cli_compare_on_a_one_at_a_time_server(tmp_path: Path, fake: FakeOpenAI)
     cfg = write_config(tmp_path / "c.toml", fake.base_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")}
     r = subprocess.run(
-        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(cfg), "--data-dir", str(tmp_path / "d"),
-         "compare", "--json", "-m", "lab/ll", "-m", "lab/ll2", "go"],
-        capture_output=True, text=True, timeout=120, env=env,
+        [
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(cfg),
+            "--data-dir",
+            str(tmp_path / "d"),
+            "compare",
+            "--json",
+            "-m",
+            "lab/ll",
+            "-m",
+            "lab/ll2",
+            "go",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)

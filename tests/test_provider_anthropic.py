@@ -34,7 +34,9 @@ def config(fake: FakeAnthropic, **extra: str) -> str:
     return "\n".join(lines + [f"{k} = {v}" for k, v in extra.items()]) + "\n"
 
 
-async def test_streamed_reply_with_pings_and_usage(anthropic: FakeAnthropic, tmp_path: Path) -> None:
+async def test_streamed_reply_with_pings_and_usage(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
     anthropic.script("claude-sonnet-4-5", Script(text="Hello from Claude, ünïcødé ✓", ping=True))
     async with client_for(tmp_path, config(anthropic)) as client:
         msg = await turn(client, "claude/claude-sonnet-4-5")
@@ -48,9 +50,13 @@ async def test_streamed_reply_with_pings_and_usage(anthropic: FakeAnthropic, tmp
     assert req["body"]["stream"] is True and req["body"]["max_tokens"] >= 1
 
 
-async def test_system_at_top_level_and_same_roles_merged(anthropic: FakeAnthropic, tmp_path: Path) -> None:
+async def test_system_at_top_level_and_same_roles_merged(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
     async with client_for(tmp_path, config(anthropic)) as client:
-        session = await client.create_session(model="claude/claude-sonnet-4-5", system_message="Be terse.")
+        session = await client.create_session(
+            model="claude/claude-sonnet-4-5", system_message="Be terse."
+        )
         await session.send_and_wait("first", timeout=30)
         await session.send_and_wait("second", timeout=30)
     body = anthropic.requests_to("/v1/messages")[-1]["body"]
@@ -59,8 +65,16 @@ async def test_system_at_top_level_and_same_roles_merged(anthropic: FakeAnthropi
 
 
 def test_messages_body_merges_consecutive_roles() -> None:
-    req = ChatRequest("m", [ChatMessage("system", "a"), ChatMessage("user", "x"), ChatMessage("user", "y"),
-                            ChatMessage("system", "b")], max_tokens=7)
+    req = ChatRequest(
+        "m",
+        [
+            ChatMessage("system", "a"),
+            ChatMessage("user", "x"),
+            ChatMessage("user", "y"),
+            ChatMessage("system", "b"),
+        ],
+        max_tokens=7,
+    )
     body = messages_body(req, 7)
     assert body["system"] == "a\n\nb"
     assert body["messages"] == [{"role": "user", "content": "x\n\ny"}]
@@ -71,10 +85,15 @@ async def test_models_listed(anthropic: FakeAnthropic, tmp_path: Path) -> None:
     async with client_for(tmp_path, config(anthropic)) as client:
         statuses = await client.provider_statuses(refresh=True)
     assert statuses[0].usable
-    assert [m.id for m in statuses[0].models] == ["claude/claude-sonnet-4-5", "claude/claude-haiku-4-5"]
+    assert [m.id for m in statuses[0].models] == [
+        "claude/claude-sonnet-4-5",
+        "claude/claude-haiku-4-5",
+    ]
 
 
-async def test_no_key_is_a_clear_status(anthropic: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_key_is_a_clear_status(
+    anthropic: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     async with client_for(tmp_path, config(anthropic)) as client:
         (status,) = await client.provider_statuses(refresh=True)
@@ -83,7 +102,9 @@ async def test_no_key_is_a_clear_status(anthropic: FakeAnthropic, tmp_path: Path
     assert (status.fix or "").startswith("export ANTHROPIC_API_KEY=")
 
 
-async def test_wrong_key_is_an_authentication_error(anthropic: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_wrong_key_is_an_authentication_error(
+    anthropic: FakeAnthropic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-wrong")
     async with client_for(tmp_path, config(anthropic, models='["claude-sonnet-4-5"]')) as client:
         exc, _ = await failed_turn(client, "claude/claude-sonnet-4-5")
@@ -91,7 +112,9 @@ async def test_wrong_key_is_an_authentication_error(anthropic: FakeAnthropic, tm
     assert "invalid x-api-key" in str(exc)
 
 
-async def test_error_event_mid_stream_keeps_partial_text(anthropic: FakeAnthropic, tmp_path: Path) -> None:
+async def test_error_event_mid_stream_keeps_partial_text(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
     anthropic.script("claude-sonnet-4-5", Script(text="one two three four", error_at=2))
     async with client_for(tmp_path, config(anthropic)) as client:
         exc, reply = await failed_turn(client, "claude/claude-sonnet-4-5")
@@ -101,7 +124,9 @@ async def test_error_event_mid_stream_keeps_partial_text(anthropic: FakeAnthropi
     assert len(anthropic.requests_to("/v1/messages")) == 1  # never re-sent after text arrived
 
 
-async def test_stream_without_message_stop_is_incomplete(anthropic: FakeAnthropic, tmp_path: Path) -> None:
+async def test_stream_without_message_stop_is_incomplete(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
     anthropic.script("claude-sonnet-4-5", Script(text="one two three", truncate_at=2))
     async with client_for(tmp_path, config(anthropic)) as client:
         exc, reply = await failed_turn(client, "claude/claude-sonnet-4-5")
@@ -110,8 +135,12 @@ async def test_stream_without_message_stop_is_incomplete(anthropic: FakeAnthropi
 
 
 @pytest.mark.usefixtures("quick_retries")
-async def test_529_overloaded_is_retried_then_succeeds(anthropic: FakeAnthropic, tmp_path: Path) -> None:
-    overloaded = Script(status=529, error_body=json.dumps(error_body("overloaded_error", "Overloaded")))
+async def test_529_overloaded_is_retried_then_succeeds(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    overloaded = Script(
+        status=529, error_body=json.dumps(error_body("overloaded_error", "Overloaded"))
+    )
     anthropic.script("claude-sonnet-4-5", overloaded, Script(text="after overload"))
     async with client_for(tmp_path, config(anthropic)) as client:
         msg = await turn(client, "claude/claude-sonnet-4-5")
@@ -121,17 +150,30 @@ async def test_529_overloaded_is_retried_then_succeeds(anthropic: FakeAnthropic,
 
 @pytest.mark.usefixtures("quick_retries")
 async def test_429_with_retry_after_then_success(anthropic: FakeAnthropic, tmp_path: Path) -> None:
-    limited = Script(status=429, headers={"retry-after": "1"},
-                     error_body=json.dumps(error_body("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit")))
+    limited = Script(
+        status=429,
+        headers={"retry-after": "1"},
+        error_body=json.dumps(
+            error_body(
+                "rate_limit_error",
+                "Number of request tokens has exceeded your per-minute rate limit",
+            )
+        ),
+    )
     anthropic.script("claude-sonnet-4-5", limited, Script(text="ok now"))
     async with client_for(tmp_path, config(anthropic)) as client:
         msg = await turn(client, "claude/claude-sonnet-4-5")
     assert msg.content == "ok now"
 
 
-async def test_long_retry_after_becomes_a_clear_error(anthropic: FakeAnthropic, tmp_path: Path) -> None:
-    limited = Script(status=429, headers={"retry-after": "600"},
-                     error_body=json.dumps(error_body("rate_limit_error", "Rate limited")))
+async def test_long_retry_after_becomes_a_clear_error(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    limited = Script(
+        status=429,
+        headers={"retry-after": "600"},
+        error_body=json.dumps(error_body("rate_limit_error", "Rate limited")),
+    )
     anthropic.script("claude-sonnet-4-5", limited)
     async with client_for(tmp_path, config(anthropic)) as client:
         exc, _ = await failed_turn(client, "claude/claude-sonnet-4-5")
@@ -140,7 +182,9 @@ async def test_long_retry_after_becomes_a_clear_error(anthropic: FakeAnthropic, 
     assert len(anthropic.requests_to("/v1/messages")) == 1
 
 
-async def test_max_concurrency_caps_overlapping_streams(anthropic: FakeAnthropic, tmp_path: Path) -> None:
+async def test_max_concurrency_caps_overlapping_streams(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
     anthropic.script("claude-haiku-4-5", Script(text="a b c", hold_until_active=2))
     async with client_for(tmp_path, config(anthropic, max_concurrency="2")) as client:
         sessions = [await client.create_session(model="claude/claude-haiku-4-5") for _ in range(4)]

@@ -43,7 +43,9 @@ def chat_requests(fake: FakeCopilot) -> list[dict]:
     return fake.requests_to("/chat/completions")
 
 
-async def test_streamed_reply_with_azure_quirks_and_headers(copilot: FakeCopilot, tmp_path: Path) -> None:
+async def test_streamed_reply_with_azure_quirks_and_headers(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
     copilot.script("gpt-4.1", Script(text="Hi from Copilot ✓", quirks=True, ping=True))
     async with client_for(tmp_path, copilot.config()) as client:
         msg = await turn(client, "copilot/gpt-4.1")
@@ -56,7 +58,9 @@ async def test_streamed_reply_with_azure_quirks_and_headers(copilot: FakeCopilot
     h = req["headers"]
     assert h["Authorization"].startswith("Bearer tid=fake")
     assert h["Copilot-Integration-Id"] == "vscode-chat"
-    assert h["Editor-Version"].startswith("vscode/") and h["Editor-Plugin-Version"].startswith("copilot-chat/")
+    assert h["Editor-Version"].startswith("vscode/") and h["Editor-Plugin-Version"].startswith(
+        "copilot-chat/"
+    )
     assert h["X-Initiator"] == "user" and h["Openai-Intent"] == "conversation-panel"
     assert h["X-GitHub-Api-Version"] == "2025-04-01" and h["Accept"] == "text/event-stream"
     assert req["body"]["stream"] is True and req["body"]["model"] == "gpt-4.1"
@@ -70,23 +74,35 @@ async def test_request_ids_are_fresh(copilot: FakeCopilot, tmp_path: Path) -> No
     assert len(ids) == 2 and len(set(ids)) == 2
 
 
-async def test_catalog_filter_limits_and_routing_flags(copilot: FakeCopilot, tmp_path: Path) -> None:
+async def test_catalog_filter_limits_and_routing_flags(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
     async with client_for(tmp_path, copilot.config()) as client:
         (status,) = await client.provider_statuses(refresh=True)
         offered = await client.list_models()
     assert status.usable
     by_id = {m.model: m for m in status.models}
-    assert list(by_id) == ["gpt-4.1", "gpt-4o", "claude-sonnet-4.5", "gpt-5-codex", "gemini-2.5-pro"]
+    assert list(by_id) == [
+        "gpt-4.1",
+        "gpt-4o",
+        "claude-sonnet-4.5",
+        "gpt-5-codex",
+        "gemini-2.5-pro",
+    ]
     assert by_id["gpt-4.1"].context_window == 128000 and by_id["gpt-4.1"].max_output_tokens == 16384
     assert not by_id["gpt-5-codex"].supported and "/responses" in (by_id["gpt-5-codex"].note or "")
-    assert not by_id["gemini-2.5-pro"].supported and "requires_consent" in (by_id["gemini-2.5-pro"].note or "")
+    assert not by_id["gemini-2.5-pro"].supported and "requires_consent" in (
+        by_id["gemini-2.5-pro"].note or ""
+    )
     assert [m.model for m in offered] == ["gpt-4.1", "gpt-4o", "claude-sonnet-4.5"]
 
 
 async def test_claude_is_routed_to_v1_messages(copilot: FakeCopilot, tmp_path: Path) -> None:
     copilot.script("claude-sonnet-4.5", Script(text="Claude via Copilot", ping=True))
     async with client_for(tmp_path, copilot.config()) as client:
-        session = await client.create_session(model="copilot/claude-sonnet-4.5", system_message="Be brief.")
+        session = await client.create_session(
+            model="copilot/claude-sonnet-4.5", system_message="Be brief."
+        )
         msg = await session.send_and_wait("hello", timeout=30)
     assert msg.content == "Claude via Copilot"
     assert chat_requests(copilot) == []
@@ -95,7 +111,9 @@ async def test_claude_is_routed_to_v1_messages(copilot: FakeCopilot, tmp_path: P
     assert req["headers"]["Authorization"].startswith("Bearer tid=fake")
 
 
-async def test_responses_only_model_is_refused_without_a_request(copilot: FakeCopilot, tmp_path: Path) -> None:
+async def test_responses_only_model_is_refused_without_a_request(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
     async with client_for(tmp_path, copilot.config()) as client:
         exc, _ = await failed_turn(client, "copilot/gpt-5-codex")
     assert exc.code == "unsupported_api_for_model"
@@ -110,7 +128,9 @@ async def test_model_not_supported(copilot: FakeCopilot, tmp_path: Path) -> None
     assert "does not offer 'gpt-9'" in str(exc)
 
 
-async def test_unsupported_api_for_model_from_the_service(copilot: FakeCopilot, tmp_path: Path) -> None:
+async def test_unsupported_api_for_model_from_the_service(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
     async with client_for(tmp_path, copilot.config(models=["claude-sonnet-4.5"])) as client:
         exc, _ = await failed_turn(client, "copilot/claude-sonnet-4.5")
     assert exc.code == "unsupported_api_for_model"
@@ -118,8 +138,12 @@ async def test_unsupported_api_for_model_from_the_service(copilot: FakeCopilot, 
 
 
 async def test_no_available_model_endpoints(copilot: FakeCopilot, tmp_path: Path) -> None:
-    body = json.dumps({"message": "no endpoints available for this model under your current plan and policies",
-                       "code": "no_available_model_endpoints"})
+    body = json.dumps(
+        {
+            "message": "no endpoints available for this model under your current plan and policies",
+            "code": "no_available_model_endpoints",
+        }
+    )
     copilot.script("gpt-4o", Script(status=400, error_body=body))
     async with client_for(tmp_path, copilot.config()) as client:
         exc, _ = await failed_turn(client, "copilot/gpt-4o")
@@ -127,8 +151,14 @@ async def test_no_available_model_endpoints(copilot: FakeCopilot, tmp_path: Path
     assert "current plan and policies" in str(exc)
 
 
-async def test_rate_limited_with_long_wait_is_a_clear_error(copilot: FakeCopilot, tmp_path: Path) -> None:
-    body = copilot_error("Sorry, you have been rate-limited. Please retry after 2733 seconds.", "rate_limited", "rate_limit")
+async def test_rate_limited_with_long_wait_is_a_clear_error(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
+    body = copilot_error(
+        "Sorry, you have been rate-limited. Please retry after 2733 seconds.",
+        "rate_limited",
+        "rate_limit",
+    )
     copilot.script("gpt-4.1", Script(status=429, error_body=body))
     async with client_for(tmp_path, copilot.config()) as client:
         exc, _ = await failed_turn(client, "copilot/gpt-4.1")
@@ -138,8 +168,13 @@ async def test_rate_limited_with_long_wait_is_a_clear_error(copilot: FakeCopilot
 
 
 async def test_weekly_rate_limit_is_never_retried(copilot: FakeCopilot, tmp_path: Path) -> None:
-    body = copilot_error("You've reached your weekly rate limit. Please retry after 5 seconds.", "user_weekly_rate_limited")
-    copilot.script("gpt-4.1", Script(status=429, error_body=body), Script(text="should not be reached"))
+    body = copilot_error(
+        "You've reached your weekly rate limit. Please retry after 5 seconds.",
+        "user_weekly_rate_limited",
+    )
+    copilot.script(
+        "gpt-4.1", Script(status=429, error_body=body), Script(text="should not be reached")
+    )
     async with client_for(tmp_path, copilot.config()) as client:
         exc, _ = await failed_turn(client, "copilot/gpt-4.1")
     assert not exc.retryable and "weekly" in str(exc)
@@ -148,7 +183,11 @@ async def test_weekly_rate_limit_is_never_retried(copilot: FakeCopilot, tmp_path
 
 @pytest.mark.usefixtures("quick_retries")
 async def test_429_with_retry_after_1_then_success(copilot: FakeCopilot, tmp_path: Path) -> None:
-    limited = Script(status=429, headers={"Retry-After": "1"}, error_body=copilot_error("rate limited", "rate_limited"))
+    limited = Script(
+        status=429,
+        headers={"Retry-After": "1"},
+        error_body=copilot_error("rate limited", "rate_limited"),
+    )
     copilot.script("gpt-4.1", limited, Script(text="after the wait"))
     async with client_for(tmp_path, copilot.config()) as client:
         msg = await turn(client, "copilot/gpt-4.1")
@@ -157,7 +196,11 @@ async def test_429_with_retry_after_1_then_success(copilot: FakeCopilot, tmp_pat
 
 
 async def test_429_without_a_wait_is_not_hammered(copilot: FakeCopilot, tmp_path: Path) -> None:
-    copilot.script("gpt-4.1", Script(status=429, error_body=copilot_error("Too many requests", "rate_limited")), Script())
+    copilot.script(
+        "gpt-4.1",
+        Script(status=429, error_body=copilot_error("Too many requests", "rate_limited")),
+        Script(),
+    )
     async with client_for(tmp_path, copilot.config()) as client:
         exc, _ = await failed_turn(client, "copilot/gpt-4.1")
     assert isinstance(exc, E.RateLimitError)
@@ -166,13 +209,19 @@ async def test_429_without_a_wait_is_not_hammered(copilot: FakeCopilot, tmp_path
 
 @pytest.mark.usefixtures("quick_retries")
 async def test_503_then_success(copilot: FakeCopilot, tmp_path: Path) -> None:
-    copilot.script("gpt-4.1", Script(status=503, error_body="upstream unavailable", content_type="text/plain"), Script(text="ok"))
+    copilot.script(
+        "gpt-4.1",
+        Script(status=503, error_body="upstream unavailable", content_type="text/plain"),
+        Script(text="ok"),
+    )
     async with client_for(tmp_path, copilot.config()) as client:
         msg = await turn(client, "copilot/gpt-4.1")
     assert msg.content == "ok"
 
 
-async def test_error_chunk_mid_stream_keeps_partial_text(copilot: FakeCopilot, tmp_path: Path) -> None:
+async def test_error_chunk_mid_stream_keeps_partial_text(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
     copilot.script("gpt-4.1", Script(text="one two three", error_at=2, quirks=True))
     async with client_for(tmp_path, copilot.config()) as client:
         exc, reply = await failed_turn(client, "copilot/gpt-4.1")
@@ -189,7 +238,9 @@ async def test_no_copilot_access_on_exchange(copilot: FakeCopilot, tmp_path: Pat
     assert "no copilot access for this account or token" in (status.reason or "").lower()
     assert "Resource not accessible by personal access token" in (status.reason or "")
     said = f"{status.reason} {status.fix or ''}"
-    assert said.count("github.com/settings/copilot") == 1 and said.count("login copilot") == 1  # each fix once
+    assert (
+        said.count("github.com/settings/copilot") == 1 and said.count("login copilot") == 1
+    )  # each fix once
 
 
 async def test_not_logged_in(copilot: FakeCopilot, tmp_path: Path) -> None:
@@ -202,21 +253,27 @@ async def test_not_logged_in(copilot: FakeCopilot, tmp_path: Path) -> None:
     assert isinstance(exc, E.ProviderUnavailable) and "login copilot" in str(exc)
 
 
-async def test_401_mid_session_one_shared_refresh_for_two_sessions(copilot: FakeCopilot, tmp_path: Path) -> None:
+async def test_401_mid_session_one_shared_refresh_for_two_sessions(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
     copilot.script("gpt-4.1", Script(text="fresh token works", hold_until_active=2))
     async with client_for(tmp_path, copilot.config()) as client:
         a = await client.create_session(model="copilot/gpt-4.1")
         b = await client.create_session(model="copilot/gpt-4.1")
         assert copilot.exchanges == 1
         copilot.expire_issued()  # the service now answers 401 "token expired" to the first token
-        replies = await asyncio.gather(a.send_and_wait("x", timeout=30), b.send_and_wait("y", timeout=30))
+        replies = await asyncio.gather(
+            a.send_and_wait("x", timeout=30), b.send_and_wait("y", timeout=30)
+        )
     assert [r.content for r in replies] == ["fresh token works"] * 2
     assert copilot.exchanges == 2
     tokens = [r["copilot_token"] for r in chat_requests(copilot)]
     assert tokens[-2:] == [copilot.issued[1]] * 2
 
 
-async def test_timed_refresh_is_shared_by_concurrent_sessions(copilot: FakeCopilot, tmp_path: Path) -> None:
+async def test_timed_refresh_is_shared_by_concurrent_sessions(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
     copilot.script("gpt-4.1", Script(text="ok", hold_until_active=2))
     async with client_for(tmp_path, copilot.config()) as client:
         a = await client.create_session(model="copilot/gpt-4.1")
@@ -246,7 +303,9 @@ def test_refresh_time_takes_the_earlier_rule() -> None:
 
 async def test_token_manager_concurrent_callers_share_one_exchange(copilot: FakeCopilot) -> None:
     async with httpx.AsyncClient() as http:
-        manager = CopilotTokenManager(http, lambda: GITHUB_TOKEN, token_url=f"{copilot.url}/copilot_internal/v2/token")
+        manager = CopilotTokenManager(
+            http, lambda: GITHUB_TOKEN, token_url=f"{copilot.url}/copilot_internal/v2/token"
+        )
         tokens = await asyncio.gather(*(manager.get() for _ in range(8)))
         assert len({t.token for t in tokens}) == 1 and copilot.exchanges == 1
         assert tokens[0].api_url == copilot.url
@@ -273,10 +332,13 @@ async def test_device_flow_honours_interval_and_slow_down(copilot: FakeCopilot) 
     assert body["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code"
 
 
-@pytest.mark.parametrize(("answer", "words"), [
-    ({"error": "expired_token"}, "expired"),
-    ({"error": "access_denied"}, "declined"),
-])
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ({"error": "expired_token"}, "expired"),
+        ({"error": "access_denied"}, "declined"),
+    ],
+)
 async def test_device_flow_failures(copilot: FakeCopilot, answer: dict, words: str) -> None:
     copilot.poll_answers = [{"error": "authorization_pending"}, answer]
 

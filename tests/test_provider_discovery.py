@@ -29,8 +29,12 @@ def no_gh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(empty))
 
 
-@pytest.mark.parametrize("present", [c for n in range(len(KEYS) + 1) for c in itertools.combinations(KEYS, n)])
-def test_each_combination(present: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "present", [c for n in range(len(KEYS) + 1) for c in itertools.combinations(KEYS, n)]
+)
+def test_each_combination(
+    present: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     no_gh(monkeypatch, tmp_path)
     for key in KEYS[1:]:
         if key in present:
@@ -61,7 +65,9 @@ def test_each_combination(present: tuple[str, ...], tmp_path: Path, monkeypatch:
         assert model == "local/smollm2"
 
 
-def test_gh_on_path_adds_github_models_without_running_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gh_on_path_adds_github_models_without_running_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     marker = tmp_path / "gh-ran"
@@ -76,15 +82,22 @@ def test_gh_on_path_adds_github_models_without_running_it(tmp_path: Path, monkey
     assert not marker.exists()  # start-up never runs gh
 
 
-def test_a_config_with_providers_disables_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_config_with_providers_disables_discovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
     from copilot_tui.config import parse_config
 
-    config = parse_config('[providers.lab]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n', tmp_path / "c.toml")
+    config = parse_config(
+        '[providers.lab]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n',
+        tmp_path / "c.toml",
+    )
     assert implicit_providers(config) == {}
 
 
-async def test_statuses_explain_each_unusable_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_statuses_explain_each_unusable_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import socket
 
     no_gh(monkeypatch, tmp_path)
@@ -106,10 +119,14 @@ async def test_statuses_explain_each_unusable_provider(tmp_path: Path, monkeypat
     ollama = statuses["ollama"]
     assert not ollama.usable and ollama.reason == f"not reachable at http://127.0.0.1:{port}"
     assert ollama.fix
-    assert not any(statuses[n].usable for n in ("copilot", "anthropic", "github-models", "openai", "ollama"))
+    assert not any(
+        statuses[n].usable for n in ("copilot", "anthropic", "github-models", "openai", "ollama")
+    )
 
 
-async def test_an_answering_ollama_becomes_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_answering_ollama_becomes_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.servers.ollama_server import FakeOllama
 
     no_gh(monkeypatch, tmp_path)
@@ -141,13 +158,19 @@ def fresh_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
     offline(monkeypatch, tmp_path)
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xllamacpp" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "xllamacpp" else real(name, *a),
+    )
 
 
 HINTS = ("pip install", "export ", "login copilot", "ollama serve", "gh auth login", "https://")
 
 
-async def test_a_fresh_machine_says_each_fix_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_a_fresh_machine_says_each_fix_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import argparse
 
     from copilot_tui.cli.models import _models
@@ -163,10 +186,14 @@ async def test_a_fresh_machine_says_each_fix_once(tmp_path: Path, monkeypatch: p
         for hint in HINTS:
             assert f"{status.reason} {status.fix}".count(hint) <= 1, (hint, status)
     local = next(s for s in statuses if s.name == "local")
-    assert local.fix == "pip install xllamacpp==2026.10.11549" and "pip install" not in (local.reason or "")
+    assert local.fix == "pip install xllamacpp==2026.10.11549" and "pip install" not in (
+        local.reason or ""
+    )
     out = capsys.readouterr().out
     assert out.count("pip install xllamacpp==2026.10.11549") == 1
-    assert out.count("export OPENAI_API_KEY=") == 1 and out.count("OPENAI_API_KEY") == 2  # the reason names it, the fix sets it
+    assert (
+        out.count("export OPENAI_API_KEY=") == 1 and out.count("OPENAI_API_KEY") == 2
+    )  # the reason names it, the fix sets it
     assert out.count("copilot-tui login copilot") == 1
     assert out.count("ollama serve") == 1
 
@@ -175,7 +202,9 @@ async def _watch(client: CopilotClient) -> list[Readiness]:
     return [r async for r in client.watch_readiness()]
 
 
-async def test_a_fresh_machine_offers_no_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_fresh_machine_offers_no_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fresh_machine(monkeypatch, tmp_path)
     async with CopilotClient(data_dir=tmp_path / "data") as client:
         assert client.default_model is None  # nothing to guess from without the network
@@ -183,11 +212,20 @@ async def test_a_fresh_machine_offers_no_model(tmp_path: Path, monkeypatch: pyte
     first, last = seen[0], seen[-1]
     assert first.model is None and first.checking and len(first.waiting_for) == 6
     assert last.model is None and not last.checking
-    assert [s.name for s in last.unusable] == ["copilot", "github-models", "openai", "anthropic", "ollama", "local"]
+    assert [s.name for s in last.unusable] == [
+        "copilot",
+        "github-models",
+        "openai",
+        "anthropic",
+        "ollama",
+        "local",
+    ]
     assert all(s.fix for s in last.unusable)
 
 
-async def test_the_local_model_is_offered_once_it_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_local_model_is_offered_once_it_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("xllamacpp")
     offline(monkeypatch, tmp_path)
     from copilot_tui.service.discovery import bundled_smollm2
@@ -204,17 +242,28 @@ async def test_the_local_model_is_offered_once_it_answers(tmp_path: Path, monkey
 
 def _status(name: str, usable: bool, *models: str) -> ProviderStatus:
     infos = [ModelInfo(id=f"{name}/{m}", name=m, provider=name) for m in models]
-    return ProviderStatus(name, name, usable, reason=None if usable else "down", fix=None if usable else "fix it", models=infos)
+    return ProviderStatus(
+        name,
+        name,
+        usable,
+        reason=None if usable else "down",
+        fix=None if usable else "fix it",
+        models=infos,
+    )
 
 
-def test_readiness_waits_for_better_providers_and_never_offers_a_dead_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readiness_waits_for_better_providers_and_never_offers_a_dead_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     no_gh(monkeypatch, tmp_path)
     save_github_token(token_path(), "ghu_x")
     config = Config(path=tmp_path / "missing.toml")
     found = implicit_providers(config)
     # a saved Copilot login is offered while it is checked, even when the local model already answered
     early = readiness(config, found, {"local": _status("local", True, "smollm2")})
-    assert early.model == "copilot/gpt-4.1" and not early.confirmed and "copilot" in early.waiting_for
+    assert (
+        early.model == "copilot/gpt-4.1" and not early.confirmed and "copilot" in early.waiting_for
+    )
     # refused: the next provider that answers takes over, confirmed once every better one answered
     statuses = {n: _status(n, False) for n in ("copilot", "github-models", "openai", "anthropic")}
     statuses["local"] = _status("local", True, "smollm2")
@@ -222,7 +271,9 @@ def test_readiness_waits_for_better_providers_and_never_offers_a_dead_one(tmp_pa
     assert waiting.model == "local/smollm2" and waiting.waiting_for == ("ollama",)
     statuses["ollama"] = _status("ollama", True, "llama3.2:latest")
     assert readiness(config, found, statuses) == Readiness(
-        "ollama/llama3.2:latest", confirmed=True, unusable=tuple(statuses[n] for n in ("copilot", "github-models", "openai", "anthropic"))
+        "ollama/llama3.2:latest",
+        confirmed=True,
+        unusable=tuple(statuses[n] for n in ("copilot", "github-models", "openai", "anthropic")),
     )
 
 
@@ -231,9 +282,14 @@ def test_a_configured_default_that_cannot_answer_is_not_offered(tmp_path: Path) 
 
     config = parse_config(
         'default_model = "lab/gpt-4o-mini"\n[providers.lab]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
-        '[providers.other]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n', tmp_path / "c.toml",
+        '[providers.other]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n',
+        tmp_path / "c.toml",
     )
     providers = dict(config.providers)
-    assert readiness(config, providers, {}) == Readiness("lab/gpt-4o-mini", waiting_for=("lab",), configured="lab/gpt-4o-mini")
+    assert readiness(config, providers, {}) == Readiness(
+        "lab/gpt-4o-mini", waiting_for=("lab",), configured="lab/gpt-4o-mini"
+    )
     lab, other = _status("lab", False), _status("other", True, "x")
-    assert readiness(config, providers, {"lab": lab, "other": other}) == Readiness(unusable=(lab,), configured="lab/gpt-4o-mini")
+    assert readiness(config, providers, {"lab": lab, "other": other}) == Readiness(
+        unusable=(lab,), configured="lab/gpt-4o-mini"
+    )

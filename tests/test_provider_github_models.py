@@ -43,7 +43,9 @@ def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str) -> None
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
-async def test_streamed_reply_with_github_headers(gh_models: FakeGitHubModels, tmp_path: Path) -> None:
+async def test_streamed_reply_with_github_headers(
+    gh_models: FakeGitHubModels, tmp_path: Path
+) -> None:
     async with client_for(tmp_path, config(gh_models)) as client:
         msg = await turn(client, "ghm/openai/gpt-4.1", "hi")
     assert msg.content == "Echo: hi" and msg.status == "complete"
@@ -58,11 +60,18 @@ async def test_catalog_is_a_bare_array(gh_models: FakeGitHubModels, tmp_path: Pa
     async with client_for(tmp_path, config(gh_models)) as client:
         (status,) = await client.provider_statuses(refresh=True)
     assert status.usable
-    assert [m.id for m in status.models] == ["ghm/openai/gpt-4.1", "ghm/meta/llama-3.3-70b-instruct"]
-    assert status.models[0].context_window == 1048576 and status.models[0].max_output_tokens == 32768
+    assert [m.id for m in status.models] == [
+        "ghm/openai/gpt-4.1",
+        "ghm/meta/llama-3.3-70b-instruct",
+    ]
+    assert (
+        status.models[0].context_window == 1048576 and status.models[0].max_output_tokens == 32768
+    )
 
 
-async def test_token_from_gh_auth_token(gh_models: FakeGitHubModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_token_from_gh_auth_token(
+    gh_models: FakeGitHubModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GITHUB_TOKEN")
     fake_gh(tmp_path, monkeypatch, TOKEN)
     async with client_for(tmp_path, config(gh_models)) as client:
@@ -70,7 +79,9 @@ async def test_token_from_gh_auth_token(gh_models: FakeGitHubModels, tmp_path: P
     assert msg.content == "Echo: via gh"
 
 
-async def test_no_token_status(gh_models: FakeGitHubModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_token_status(
+    gh_models: FakeGitHubModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GITHUB_TOKEN")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     async with client_for(tmp_path, config(gh_models)) as client:
@@ -79,7 +90,9 @@ async def test_no_token_status(gh_models: FakeGitHubModels, tmp_path: Path, monk
     assert "GITHUB_TOKEN" in (status.reason or "") and "gh auth login" in (status.fix or "")
 
 
-async def test_per_minute_limit_waits_and_retries(gh_models: FakeGitHubModels, tmp_path: Path) -> None:
+async def test_per_minute_limit_waits_and_retries(
+    gh_models: FakeGitHubModels, tmp_path: Path
+) -> None:
     gh_models.script("openai/gpt-4.1", rate_limit("minute", 1), Script(text="after a minute"))
     async with client_for(tmp_path, config(gh_models)) as client:
         msg = await turn(client, "ghm/openai/gpt-4.1")
@@ -87,7 +100,9 @@ async def test_per_minute_limit_waits_and_retries(gh_models: FakeGitHubModels, t
     assert len(gh_models.requests_to("/inference/chat/completions")) == 2
 
 
-async def test_per_minute_limit_with_long_wait_is_shown_as_such(gh_models: FakeGitHubModels, tmp_path: Path) -> None:
+async def test_per_minute_limit_with_long_wait_is_shown_as_such(
+    gh_models: FakeGitHubModels, tmp_path: Path
+) -> None:
     gh_models.script("openai/gpt-4.1", rate_limit("minute", 46))
     async with client_for(tmp_path, config(gh_models)) as client:
         exc, _ = await failed_turn(client, "ghm/openai/gpt-4.1")
@@ -104,7 +119,9 @@ async def test_per_day_limit_is_not_retried(gh_models: FakeGitHubModels, tmp_pat
     assert len(gh_models.requests_to("/inference/chat/completions")) == 1
 
 
-async def test_bad_token(gh_models: FakeGitHubModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_bad_token(
+    gh_models: FakeGitHubModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "nope")
     async with client_for(tmp_path, config(gh_models)) as client:
         (status,) = await client.provider_statuses(refresh=True)

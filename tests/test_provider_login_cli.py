@@ -28,8 +28,14 @@ def copilot(server: FakeCopilot) -> FakeCopilot:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "copilot_tui.cli.main", *args], capture_output=True, text=True,
-                          timeout=60, env=dict(os.environ), stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "copilot_tui.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def config_file(fake: FakeCopilot) -> Path:

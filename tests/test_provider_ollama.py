@@ -50,21 +50,26 @@ async def test_models_from_api_tags(ollama: FakeOllama, tmp_path: Path) -> None:
     assert [m.id for m in status.models] == ["ol/llama3.2:latest", "ol/qwen3:8b"]
 
 
-async def test_host_from_ollama_host_without_scheme(ollama: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_host_from_ollama_host_without_scheme(
+    ollama: FakeOllama, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{ollama.port}")
     async with client_for(tmp_path, '[providers.ol]\ntype = "ollama"\n') as client:
         msg = await turn(client, "ol/qwen3:8b", "ping")
     assert msg.content == "Echo: ping"
 
 
-@pytest.mark.parametrize(("value", "url"), [
-    (None, "http://127.0.0.1:11434"),
-    ("example.org", "http://example.org:11434"),
-    ("example.org:8080", "http://example.org:8080"),
-    ("0.0.0.0:11434", "http://127.0.0.1:11434"),
-    ("https://ollama.example.org", "https://ollama.example.org:443"),
-    ("http://[::1]:11434/", "http://[::1]:11434"),
-])
+@pytest.mark.parametrize(
+    ("value", "url"),
+    [
+        (None, "http://127.0.0.1:11434"),
+        ("example.org", "http://example.org:11434"),
+        ("example.org:8080", "http://example.org:8080"),
+        ("0.0.0.0:11434", "http://127.0.0.1:11434"),
+        ("https://ollama.example.org", "https://ollama.example.org:443"),
+        ("http://[::1]:11434/", "http://[::1]:11434"),
+    ],
+)
 def test_ollama_host_forms(value: str | None, url: str) -> None:
     assert ollama_base_url(value) == url
 
@@ -75,7 +80,9 @@ async def test_unreachable_status_names_the_host(tmp_path: Path) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    async with client_for(tmp_path, f'[providers.ol]\ntype = "ollama"\nbase_url = "http://127.0.0.1:{port}"\n') as client:
+    async with client_for(
+        tmp_path, f'[providers.ol]\ntype = "ollama"\nbase_url = "http://127.0.0.1:{port}"\n'
+    ) as client:
         (status,) = await client.provider_statuses(refresh=True)
     assert not status.usable
     assert status.reason == f"not reachable at http://127.0.0.1:{port}"
@@ -108,7 +115,11 @@ async def test_stream_without_done_line_is_incomplete(ollama: FakeOllama, tmp_pa
 
 @pytest.mark.usefixtures("quick_retries")
 async def test_503_then_success(ollama: FakeOllama, tmp_path: Path) -> None:
-    ollama.script("llama3.2:latest", Script(status=503, error_body='{"error":"server busy"}'), Script(text="fine"))
+    ollama.script(
+        "llama3.2:latest",
+        Script(status=503, error_body='{"error":"server busy"}'),
+        Script(text="fine"),
+    )
     async with client_for(tmp_path, config(ollama)) as client:
         msg = await turn(client, "ol/llama3.2:latest")
     assert msg.content == "fine"

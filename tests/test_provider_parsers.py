@@ -20,10 +20,25 @@ pieces = st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=8)
 
 
 def ollama_stream(texts: list[str]) -> bytes:
-    lines = [json.dumps({"model": "m", "message": {"role": "assistant", "content": t}, "done": False}, ensure_ascii=False)
-             for t in texts]
-    lines.append(json.dumps({"model": "m", "message": {"role": "assistant", "content": ""}, "done": True,
-                             "done_reason": "stop", "prompt_eval_count": 3, "eval_count": len(texts)}))
+    lines = [
+        json.dumps(
+            {"model": "m", "message": {"role": "assistant", "content": t}, "done": False},
+            ensure_ascii=False,
+        )
+        for t in texts
+    ]
+    lines.append(
+        json.dumps(
+            {
+                "model": "m",
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "prompt_eval_count": 3,
+                "eval_count": len(texts),
+            }
+        )
+    )
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -31,12 +46,20 @@ def anthropic_stream(texts: list[str]) -> bytes:
     def ev(name: str, payload: dict) -> str:
         return f"event: {name}\r\ndata: {json.dumps({'type': name, **payload}, ensure_ascii=False)}\r\n\r\n"
 
-    out = [ev("message_start", {"message": {"usage": {"input_tokens": 4, "output_tokens": 1}}}),
-           ev("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}), ev("ping", {})]
-    out += [ev("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": t}}) for t in texts]
-    out += [ev("content_block_stop", {"index": 0}),
-            ev("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}}),
-            ev("message_stop", {})]
+    out = [
+        ev("message_start", {"message": {"usage": {"input_tokens": 4, "output_tokens": 1}}}),
+        ev("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+        ev("ping", {}),
+    ]
+    out += [
+        ev("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": t}})
+        for t in texts
+    ]
+    out += [
+        ev("content_block_stop", {"index": 0}),
+        ev("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}}),
+        ev("message_stop", {}),
+    ]
     return "".join(out).encode()
 
 
@@ -105,15 +128,40 @@ def test_anthropic_arbitrary_bytes_raise_only_provider_errors(chunks: list[bytes
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
-        ["type", "delta", "text", "message", "usage", "error", "done", "content", "index", "content_block",
-         "stop_reason", "input_tokens", "output_tokens", "eval_count"]), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "delta",
+                    "text",
+                    "message",
+                    "usage",
+                    "error",
+                    "done",
+                    "content",
+                    "index",
+                    "content_block",
+                    "stop_reason",
+                    "input_tokens",
+                    "output_tokens",
+                    "eval_count",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 
 
 @settings(max_examples=300)
-@given(st.lists(json_values, max_size=6), st.sampled_from(["message_start", "content_block_delta", "message_delta", "error", "x"]))
+@given(
+    st.lists(json_values, max_size=6),
+    st.sampled_from(["message_start", "content_block_delta", "message_delta", "error", "x"]),
+)
 def test_parsers_survive_arbitrary_json_shapes(values: list, name: str) -> None:
     sse = "".join(f"event: {name}\ndata: {json.dumps(v)}\n\n" for v in values).encode()
     nd = "".join(json.dumps(v) + "\n" for v in values).encode()
@@ -134,16 +182,26 @@ def _text(t: str) -> dict:
 
 def test_one_read_of_text_events_is_one_chunk_in_order_with_the_rest() -> None:
     parser = OpenAIStreamParser("lab")
-    data = _openai_events(_text("a"), _text("b"), _text("c"), {"choices": [{"delta": {}, "finish_reason": "stop"}]},
-                          {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 3}})
+    data = _openai_events(
+        _text("a"),
+        _text("b"),
+        _text("c"),
+        {"choices": [{"delta": {}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 3}},
+    )
     out = list(join_text(parser.feed(data)))
-    assert [(c.text, c.pieces, c.finish_reason) for c in out[:2]] == [("abc", 3, None), ("", 1, "stop")]
+    assert [(c.text, c.pieces, c.finish_reason) for c in out[:2]] == [
+        ("abc", 3, None),
+        ("", 1, "stop"),
+    ]
     assert out[2].usage is not None and out[2].usage.output_tokens == 3 and len(out) == 3
 
 
 def test_text_before_a_bad_event_in_the_same_read_comes_out_before_the_error() -> None:
     parser = OpenAIStreamParser("lab")
-    chunks = join_text(parser.feed(_openai_events(_text("kept "), _text("too")) + b"data: {not json\n\n"))
+    chunks = join_text(
+        parser.feed(_openai_events(_text("kept "), _text("too")) + b"data: {not json\n\n")
+    )
     first = next(chunks)
     assert (first.text, first.pieces) == ("kept too", 2)
     with pytest.raises(ProtocolError, match="malformed"):

@@ -15,16 +15,35 @@ CANARY = "sk-canary-5f3a9c2e7d1b40aa"
 
 
 def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")} | {"LAB_API_KEY": CANARY}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_TUI_")} | {
+        "LAB_API_KEY": CANARY
+    }
     return subprocess.run(
-        [sys.executable, "-m", "copilot_tui.cli.main", "--config", str(config), "--data-dir", str(data), *args],
-        capture_output=True, text=True, timeout=60, env=env,
+        [
+            sys.executable,
+            "-m",
+            "copilot_tui.cli.main",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
 
 
-def test_canary_key_is_nowhere(tmp_path: Path, config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+def test_canary_key_is_nowhere(
+    tmp_path: Path, config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     # the server quotes the rejected credential back, as some do
-    fake.script("fail", Script(status=401, error_body='{"error":{"message":"Incorrect API key provided: {auth}"}}'))
+    fake.script(
+        "fail",
+        Script(status=401, error_body='{"error":{"message":"Incorrect API key provided: {auth}"}}'),
+    )
     outputs: list[str] = []
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +54,9 @@ def test_canary_key_is_nowhere(tmp_path: Path, config_path: Path, data_dir: Path
     failed = run("send", "--session", "s1", "--model", "lab/fail", "hello")
     assert failed.returncode == 1 and MASK in failed.stderr and "401" in failed.stderr
     assert run("send", "--session", "s2", "all good?").returncode == 0
-    assert fake.requests_for("gpt-4o-mini")[-1]["headers"]["Authorization"] == f"Bearer {CANARY}"  # it was really sent
+    assert (
+        fake.requests_for("gpt-4o-mini")[-1]["headers"]["Authorization"] == f"Bearer {CANARY}"
+    )  # it was really sent
     export = tmp_path / "exports" / "s1.md"
     export.parent.mkdir()
     run("sessions", "export", "s1", "--format", "md", "-o", str(export))
@@ -54,9 +75,13 @@ def test_canary_key_is_nowhere(tmp_path: Path, config_path: Path, data_dir: Path
         assert CANARY.encode() not in path.read_bytes(), path
 
 
-async def test_service_masks_quoted_credentials(config_path: Path, data_dir: Path, fake: FakeOpenAI, monkeypatch) -> None:  # noqa: ANN001
+async def test_service_masks_quoted_credentials(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI, monkeypatch
+) -> None:  # noqa: ANN001
     monkeypatch.setenv("LAB_API_KEY", CANARY)
-    fake.script("fail", Script(status=403, error_body="forbidden for key {auth}", content_type="text/plain"))
+    fake.script(
+        "fail", Script(status=403, error_body="forbidden for key {auth}", content_type="text/plain")
+    )
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as client:
         s = await client.create_session("lab/fail")
         try:
@@ -73,4 +98,7 @@ def test_redact_masks_longest_first() -> None:
     remember_secret("Bearer abcdefgh12345")
     remember_secret("abcdefgh12345")
     remember_secret("short")  # too short to mask safely
-    assert redact("got Bearer abcdefgh12345 and abcdefgh12345, short") == f"got {MASK} and {MASK}, short"
+    assert (
+        redact("got Bearer abcdefgh12345 and abcdefgh12345, short")
+        == f"got {MASK} and {MASK}, short"
+    )

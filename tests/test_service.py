@@ -31,10 +31,18 @@ async def wait_idle(session, events: list) -> None:  # noqa: ANN001
 
 async def test_recipe_api_end_to_end(client: CopilotClient, fake: FakeOpenAI) -> None:
     s1 = await client.create_session(model="lab/gpt-4o-mini")
-    s2 = await client.create_session(model="lab/other", session_id="user-123-chat", system_message="You are helping with a Go project")
+    s2 = await client.create_session(
+        model="lab/other",
+        session_id="user-123-chat",
+        system_message="You are helping with a Go project",
+    )
     reply = await s1.send_and_wait("How do I create a virtual environment?")
     assert reply.content == "Echo: How do I create a virtual environment?"
-    assert reply.role == "assistant" and reply.status == "complete" and reply.model == "lab/gpt-4o-mini"
+    assert (
+        reply.role == "assistant"
+        and reply.status == "complete"
+        and reply.model == "lab/gpt-4o-mini"
+    )
 
     seen: list[ev.SessionEvent] = []
     unsubscribe = s2.on(seen.append)
@@ -54,7 +62,10 @@ async def test_recipe_api_end_to_end(client: CopilotClient, fake: FakeOpenAI) ->
     assert body["messages"][0] == {"role": "system", "content": "You are helping with a Go project"}
 
     history = await s1.get_messages()
-    assert [(m.role, m.status) for m in history] == [("user", "complete"), ("assistant", "complete")]
+    assert [(m.role, m.status) for m in history] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
     infos = {i.session_id: i for i in await client.list_sessions()}
     assert infos["user-123-chat"].message_count == 2
     assert infos["user-123-chat"].title == "How do I initialize a module?"
@@ -75,7 +86,9 @@ async def test_sessions_stream_concurrently(client: CopilotClient, fake: FakeOpe
     # Each reply holds its first token until three requests are open at the same time on the server.
     fake.script("slow", Script(delay=0.02, first_delay=0.3))
     sessions = [await client.create_session(model="lab/slow") for _ in range(3)]
-    replies = await asyncio.gather(*(s.send_and_wait(f"prompt number {i}") for i, s in enumerate(sessions)))
+    replies = await asyncio.gather(
+        *(s.send_and_wait(f"prompt number {i}") for i, s in enumerate(sessions))
+    )
     assert [r.content for r in replies] == [f"Echo: prompt number {i}" for i in range(3)]
     reqs = fake.requests_for("slow")
     assert fake.max_active == 3
@@ -110,7 +123,10 @@ async def test_send_on_busy_session_is_queued(client: CopilotClient, fake: FakeO
     reqs = fake.requests_for("slow")
     assert len(reqs) == 2
     assert reqs[0]["end"] <= reqs[1]["start"]  # serialised within the session
-    assert reqs[1]["body"]["messages"][-2] == {"role": "assistant", "content": "Echo: one two three"}
+    assert reqs[1]["body"]["messages"][-2] == {
+        "role": "assistant",
+        "content": "Echo: one two three",
+    }
     contents = [m.content for m in await s.get_messages()]
     assert contents == ["one two three", "Echo: one two three", "four", "Echo: four"]
 
@@ -134,14 +150,21 @@ async def test_abort_keeps_partial_reply(client: CopilotClient, fake: FakeOpenAI
     assert (await s.send_and_wait("again")).content == "Echo: again"
 
 
-async def test_resume_from_fresh_client(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+async def test_resume_from_fresh_client(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as c1:
-        s = await c1.create_session(model="lab/gpt-4o-mini", session_id="keep-me", system_message="sys")
+        s = await c1.create_session(
+            model="lab/gpt-4o-mini", session_id="keep-me", system_message="sys"
+        )
         await s.send_and_wait("remember this")
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as c2:
         again = await c2.resume_session("keep-me")
         assert again.info.system_message == "sys"
-        assert [m.content for m in await again.get_messages()] == ["remember this", "Echo: remember this"]
+        assert [m.content for m in await again.get_messages()] == [
+            "remember this",
+            "Echo: remember this",
+        ]
         await again.send_and_wait("and now?")
         assert fake.requests_for("gpt-4o-mini")[-1]["body"]["messages"][1:3] == [
             {"role": "user", "content": "remember this"},
@@ -171,7 +194,9 @@ async def test_duplicate_unknown_and_model_errors(client: CopilotClient) -> None
         await client.create_session(model="lab/gpt-99")
 
 
-async def test_model_refs_split_at_first_slash_and_bare_names(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_model_refs_split_at_first_slash_and_bare_names(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     fake.script("openai/gpt-4.1", Script())
     s = await client.create_session(model="lab/openai/gpt-4.1")
     assert s.model == "lab/openai/gpt-4.1"
@@ -184,19 +209,44 @@ async def test_model_refs_split_at_first_slash_and_bare_names(client: CopilotCli
 @pytest.mark.parametrize(
     ("script", "error_type", "phrase"),
     [
-        (Script(status=401, error_body='{"error":{"message":"Incorrect API key provided"}}'), "authentication", "401"),
+        (
+            Script(status=401, error_body='{"error":{"message":"Incorrect API key provided"}}'),
+            "authentication",
+            "401",
+        ),
         (Script(status=404), "model_not_found", "404"),
-        (Script(status=429, error_body='{"error":{"message":"slow down"}}', headers={"Retry-After": "600"}), "rate_limit", "Retry after 600 seconds"),
+        (
+            Script(
+                status=429,
+                error_body='{"error":{"message":"slow down"}}',
+                headers={"Retry-After": "600"},
+            ),
+            "rate_limit",
+            "Retry after 600 seconds",
+        ),
         (Script(status=500), "server", "500"),
-        (Script(status=400, error_body='{"error":{"message":"This model\'s maximum context length is 8192 tokens","code":"context_length_exceeded"}}'), "context_length", "too long"),
+        (
+            Script(
+                status=400,
+                error_body='{"error":{"message":"This model\'s maximum context length is 8192 tokens","code":"context_length_exceeded"}}',
+            ),
+            "context_length",
+            "too long",
+        ),
         (Script(malformed_at=2), "protocol", "malformed"),
         (Script(error_at=2), "server", "mid-reply"),
         (Script(no_finish=True), "incomplete", "without a finish marker"),
         (Script(drop_after=2), "incomplete", "dropped"),
-        (Script(raw_body=b"<html><body>502 Bad Gateway</body></html>", content_type="text/html"), "protocol", "HTML"),
+        (
+            Script(raw_body=b"<html><body>502 Bad Gateway</body></html>", content_type="text/html"),
+            "protocol",
+            "HTML",
+        ),
     ],
 )
-async def test_error_paths_become_one_sentence(client: CopilotClient, fake: FakeOpenAI, script: Script, error_type: str, phrase: str) -> None:
+async def test_error_paths_become_one_sentence(
+    client: CopilotClient, fake: FakeOpenAI, script: Script, error_type: str, phrase: str
+) -> None:
     fake.script("gpt-4o-mini", script)
     s = await client.create_session(model="lab/gpt-4o-mini")
     seen: list[ev.SessionEvent] = []
@@ -218,10 +268,21 @@ async def test_error_paths_become_one_sentence(client: CopilotClient, fake: Fake
 
 
 async def test_retry_before_first_token(client: CopilotClient, fake: FakeOpenAI) -> None:
-    fake.script("gpt-4o-mini", Script(status=503), Script(status=429, headers={"Retry-After": "0"}), Script())
+    fake.script(
+        "gpt-4o-mini",
+        Script(status=503),
+        Script(status=429, headers={"Retry-After": "0"}),
+        Script(),
+    )
     s = await client.create_session(model="lab/gpt-4o-mini")
     notes: list[str] = []
-    s.on(lambda e: notes.append(e.data.status) if e.type == ev.SESSION_STATUS and e.data.get("status") else None)
+    s.on(
+        lambda e: (
+            notes.append(e.data.status)
+            if e.type == ev.SESSION_STATUS and e.data.get("status")
+            else None
+        )
+    )
     reply = await s.send_and_wait("retry me")
     assert reply.content == "Echo: retry me"
     assert len(fake.requests_for("gpt-4o-mini")) == 3
@@ -237,7 +298,10 @@ def test_retry_waits() -> None:
     wait = Session._retry_wait
     down = ServerError("busy (503)", retryable=True)
     for attempt, low in ((1, 0.5), (2, 1.0), (3, 2.0)):
-        assert all(low <= (w := wait(down, attempt, False)) <= low * 1.5 for _ in range(20)), (attempt, w)
+        assert all(low <= (w := wait(down, attempt, False)) <= low * 1.5 for _ in range(20)), (
+            attempt,
+            w,
+        )
     assert wait(down, 4, False) is None
     assert wait(down, 1, True) is None
     assert wait(ServerError("broken (500)", retryable=False), 1, False) is None
@@ -250,7 +314,9 @@ def test_retry_waits() -> None:
 async def test_connection_refused_and_stall(tmp_path: Path, fake: FakeOpenAI) -> None:
     from tests.conftest import write_config
 
-    cfg = write_config(tmp_path / "c.toml", "http://127.0.0.1:9/v1", timeout="0.5", max_concurrency="8")
+    cfg = write_config(
+        tmp_path / "c.toml", "http://127.0.0.1:9/v1", timeout="0.5", max_concurrency="8"
+    )
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as c:
         s = await c.create_session(model="lab/anything")
         with pytest.raises(ProviderError, match="connection refused"):
@@ -268,26 +334,40 @@ async def test_max_concurrency_caps_parallel_requests(tmp_path: Path, fake: Fake
     from tests.conftest import write_config
 
     cfg = write_config(tmp_path / "c.toml", fake.base_url, max_concurrency="2")
-    fake.script("slow", Script(hold_at=1))  # the first two hold their slots after a token until released
+    fake.script(
+        "slow", Script(hold_at=1)
+    )  # the first two hold their slots after a token until released
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as c:
         sessions = [await c.create_session(model="lab/slow") for _ in range(5)]
         waiting: list[str] = []
         for s in sessions:
-            s.on(lambda e: waiting.append(e.session_id) if e.type == ev.SESSION_STATUS and e.data.state == "waiting" else None)
+            s.on(
+                lambda e: (
+                    waiting.append(e.session_id)
+                    if e.type == ev.SESSION_STATUS and e.data.state == "waiting"
+                    else None
+                )
+            )
         sending = asyncio.gather(*(s.send_and_wait(f"n{i}") for i, s in enumerate(sessions)))
         for _ in range(3000):
             if len(set(waiting)) == 3 and fake.active == 2:
                 break
             await asyncio.sleep(0.01)
-        assert len(set(waiting)) == 3 and fake.active == 2  # the extra sessions said they were waiting
-        await asyncio.sleep(0.5)  # they wait at least this long: far longer than a first token takes here
+        assert (
+            len(set(waiting)) == 3 and fake.active == 2
+        )  # the extra sessions said they were waiting
+        await asyncio.sleep(
+            0.5
+        )  # they wait at least this long: far longer than a first token takes here
         fake.release()
         replies = await asyncio.wait_for(sending, 30)
     assert [r.content for r in replies] == [f"Echo: n{i}" for i in range(5)]
     assert fake.max_active == 2
     # the wait is kept apart: a reply's times are its model's, from when its request went out
     queued = [r for r in replies if r.stats.queued]
-    assert len(queued) >= 3 and all(r.stats.ttft is not None and r.stats.ttft < r.stats.queued for r in queued)
+    assert len(queued) >= 3 and all(
+        r.stats.ttft is not None and r.stats.ttft < r.stats.queued for r in queued
+    )
     assert sum(1 for r in replies if r.stats.queued == 0.0) == 2
 
 
@@ -312,7 +392,9 @@ async def test_client_requires_start(config_path: Path, data_dir: Path) -> None:
         await c.stop()
 
 
-async def test_abort_right_after_send_still_ends_the_turn(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_abort_right_after_send_still_ends_the_turn(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     s = await client.create_session(model="lab/gpt-4o-mini")
     seen: list[ev.SessionEvent] = []
     s.on(seen.append)
@@ -329,7 +411,9 @@ async def test_abort_right_after_send_still_ends_the_turn(client: CopilotClient,
     assert (await s.get_messages())[-1].content == "Echo: second"
 
 
-async def test_events_read_together_are_one_delta_counted_as_many(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_events_read_together_are_one_delta_counted_as_many(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     """A read holding many events becomes one delta; the token estimate still counts every event."""
     pieces = [f"w{i} " for i in range(40)]
     fake.script("gpt-4o-mini", Script(chunks=pieces, usage=False, burst=True))

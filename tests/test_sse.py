@@ -16,7 +16,11 @@ from copilot_tui.providers.sse import decode_all
 def test_sse_rules() -> None:
     raw = b": comment\r\nevent: custom\r\ndata: line1\r\ndata:line2\r\n\r\ndata: solo\n\nid: 3\nretry: 5\n\ndata\n\n"
     events = decode_all([raw])
-    assert [(e.event, e.data) for e in events] == [("custom", "line1\nline2"), ("message", "solo"), ("message", "")]
+    assert [(e.event, e.data) for e in events] == [
+        ("custom", "line1\nline2"),
+        ("message", "solo"),
+        ("message", ""),
+    ]
 
 
 def test_unterminated_event_is_dropped() -> None:
@@ -27,7 +31,15 @@ def openai_stream(pieces: list[str], usage: bool = True) -> bytes:
     out = [b'data: {"choices":[],"prompt_filter_results":[{"prompt_index":0}]}\n\n']
     out.append(b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":null}}]}\n\n')
     for p in pieces:
-        chunk = {"choices": [{"index": 0, "delta": {"content": p}, "content_filter_results": {"hate": {"filtered": False}}}]}
+        chunk = {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": p},
+                    "content_filter_results": {"hate": {"filtered": False}},
+                }
+            ]
+        }
         out.append(b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n")
     out.append(b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n')
     if usage:
@@ -55,7 +67,9 @@ def test_error_object_mid_stream_keeps_text_before_it() -> None:
     parser = OpenAIStreamParser("lab")
     got = []
     with pytest.raises(ProviderError, match="overloaded"):
-        for c in parser.feed(b'data: {"choices":[{"delta":{"content":"part"}}]}\n\ndata: {"error":{"message":"overloaded"}}\n\n'):
+        for c in parser.feed(
+            b'data: {"choices":[{"delta":{"content":"part"}}]}\n\ndata: {"error":{"message":"overloaded"}}\n\n'
+        ):
             got.append(c.text)
     assert got == ["part"]
 

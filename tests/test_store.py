@@ -14,7 +14,9 @@ from copilot_tui.store import DB_NAME, SCHEMA_VERSION, Store, fts_query, move_as
 from copilot_tui.types import Message, ReplyStats
 
 
-def msg(sid: str, role: str, content: str, status: str = "complete", mid: str | None = None) -> Message:
+def msg(
+    sid: str, role: str, content: str, status: str = "complete", mid: str | None = None
+) -> Message:
     now = time.time()
     return Message(mid or os.urandom(6).hex(), sid, role, content, "lab/m", status, None, now, now)  # type: ignore[arg-type]
 
@@ -39,10 +41,20 @@ def test_sessions_messages_and_order(tmp_path: Path) -> None:
     store.add_message(msg("s1", "user", "hello"))
     reply = store.add_message(msg("s1", "assistant", "", "streaming"), owner=True)
     store.update_message(reply.id, content="partial")
-    store.update_message(reply.id, content="partial and done", status="complete", stats=ReplyStats(ttft=0.1, duration=1.0, output_tokens=5))
+    store.update_message(
+        reply.id,
+        content="partial and done",
+        status="complete",
+        stats=ReplyStats(ttft=0.1, duration=1.0, output_tokens=5),
+    )
     got = store.get_messages("s1")
-    assert [(m.role, m.content, m.status) for m in got] == [("user", "hello", "complete"), ("assistant", "partial and done", "complete")]
-    assert got[1].stats.output_tokens == 5 and got[1].stats.tokens_per_second == pytest.approx(5 / 0.9)
+    assert [(m.role, m.content, m.status) for m in got] == [
+        ("user", "hello", "complete"),
+        ("assistant", "partial and done", "complete"),
+    ]
+    assert got[1].stats.output_tokens == 5 and got[1].stats.tokens_per_second == pytest.approx(
+        5 / 0.9
+    )
     info = store.get_session("s1")
     assert info and info.message_count == 2 and info.last_status == "complete"
     # newest N, and paging backwards
@@ -132,7 +144,10 @@ def test_two_connections_share_the_file(tmp_path: Path) -> None:
     b.create_session("y", "lab/m")
     for i in range(50):
         (a if i % 2 else b).add_message(msg("x", "user", f"m{i}"))
-    assert len(a.get_messages("x")) == 50 and {s.session_id for s in b.list_sessions()} == {"x", "y"}
+    assert len(a.get_messages("x")) == 50 and {s.session_id for s in b.list_sessions()} == {
+        "x",
+        "y",
+    }
 
 
 def test_state_and_groups(tmp_path: Path) -> None:

@@ -34,22 +34,43 @@ def plan(size: str) -> Plan:
     rows: Plan = []
     for n in counts:
         for renderer in ("ours", "baseline"):
-            rows.append((f"firehose {n} {renderer}", "panes", {"n": n, "tokens": firehose, "rate": 0, "renderer": renderer}))
+            rows.append(
+                (
+                    f"firehose {n} {renderer}",
+                    "panes",
+                    {"n": n, "tokens": firehose, "rate": 0, "renderer": renderer},
+                )
+            )
         rows.append((f"firehose {n} raw", "raw", {"n": n, "tokens": firehose}))
-    rows.append((f"paced {many[0]}", "panes", {"n": many[0], "tokens": paced, "rate": rate, "renderer": "ours"}))
+    rows.append(
+        (
+            f"paced {many[0]}",
+            "panes",
+            {"n": many[0], "tokens": paced, "rate": rate, "renderer": "ours"},
+        )
+    )
     rows.append((f"tabs {many[1]}", "tabs", {"n": many[1], "tokens": tabs_tokens, "rate": rate}))
-    rows.append((f"service {many[2]}", "service", {"n": many[2], "tokens": service_tokens, "rate": rate}))
+    rows.append(
+        (f"service {many[2]}", "service", {"n": many[2], "tokens": service_tokens, "rate": rate})
+    )
     rows.append(("startup empty", "startup", {"sessions": 0}))
     rows.append((f"startup {stored}", "startup", {"sessions": stored}))
     rows.append((f"long {long_messages}", "long", {"messages": long_messages}))
     local_tokens, local_replies = {"full": (128, 5), "quick": (64, 3), "smoke": (8, 1)}[size]
-    rows.append((f"local {local_tokens}", "local", {"tokens": local_tokens, "replies": local_replies}))
+    rows.append(
+        (f"local {local_tokens}", "local", {"tokens": local_tokens, "replies": local_replies})
+    )
     return rows
 
 
 def run_one(scenario: str, params: dict[str, Any]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "tests.bench.scenarios", scenario, json.dumps(params)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.bench.scenarios", scenario, json.dumps(params)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{scenario} {params} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -77,28 +98,84 @@ def checks(med: dict[str, dict[str, float]]) -> list[tuple[str, str, bool | None
         if ours and base:
             ratio = ours["tokens_per_s"] / base["tokens_per_s"]
             out.append((f"{n} panes firehose >= 3x MarkdownStream", f"{ratio:.1f}x", ratio >= 3))
-            out.append((f"{n} panes firehose lag p99 <= 50 ms", f"{ours['lag_p99_ms']:.0f} ms", ours["lag_p99_ms"] <= 50))
+            out.append(
+                (
+                    f"{n} panes firehose lag p99 <= 50 ms",
+                    f"{ours['lag_p99_ms']:.0f} ms",
+                    ours["lag_p99_ms"] <= 50,
+                )
+            )
     for label, data in med.items():
         if label.startswith("paced"):
-            out.append((f"{label} x rate: completion <= 1.10x ideal", f"{data['completion_ratio']:.3f}x", data["completion_ratio"] <= 1.10))
-            out.append((f"{label}: lag p99 <= 50 ms", f"{data['lag_p99_ms']:.0f} ms", data["lag_p99_ms"] <= 50))
+            out.append(
+                (
+                    f"{label} x rate: completion <= 1.10x ideal",
+                    f"{data['completion_ratio']:.3f}x",
+                    data["completion_ratio"] <= 1.10,
+                )
+            )
+            out.append(
+                (
+                    f"{label}: lag p99 <= 50 ms",
+                    f"{data['lag_p99_ms']:.0f} ms",
+                    data["lag_p99_ms"] <= 50,
+                )
+            )
         elif label.startswith("tabs"):
-            out.append((f"{label} x rate: every tab's reply in <= 1.10x ideal", f"{data['completion_ratio']:.3f}x", data["completion_ratio"] <= 1.10))
-            out.append((f"{label} background: lag p99 <= 30 ms", f"{data['lag_p99_ms']:.0f} ms", data["lag_p99_ms"] <= 30))
+            out.append(
+                (
+                    f"{label} x rate: every tab's reply in <= 1.10x ideal",
+                    f"{data['completion_ratio']:.3f}x",
+                    data["completion_ratio"] <= 1.10,
+                )
+            )
+            out.append(
+                (
+                    f"{label} background: lag p99 <= 30 ms",
+                    f"{data['lag_p99_ms']:.0f} ms",
+                    data["lag_p99_ms"] <= 30,
+                )
+            )
         elif label.startswith("service"):
-            out.append((f"{label} sessions: completion <= 1.05x ideal", f"{data['completion_ratio']:.3f}x", data["completion_ratio"] <= 1.05))
+            out.append(
+                (
+                    f"{label} sessions: completion <= 1.05x ideal",
+                    f"{data['completion_ratio']:.3f}x",
+                    data["completion_ratio"] <= 1.05,
+                )
+            )
         elif label.startswith("startup"):
-            out.append((f"{label}: first frame <= 1.0 s", f"{data['first_frame_s']:.2f} s", data["first_frame_s"] <= 1.0))
+            out.append(
+                (
+                    f"{label}: first frame <= 1.0 s",
+                    f"{data['first_frame_s']:.2f} s",
+                    data["first_frame_s"] <= 1.0,
+                )
+            )
         elif label.startswith("local"):
-            out.append((f"{label}: warm first token <= 1.0 s", f"{data['first_token_s']:.2f} s", data["first_token_s"] <= 1.0))
+            out.append(
+                (
+                    f"{label}: warm first token <= 1.0 s",
+                    f"{data['first_token_s']:.2f} s",
+                    data["first_token_s"] <= 1.0,
+                )
+            )
         elif label.startswith("long"):
-            out.append((f"{label} messages: first paint <= 1.0 s", f"{data['first_paint_s']:.2f} s", data["first_paint_s"] <= 1.0))
+            out.append(
+                (
+                    f"{label} messages: first paint <= 1.0 s",
+                    f"{data['first_paint_s']:.2f} s",
+                    data["first_paint_s"] <= 1.0,
+                )
+            )
     return out
 
 
 def table(med: dict[str, dict[str, float]]) -> str:
-    lines = ["| scenario | tokens/s | vs MarkdownStream | vs raw | completion / ideal | lag p50 / p99 / max (ms) | CPU s | peak RSS MB | other |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | tokens/s | vs MarkdownStream | vs raw | completion / ideal | lag p50 / p99 / max (ms) | CPU s | peak RSS MB | other |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for label, d in med.items():
         ratio_base = ratio_raw = None
         if label.startswith("firehose") and label.endswith("ours"):
@@ -106,7 +183,11 @@ def table(med: dict[str, dict[str, float]]) -> str:
             base, raw = med.get(f"firehose {n} baseline"), med.get(f"firehose {n} raw")
             ratio_base = d["tokens_per_s"] / base["tokens_per_s"] if base else None
             ratio_raw = d["tokens_per_s"] / raw["tokens_per_s"] if raw else None
-        lag = "-" if "lag_p99_ms" not in d else f"{d['lag_p50_ms']:.1f} / {d['lag_p99_ms']:.0f} / {d['lag_max_ms']:.0f}"
+        lag = (
+            "-"
+            if "lag_p99_ms" not in d
+            else f"{d['lag_p50_ms']:.1f} / {d['lag_p99_ms']:.0f} / {d['lag_max_ms']:.0f}"
+        )
         other = []
         if "cpu_ms_per_1k_tokens" in d:
             other.append(f"CPU {d['cpu_ms_per_1k_tokens']:.0f} ms / 1k tokens")
@@ -115,12 +196,16 @@ def table(med: dict[str, dict[str, float]]) -> str:
         if "first_frame_s" in d:
             other.append(f"first frame {d['first_frame_s']:.2f} s (imports {d['imports_s']:.2f} s)")
         if "tokens_per_cpu_s" in d:
-            other.append(f"engine load {d['load_s']:.2f} s, cold first token {d['cold_first_token_s']:.2f} s, "
-                         f"warm first token {d['first_token_s']:.2f} s, {d['tokens_per_cpu_s']:.0f} tokens per CPU-s, "
-                         f"engine peak RSS {d['engine_peak_rss_mb']:.0f} MB")
+            other.append(
+                f"engine load {d['load_s']:.2f} s, cold first token {d['cold_first_token_s']:.2f} s, "
+                f"warm first token {d['first_token_s']:.2f} s, {d['tokens_per_cpu_s']:.0f} tokens per CPU-s, "
+                f"engine peak RSS {d['engine_peak_rss_mb']:.0f} MB"
+            )
         if "first_paint_s" in d:
-            other.append(f"first paint {d['first_paint_s']:.2f} s, all loaded {d['scroll_to_top_s']:.1f} s "
-                         f"({d['pages']:.0f} pages), +{d['rss_added_mb']:.0f} MB")
+            other.append(
+                f"first paint {d['first_paint_s']:.2f} s, all loaded {d['scroll_to_top_s']:.1f} s "
+                f"({d['pages']:.0f} pages), +{d['rss_added_mb']:.0f} MB"
+            )
         lines.append(
             f"| {label} | {_f(d.get('tokens_per_s'))} | {_f(ratio_base, 1) + 'x' if ratio_base else '-'} | "
             f"{_f(ratio_raw, 2) + 'x' if ratio_raw else '-'} | {_f(d.get('completion_ratio'), 3)} | {lag} | "
@@ -132,9 +217,19 @@ def table(med: dict[str, dict[str, float]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="smaller replies, one run each (a few minutes)")
-    size.add_argument("--smoke", action="store_true", help="tiny sizes, one run: only checks that numbers come out")
-    p.add_argument("--repeat", type=int, help="runs per row; the table shows medians (default 3, 1 with --quick/--smoke)")
+    size.add_argument(
+        "--quick", action="store_true", help="smaller replies, one run each (a few minutes)"
+    )
+    size.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, one run: only checks that numbers come out",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        help="runs per row; the table shows medians (default 3, 1 with --quick/--smoke)",
+    )
     p.add_argument("--only", nargs="*", help="rows whose label starts with any of these words")
     p.add_argument("--json", type=Path, default=ROOT / "bench-results" / "latest.json")
     a = p.parse_args(argv)
@@ -148,18 +243,33 @@ def main(argv: list[str] | None = None) -> int:
         for label, scenario, params in rows:
             result = run_one(scenario, params)
             runs.setdefault(label, []).append(result)
-            print(f"  [{i + 1}/{repeat}] {label}: " + ", ".join(
-                f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()), file=sys.stderr, flush=True)
+            print(
+                f"  [{i + 1}/{repeat}] {label}: "
+                + ", ".join(
+                    f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in result.items()
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
     med = {label: median_of(r) for label, r in runs.items()}
     print(table(med))
     print()
     for target, measured, met in checks(med):
         print(f"{'PASS' if met else 'MISS'}  {target}: {measured}")
     report = {
-        "kind": kind, "repeat": repeat, "seconds": time.time() - started,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "load_before": load_before, "load_after": load_average()},
-        "medians": med, "runs": runs,
+        "kind": kind,
+        "repeat": repeat,
+        "seconds": time.time() - started,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_before": load_before,
+            "load_after": load_average(),
+        },
+        "medians": med,
+        "runs": runs,
         "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in checks(med)],
     }
     a.json.parent.mkdir(parents=True, exist_ok=True)

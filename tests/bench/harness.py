@@ -23,8 +23,18 @@ MODEL = "bench/bench"
 def paced_server(rate: float, tokens: int) -> Iterator[str]:
     """Run the paced server in its own process; yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.paced_server", "--rate", str(rate), "--tokens", str(tokens)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.paced_server",
+            "--rate",
+            str(rate),
+            "--tokens",
+            str(tokens),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -51,13 +61,30 @@ def isolated_dirs(base_url: str | None, *, show_meta: bool = True) -> Iterator[t
         config = root / "config.toml"
         lines = ['default_model = "bench/bench"']
         if base_url:
-            lines += ["[providers.bench]", 'type = "openai"', f'base_url = "{base_url}"', "timeout = 120"]
+            lines += [
+                "[providers.bench]",
+                'type = "openai"',
+                f'base_url = "{base_url}"',
+                "timeout = 120",
+            ]
         lines += ["[ui]", f"show_meta = {'true' if show_meta else 'false'}"]
         config.write_text("\n".join(lines) + "\n")
         data = root / "data"
-        saved = {k: os.environ.get(k) for k in ("COPILOT_TUI_CONFIG", "COPILOT_TUI_DATA_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
-        os.environ.update(COPILOT_TUI_CONFIG=str(config), COPILOT_TUI_DATA_DIR=str(data),
-                          XDG_CONFIG_HOME=str(root / "xdg-config"), XDG_DATA_HOME=str(root / "xdg-data"))
+        saved = {
+            k: os.environ.get(k)
+            for k in (
+                "COPILOT_TUI_CONFIG",
+                "COPILOT_TUI_DATA_DIR",
+                "XDG_CONFIG_HOME",
+                "XDG_DATA_HOME",
+            )
+        }
+        os.environ.update(
+            COPILOT_TUI_CONFIG=str(config),
+            COPILOT_TUI_DATA_DIR=str(data),
+            XDG_CONFIG_HOME=str(root / "xdg-config"),
+            XDG_DATA_HOME=str(root / "xdg-data"),
+        )
         try:
             yield config, data
         finally:
@@ -109,7 +136,11 @@ class LagProbe:
             except asyncio.CancelledError:
                 pass
         ms = [v * 1000 for v in self.lags]
-        return {"lag_p50_ms": pct(ms, 0.5), "lag_p99_ms": pct(ms, 0.99), "lag_max_ms": max(ms, default=0.0)}
+        return {
+            "lag_p50_ms": pct(ms, 0.5),
+            "lag_p99_ms": pct(ms, 0.99),
+            "lag_max_ms": max(ms, default=0.0),
+        }
 
 
 @dataclass
@@ -120,7 +151,10 @@ class Meter:
     cpu0: float = field(default_factory=time.process_time)
 
     def done(self) -> dict[str, float]:
-        return {"wall_s": time.perf_counter() - self.wall0, "cpu_s": time.process_time() - self.cpu0}
+        return {
+            "wall_s": time.perf_counter() - self.wall0,
+            "cpu_s": time.process_time() - self.cpu0,
+        }
 
 
 def peak_rss_mb() -> float:

@@ -23,7 +23,9 @@ def _event(payload: dict) -> bytes:
 _requests = 0
 
 
-async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, rate: float, tokens: int) -> None:
+async def _handle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, rate: float, tokens: int
+) -> None:
     global _requests
     try:
         while True:
@@ -37,13 +39,20 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ra
             body = json.loads(await reader.readexactly(length)) if length else {}
             if method == "GET":
                 data = json.dumps({"object": "list", "data": [{"id": "bench"}]}).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(data)).encode()
+                    + b"\r\n\r\n"
+                    + data
+                )
                 await writer.drain()
                 continue
             n = int(body.get("max_tokens") or tokens)
             _requests += 1
             pieces = reply_tokens(n, seed=_requests)  # varied replies, the same on every run
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
             start = time.monotonic()
             for i, piece in enumerate(pieces):
                 if rate:
@@ -51,11 +60,23 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ra
                     if delay > 0:
                         await writer.drain()
                         await asyncio.sleep(delay)
-                writer.write(_event({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}))
+                writer.write(
+                    _event(
+                        {
+                            "choices": [
+                                {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                            ]
+                        }
+                    )
+                )
                 if not rate and i % 64 == 0:
                     await writer.drain()
             writer.write(_event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
-            writer.write(_event({"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": len(pieces)}}))
+            writer.write(
+                _event(
+                    {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": len(pieces)}}
+                )
+            )
             data = b"data: [DONE]\n\n"
             writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n0\r\n\r\n")
             await writer.drain()
@@ -66,7 +87,9 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ra
 
 
 async def serve(port: int, rate: float, tokens: int) -> None:
-    server = await asyncio.start_server(lambda r, w: _handle(r, w, rate, tokens), "127.0.0.1", port, backlog=1024)
+    server = await asyncio.start_server(
+        lambda r, w: _handle(r, w, rate, tokens), "127.0.0.1", port, backlog=1024
+    )
     print(f"listening {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
         await server.serve_forever()
@@ -75,7 +98,9 @@ async def serve(port: int, rate: float, tokens: int) -> None:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
-    p.add_argument("--rate", type=float, default=0.0, help="tokens per second per stream (0: unpaced)")
+    p.add_argument(
+        "--rate", type=float, default=0.0, help="tokens per second per stream (0: unpaced)"
+    )
     p.add_argument("--tokens", type=int, default=2000)
     a = p.parse_args()
     asyncio.run(serve(a.port, a.rate, a.tokens))

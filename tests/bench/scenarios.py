@@ -84,7 +84,9 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
             async with app.run_test(size=SIZE, message_hook=hook) as pilot:
                 if renderer == "ours":
                     await probe_ui.ready(await _main_screen(pilot), n)
-                await pilot.pause(1.0)  # the app idles a moment after start-up, as it does for a user
+                await pilot.pause(
+                    1.0
+                )  # the app idles a moment after start-up, as it does for a user
                 probe = LagProbe()
                 probe.start()
                 meter = Meter()
@@ -103,20 +105,32 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
                 elapsed = max(probe_ui.done_at.values()) - meter.wall0
                 received = max(probe_ui.idle_at.values()) - meter.wall0
                 ids = probe_ui.session_ids
-                stored = {sid: await (await client.resume_session(sid)).get_messages() for sid in ids}
+                stored = {
+                    sid: await (await client.resume_session(sid)).get_messages() for sid in ids
+                }
                 complete = len(ids) == n and all(
-                    probe_ui.shown_chars[sid] == len(stored[sid][-1].content) == probe_ui.sent_chars.get(sid, -1)
+                    probe_ui.shown_chars[sid]
+                    == len(stored[sid][-1].content)
+                    == probe_ui.sent_chars.get(sid, -1)
                     for sid in ids
                 )
     total = n * tokens
     ideal = tokens / rate if rate else None
     return {
-        "panes": n, "tokens": tokens, "rate": rate, "renderer": renderer,
-        "tokens_per_s": total / elapsed, "elapsed_s": elapsed,
+        "panes": n,
+        "tokens": tokens,
+        "rate": rate,
+        "renderer": renderer,
+        "tokens_per_s": total / elapsed,
+        "elapsed_s": elapsed,
         "completion_ratio": elapsed / ideal if ideal else None,
-        "received_ratio": received / ideal if ideal else None, "render_tail_s": elapsed - received,
-        **lag, "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(),
-        "complete": complete, "streaming_lines_max": max(drawn, default=0),
+        "received_ratio": received / ideal if ideal else None,
+        "render_tail_s": elapsed - received,
+        **lag,
+        "cpu_s": used["cpu_s"],
+        "peak_rss_mb": peak_rss_mb(),
+        "complete": complete,
+        "streaming_lines_max": max(drawn, default=0),
     }
 
 
@@ -127,8 +141,12 @@ async def raw(n: int, tokens: int) -> Result:
 
             async def one() -> int:
                 count = 0
-                body = {"model": "bench", "stream": True, "max_tokens": tokens,
-                        "messages": [{"role": "user", "content": PROMPT}]}
+                body = {
+                    "model": "bench",
+                    "stream": True,
+                    "max_tokens": tokens,
+                    "messages": [{"role": "user", "content": PROMPT}],
+                }
                 async with http.stream("POST", f"{url}/chat/completions", json=body) as response:
                     async for line in response.aiter_lines():
                         if line.startswith("data: ") and line != "data: [DONE]":
@@ -140,9 +158,16 @@ async def raw(n: int, tokens: int) -> Result:
             meter = Meter()
             counts = await asyncio.gather(*(one() for _ in range(n)))
             used = meter.done()
-    return {"panes": n, "tokens": tokens, "renderer": "raw", "tokens_per_s": sum(counts) / used["wall_s"],
-            "elapsed_s": used["wall_s"], "cpu_s": used["cpu_s"], "peak_rss_mb": peak_rss_mb(),
-            "complete": all(c == tokens for c in counts)}
+    return {
+        "panes": n,
+        "tokens": tokens,
+        "renderer": "raw",
+        "tokens_per_s": sum(counts) / used["wall_s"],
+        "elapsed_s": used["wall_s"],
+        "cpu_s": used["cpu_s"],
+        "peak_rss_mb": peak_rss_mb(),
+        "complete": all(c == tokens for c in counts),
+    }
 
 
 # -- 3: background tabs --------------------------------------------------------------------
@@ -168,8 +193,15 @@ async def tabs(n: int, tokens: int, rate: float) -> Result:
                 meter = Meter()
                 for s in sessions:
                     await s.send(PROMPT, max_tokens=tokens)
-                await _until(pilot, lambda: all(not s.busy for s in sessions)
-                             and all(len(p.conversation._replies) == 1 for p in panes), 600, "replies")
+                await _until(
+                    pilot,
+                    lambda: (
+                        all(not s.busy for s in sessions)
+                        and all(len(p.conversation._replies) == 1 for p in panes)
+                    ),
+                    600,
+                    "replies",
+                )
                 elapsed = time.perf_counter() - meter.wall0
                 used = meter.done()
                 lag = await probe.stop()
@@ -183,9 +215,16 @@ async def tabs(n: int, tokens: int, rate: float) -> Result:
                     shows.append(shown[0] - t0)
                     await pilot.pause(0.05)
     ideal = tokens / rate if rate else None
-    return {"sessions": n, "tokens": tokens, "rate": rate, **lag, "cpu_s": used["cpu_s"],
-            "completion_ratio": elapsed / ideal if ideal else None,
-            "show_tab_ms": sorted(shows)[len(shows) // 2] * 1000, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "sessions": n,
+        "tokens": tokens,
+        "rate": rate,
+        **lag,
+        "cpu_s": used["cpu_s"],
+        "completion_ratio": elapsed / ideal if ideal else None,
+        "show_tab_ms": sorted(shows)[len(shows) // 2] * 1000,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 # -- 4: service only -----------------------------------------------------------------------
@@ -197,12 +236,21 @@ async def service(n: int, tokens: int, rate: float) -> Result:
         async with CopilotClient(config_path=config, data_dir=data) as client:
             sessions = [await client.create_session(MODEL) for _ in range(n)]
             meter = Meter()
-            replies = await asyncio.gather(*(s.send_and_wait(PROMPT, max_tokens=tokens, timeout=600) for s in sessions))
+            replies = await asyncio.gather(
+                *(s.send_and_wait(PROMPT, max_tokens=tokens, timeout=600) for s in sessions)
+            )
             used = meter.done()
     total = sum(r.stats.output_tokens or 0 for r in replies)
-    return {"sessions": n, "tokens": tokens, "rate": rate, "completion_ratio": used["wall_s"] / (tokens / rate),
-            "cpu_ms_per_1k_tokens": used["cpu_s"] * 1000 / (total / 1000), "cpu_s": used["cpu_s"],
-            "peak_rss_mb": peak_rss_mb(), "complete": total == n * tokens}
+    return {
+        "sessions": n,
+        "tokens": tokens,
+        "rate": rate,
+        "completion_ratio": used["wall_s"] / (tokens / rate),
+        "cpu_ms_per_1k_tokens": used["cpu_s"] * 1000 / (total / 1000),
+        "cpu_s": used["cpu_s"],
+        "peak_rss_mb": peak_rss_mb(),
+        "complete": total == n * tokens,
+    }
 
 
 # -- 5: start-up ---------------------------------------------------------------------------
@@ -216,13 +264,29 @@ def _store_sessions(data: Path, count: int, messages_each: int) -> list[str]:
         now = time.time() - count * 60
         for i in range(count):
             sid = f"bench-{i:04d}"
-            store.create_session(sid, MODEL, title=f"Question {i} about virtual environments", now=now + i)
+            store.create_session(
+                sid, MODEL, title=f"Question {i} about virtual environments", now=now + i
+            )
             for j in range(messages_each):
                 role = "user" if j % 2 == 0 else "assistant"
-                content = f"Question {j // 2}: how do I pin versions?" if role == "user" else reply_text(40 + (j * 37) % 300, seed=j)
+                content = (
+                    f"Question {j // 2}: how do I pin versions?"
+                    if role == "user"
+                    else reply_text(40 + (j * 37) % 300, seed=j)
+                )
                 t = now + i + j / 1000
-                store.add_message(Message(f"{sid}-m{j}", sid, role, content, MODEL if role == "assistant" else None,
-                                          "complete", created_at=t, updated_at=t))
+                store.add_message(
+                    Message(
+                        f"{sid}-m{j}",
+                        sid,
+                        role,
+                        content,
+                        MODEL if role == "assistant" else None,
+                        "complete",
+                        created_at=t,
+                        updated_at=t,
+                    )
+                )
             ids.append(sid)
     finally:
         store.close()
@@ -236,13 +300,23 @@ def startup(sessions: int) -> Result:
             _store_sessions(data, sessions, 2)
         env = dict(os.environ)
         t0 = time.time()
-        out = subprocess.run([sys.executable, "-m", "tests.bench.startup_probe", str(config), str(data)],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "tests.bench.startup_probe", str(config), str(data)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"start-up probe failed: {out.stderr[-2000:]}")
         probe = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"sessions": sessions, "first_frame_s": probe["first_frame"] - t0,
-            "imports_s": probe["imported"] - t0, "peak_rss_mb": probe["peak_rss_mb"]}
+    return {
+        "sessions": sessions,
+        "first_frame_s": probe["first_frame"] - t0,
+        "imports_s": probe["imported"] - t0,
+        "peak_rss_mb": probe["peak_rss_mb"],
+    }
 
 
 # -- 6: long session -----------------------------------------------------------------------
@@ -260,8 +334,16 @@ async def long_session(messages: int) -> Result:
         store.create_session(sid, MODEL, title="A long conversation")
         for j in range(messages):
             role = "user" if j % 2 == 0 else "assistant"
-            content = f"Next question ({j // 2}): and what about lock files?" if role == "user" else reply_text(60 + (j * 53) % 400, seed=j)
-            store.add_message(Message(f"m{j}", sid, role, content, MODEL if role == "assistant" else None, "complete"))
+            content = (
+                f"Next question ({j // 2}): and what about lock files?"
+                if role == "user"
+                else reply_text(60 + (j * 53) % 400, seed=j)
+            )
+            store.add_message(
+                Message(
+                    f"m{j}", sid, role, content, MODEL if role == "assistant" else None, "complete"
+                )
+            )
         store.close()
         async with CopilotClient(config_path=config, data_dir=data) as client:
             app = CopilotApp(client)
@@ -274,7 +356,12 @@ async def long_session(messages: int) -> Result:
                 t0 = time.perf_counter()
                 await screen._open(sid)
                 pane = screen._panes[sid]
-                await _until(pilot, lambda: pane.is_mounted and len(pane.conversation.query(MessageView)) > 0, 60, "history")
+                await _until(
+                    pilot,
+                    lambda: pane.is_mounted and len(pane.conversation.query(MessageView)) > 0,
+                    60,
+                    "history",
+                )
                 pane.conversation.call_after_refresh(lambda: painted.append(time.perf_counter()))
                 await _until(pilot, lambda: painted, 60, "first paint")
                 first_paint = painted[0] - t0
@@ -283,11 +370,18 @@ async def long_session(messages: int) -> Result:
                 pages = 0
                 while conv._has_older:
                     before = conv.oldest_seq
-                    if conv.scroll_y == 0:  # already at the top after the last page: scroll away first
+                    if (
+                        conv.scroll_y == 0
+                    ):  # already at the top after the last page: scroll away first
                         conv.scroll_to(y=1, animate=False)
                         await pilot.pause()
                     conv.scroll_home(animate=False)
-                    await _until(pilot, lambda b=before: conv.oldest_seq != b or not conv._has_older, 60, "older page")
+                    await _until(
+                        pilot,
+                        lambda b=before: conv.oldest_seq != b or not conv._has_older,
+                        60,
+                        "older page",
+                    )
                     await pilot.pause()  # the page keeps its place after the next refresh
                     pages += 1
                 painted.clear()
@@ -297,8 +391,16 @@ async def long_session(messages: int) -> Result:
                 lag = await probe.stop()
                 loaded = len(conv.query(MessageView))
                 rss1 = rss_mb()
-    return {"messages": messages, "first_paint_s": first_paint, "scroll_to_top_s": to_top, "pages": pages,
-            "loaded": loaded, "rss_added_mb": rss1 - rss0, "peak_rss_mb": peak_rss_mb(), **lag}
+    return {
+        "messages": messages,
+        "first_paint_s": first_paint,
+        "scroll_to_top_s": to_top,
+        "pages": pages,
+        "loaded": loaded,
+        "rss_added_mb": rss1 - rss0,
+        "peak_rss_mb": peak_rss_mb(),
+        **lag,
+    }
 
 
 # -- 7: the embedded model ----------------------------------------------------------------
@@ -318,14 +420,22 @@ async def local(tokens: int, replies: int) -> Result:
     from copilot_tui.providers.local import LocalProvider
 
     with isolated_dirs(None) as (config, data):
-        config.write_text('default_model = "local/smollm2"\n[providers.local]\ntype = "local"\nthreads = 1\n')
+        config.write_text(
+            'default_model = "local/smollm2"\n[providers.local]\ntype = "local"\nthreads = 1\n'
+        )
         async with CopilotClient(config_path=config, data_dir=data) as client:
             provider = client.provider("local")
             assert isinstance(provider, LocalProvider)
             session = await client.create_session()
             t0 = time.perf_counter()
             first: list[float] = []
-            session.on(lambda e: first.append(time.perf_counter()) if e.type == ev.MESSAGE_DELTA and not first else None)
+            session.on(
+                lambda e: (
+                    first.append(time.perf_counter())
+                    if e.type == ev.MESSAGE_DELTA and not first
+                    else None
+                )
+            )
             reply = await session.send_and_wait("Say hello.", max_tokens=8, timeout=300)
             engine = next(iter(provider._engines.values()))
             start = {"cold_first_token_s": first[0] - t0, "load_s": engine.load_seconds or 0.0}
@@ -334,20 +444,36 @@ async def local(tokens: int, replies: int) -> Result:
             for i in range(replies):
                 first.clear()
                 cpu0, t1 = _cpu_seconds(engine.pid), time.perf_counter()
-                reply = await session.send_and_wait(f"Write a short story about a dragon, number {i}.",
-                                                    max_tokens=tokens, timeout=300)
+                reply = await session.send_and_wait(
+                    f"Write a short story about a dragon, number {i}.",
+                    max_tokens=tokens,
+                    timeout=300,
+                )
                 cpu = _cpu_seconds(engine.pid) - cpu0
                 firsts.append(first[0] - t1)
                 outs.append(reply.stats.output_tokens or 0)
                 rates.append(outs[-1] / cpu if cpu else 0.0)
             status = Path(f"/proc/{engine.pid}/status").read_text()
             hwm = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
-    return {"tokens": tokens, "replies": replies, **start, "first_token_s": sorted(firsts)[len(firsts) // 2],
-            "tokens_per_cpu_s": sorted(rates)[len(rates) // 2], "output_tokens": sum(outs), "engine_peak_rss_mb": int(hwm) / 1024, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "tokens": tokens,
+        "replies": replies,
+        **start,
+        "first_token_s": sorted(firsts)[len(firsts) // 2],
+        "tokens_per_cpu_s": sorted(rates)[len(rates) // 2],
+        "output_tokens": sum(outs),
+        "engine_peak_rss_mb": int(hwm) / 1024,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 SCENARIOS: dict[str, Callable[..., Awaitable[Result] | Result]] = {
-    "panes": panes, "raw": raw, "tabs": tabs, "service": service, "startup": startup, "long": long_session,
+    "panes": panes,
+    "raw": raw,
+    "tabs": tabs,
+    "service": service,
+    "startup": startup,
+    "long": long_session,
     "local": local,
 }
 

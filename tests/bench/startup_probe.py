@@ -33,8 +33,12 @@ class _Probe(CopilotApp):
             screen.call_after_refresh(self._report)
 
     def _report(self) -> None:
-        result = {"first_frame": time.time(), "imported": T_IMPORTED, "started": T_START,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+        result = {
+            "first_frame": time.time(),
+            "imported": T_IMPORTED,
+            "started": T_START,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
         self.exit(0, message=None)
         self._result_line = json.dumps(result)
 

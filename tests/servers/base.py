@@ -58,8 +58,13 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return raw, None
 
-    def send_body(self, status: int, body: bytes | str | Any, content_type: str = "application/json",
-                  headers: dict[str, str] | None = None) -> None:
+    def send_body(
+        self,
+        status: int,
+        body: bytes | str | Any,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         if not isinstance(body, (bytes, str)):
             body = json.dumps(body)
         data = body.encode() if isinstance(body, str) else body
@@ -90,7 +95,13 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
     def record(self, body: Any, **extra: Any) -> dict[str, Any]:
-        rec = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body, **extra}
+        rec = {
+            "method": self.command,
+            "path": self.path,
+            "headers": dict(self.headers),
+            "body": body,
+            **extra,
+        }
         with self.fake.lock:
             self.fake.requests.append(rec)
         return rec
@@ -123,7 +134,9 @@ class _Active:
             self.fake.max_active = max(self.fake.max_active, self.fake.active)
             self.fake.cond.notify_all()
             if self.script.hold_until_active:
-                self.fake.cond.wait_for(lambda: self.fake.max_active >= self.script.hold_until_active, timeout=5)
+                self.fake.cond.wait_for(
+                    lambda: self.fake.max_active >= self.script.hold_until_active, timeout=5
+                )
 
     def __exit__(self, *exc: object) -> None:
         with self.fake.cond:
@@ -177,7 +190,9 @@ class FakeService:
         self._server = Server(("127.0.0.1", self.port), self.handler)
         self._server.fake = self
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

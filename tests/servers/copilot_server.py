@@ -18,18 +18,41 @@ from .base import FakeService, Handler, Script, last_user_text, serve_forever, s
 
 GITHUB_TOKEN = "ghu_fakeGitHubToken0123456789"
 USER_CODE = "WDJB-MJHT"
-REQUIRED_HEADERS = ("Copilot-Integration-Id", "Editor-Version", "Editor-Plugin-Version", "User-Agent",
-                    "Openai-Intent", "X-GitHub-Api-Version", "X-Request-Id", "X-Initiator")
+REQUIRED_HEADERS = (
+    "Copilot-Integration-Id",
+    "Editor-Version",
+    "Editor-Plugin-Version",
+    "User-Agent",
+    "Openai-Intent",
+    "X-GitHub-Api-Version",
+    "X-Request-Id",
+    "X-Initiator",
+)
 
 
 def catalog_entry(model_id: str, endpoints: list[str] | None, **over: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "id": model_id, "name": model_id.upper(), "object": "model", "vendor": "OpenAI", "version": model_id,
-        "preview": False, "model_picker_enabled": True, "is_chat_default": False, "is_chat_fallback": False,
+        "id": model_id,
+        "name": model_id.upper(),
+        "object": "model",
+        "vendor": "OpenAI",
+        "version": model_id,
+        "preview": False,
+        "model_picker_enabled": True,
+        "is_chat_default": False,
+        "is_chat_fallback": False,
         "billing": {"is_premium": False, "multiplier": 0},
-        "capabilities": {"family": model_id, "type": "chat", "tokenizer": "o200k_base",
-                         "limits": {"max_context_window_tokens": 128000, "max_output_tokens": 16384, "max_prompt_tokens": 64000},
-                         "supports": {"streaming": True, "tool_calls": True}},
+        "capabilities": {
+            "family": model_id,
+            "type": "chat",
+            "tokenizer": "o200k_base",
+            "limits": {
+                "max_context_window_tokens": 128000,
+                "max_output_tokens": 16384,
+                "max_prompt_tokens": 64000,
+            },
+            "supports": {"streaming": True, "tool_calls": True},
+        },
         "policy": {"state": "enabled", "terms": "Enable access"},
     }
     if endpoints is not None:
@@ -44,9 +67,17 @@ def default_catalog() -> list[Any]:
         catalog_entry("gpt-4o", None),  # older catalogs have no supported_endpoints
         catalog_entry("claude-sonnet-4.5", ["/v1/messages"], vendor="Anthropic"),
         catalog_entry("gpt-5-codex", ["/responses"]),
-        catalog_entry("gemini-2.5-pro", ["/chat/completions"], policy={"state": "requires_consent", "terms": "..."}),
-        catalog_entry("text-embedding-3-small", None, model_picker_enabled=False,
-                      capabilities={"type": "embeddings", "family": "text-embedding-3-small"}),
+        catalog_entry(
+            "gemini-2.5-pro",
+            ["/chat/completions"],
+            policy={"state": "requires_consent", "terms": "..."},
+        ),
+        catalog_entry(
+            "text-embedding-3-small",
+            None,
+            model_picker_enabled=False,
+            capabilities={"type": "embeddings", "family": "text-embedding-3-small"},
+        ),
         catalog_entry("gpt-4-internal", ["/chat/completions"], model_picker_enabled=False),
         {"id": 42, "name": "broken"},
         "not an object",
@@ -55,7 +86,9 @@ def default_catalog() -> list[Any]:
 
 
 def copilot_error(message: str, code: str, type_: str = "invalid_request_error") -> str:
-    return json.dumps({"error": {"message": message, "code": code, "param": "model", "type": type_}})
+    return json.dumps(
+        {"error": {"message": message, "code": code, "param": "model", "type": type_}}
+    )
 
 
 def sse(payload: Any) -> bytes:
@@ -87,7 +120,15 @@ class _CopilotHandler(Handler):
                 self.send_body(200, {"object": "list", "data": fake.catalog})
                 return
             if missing:
-                self.send_body(400, {"error": {"message": f"missing required headers: {', '.join(missing)}", "code": "bad_request"}})
+                self.send_body(
+                    400,
+                    {
+                        "error": {
+                            "message": f"missing required headers: {', '.join(missing)}",
+                            "code": "bad_request",
+                        }
+                    },
+                )
                 return
             if path == "/chat/completions" and method == "POST":
                 return self._chat(fake, body)
@@ -101,36 +142,68 @@ class _CopilotHandler(Handler):
 
     def _device_code(self, fake: FakeCopilot, body: Any) -> None:
         if not isinstance(body, dict) or body.get("client_id") != fake.client_id:
-            self.send_body(200, {"error": "unauthorized_client", "error_description": "bad client_id"})
+            self.send_body(
+                200, {"error": "unauthorized_client", "error_description": "bad client_id"}
+            )
             return
-        self.send_body(200, {"device_code": "dc-123", "user_code": USER_CODE,
-                             "verification_uri": f"{fake.url}/login/device", "expires_in": 900, "interval": fake.interval})
+        self.send_body(
+            200,
+            {
+                "device_code": "dc-123",
+                "user_code": USER_CODE,
+                "verification_uri": f"{fake.url}/login/device",
+                "expires_in": 900,
+                "interval": fake.interval,
+            },
+        )
 
     def _access_token(self, fake: FakeCopilot, body: Any) -> None:
-        if not isinstance(body, dict) or body.get("device_code") != "dc-123" or \
-                body.get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code":
+        if (
+            not isinstance(body, dict)
+            or body.get("device_code") != "dc-123"
+            or body.get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code"
+        ):
             self.send_body(200, {"error": "incorrect_device_code"})
             return
         with fake.lock:
-            answer = fake.poll_answers.pop(0) if len(fake.poll_answers) > 1 else fake.poll_answers[0]
+            answer = (
+                fake.poll_answers.pop(0) if len(fake.poll_answers) > 1 else fake.poll_answers[0]
+            )
         self.send_body(200, answer)
 
     def _exchange(self, fake: FakeCopilot) -> None:
         if self.headers.get("Authorization") != f"token {fake.github_token}":
-            self.send_body(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+            self.send_body(
+                401,
+                {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
+            )
             return
         if fake.no_access:
-            self.send_body(403, {"message": "Resource not accessible by personal access token",
-                                 "documentation_url": "https://docs.github.com/rest/copilot"})
+            self.send_body(
+                403,
+                {
+                    "message": "Resource not accessible by personal access token",
+                    "documentation_url": "https://docs.github.com/rest/copilot",
+                },
+            )
             return
         with fake.lock:
             n = next(fake.counter)
             token = f"tid=fake{n};exp={int(time.time()) + 1800};sku=copilot_for_individuals"
             fake.issued.append(token)
             fake.exchanges += 1
-        self.send_body(200, {"token": token, "expires_at": int(time.time()) + 1800, "refresh_in": 1500,
-                             "endpoints": {"api": fake.url, "telemetry": fake.url},
-                             "chat_enabled": True, "sku": "copilot_for_individuals", "tracking_id": "t"})
+        self.send_body(
+            200,
+            {
+                "token": token,
+                "expires_at": int(time.time()) + 1800,
+                "refresh_in": 1500,
+                "endpoints": {"api": fake.url, "telemetry": fake.url},
+                "chat_enabled": True,
+                "sku": "copilot_for_individuals",
+                "tracking_id": "t",
+            },
+        )
 
     # -- the Copilot API -----------------------------------------------------------------
 
@@ -140,22 +213,33 @@ class _CopilotHandler(Handler):
     def _route_error(self, fake: FakeCopilot, model: str, endpoint: str) -> bool:
         entry = self._entry(fake, model)
         if entry is None:
-            self.send_body(400, copilot_error("The requested model is not supported.", "model_not_supported"))
+            self.send_body(
+                400, copilot_error("The requested model is not supported.", "model_not_supported")
+            )
             return True
         endpoints = entry.get("supported_endpoints")
         if endpoints is None:
             endpoints = ["/chat/completions"]
         if endpoint not in endpoints:
-            self.send_body(400, copilot_error(f'model "{model}" is not accessible via the {endpoint} endpoint',
-                                              "unsupported_api_for_model"))
+            self.send_body(
+                400,
+                copilot_error(
+                    f'model "{model}" is not accessible via the {endpoint} endpoint',
+                    "unsupported_api_for_model",
+                ),
+            )
             return True
         return False
 
     def _scripted_failure(self, script: Script) -> bool:
         if script.status == 200:
             return False
-        self.send_body(script.status, script.error_body or copilot_error("failure", "server_error", "server_error"),
-                       script.content_type, script.headers)
+        self.send_body(
+            script.status,
+            script.error_body or copilot_error("failure", "server_error", "server_error"),
+            script.content_type,
+            script.headers,
+        )
         return True
 
     def _chat(self, fake: FakeCopilot, body: Any) -> None:
@@ -165,36 +249,109 @@ class _CopilotHandler(Handler):
         script = fake.next_script(model)
         if self._scripted_failure(script):
             return
-        text = script.text if script.text is not None else f"Echo: {last_user_text(body.get('messages'))}"
+        text = (
+            script.text
+            if script.text is not None
+            else f"Echo: {last_user_text(body.get('messages'))}"
+        )
         chunks = list(script.chunks) if script.chunks is not None else split_tokens(text)
 
         def chunk(choice: dict[str, Any] | None, **extra: Any) -> bytes:
-            return sse({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": model,
-                        "choices": [choice] if choice else [], **extra})
+            return sse(
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": model,
+                    "choices": [choice] if choice else [],
+                    **extra,
+                }
+            )
 
         with self.streaming(script):
             self.start_stream("text/event-stream")
             w = self.write
             if script.quirks:
-                w(sse({"choices": [], "created": 0, "id": "", "model": "", "object": "",
-                       "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {"hate": {"filtered": False, "severity": "safe"}}}]}))
-                w(chunk({"index": 0, "delta": {"role": "assistant", "content": None}, "finish_reason": None}))
-                w(chunk({"index": 0, "content_filter_offsets": {"check_offset": 0, "start_offset": 0, "end_offset": 0}}))
+                w(
+                    sse(
+                        {
+                            "choices": [],
+                            "created": 0,
+                            "id": "",
+                            "model": "",
+                            "object": "",
+                            "prompt_filter_results": [
+                                {
+                                    "prompt_index": 0,
+                                    "content_filter_results": {
+                                        "hate": {"filtered": False, "severity": "safe"}
+                                    },
+                                }
+                            ],
+                        }
+                    )
+                )
+                w(
+                    chunk(
+                        {
+                            "index": 0,
+                            "delta": {"role": "assistant", "content": None},
+                            "finish_reason": None,
+                        }
+                    )
+                )
+                w(
+                    chunk(
+                        {
+                            "index": 0,
+                            "content_filter_offsets": {
+                                "check_offset": 0,
+                                "start_offset": 0,
+                                "end_offset": 0,
+                            },
+                        }
+                    )
+                )
             for i, piece in enumerate(chunks):
                 if script.error_at == i:
-                    w(sse({"error": {"message": "upstream model error", "code": "model_error", "type": "server_error"}}))
+                    w(
+                        sse(
+                            {
+                                "error": {
+                                    "message": "upstream model error",
+                                    "code": "model_error",
+                                    "type": "server_error",
+                                }
+                            }
+                        )
+                    )
                     return
                 if script.truncate_at == i:
                     return
-                choice: dict[str, Any] = {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                choice: dict[str, Any] = {
+                    "index": 0,
+                    "delta": {"content": piece},
+                    "finish_reason": None,
+                }
                 if script.quirks:
-                    choice["content_filter_results"] = {"hate": {"filtered": False, "severity": "safe"}}
+                    choice["content_filter_results"] = {
+                        "hate": {"filtered": False, "severity": "safe"}
+                    }
                 w(chunk(choice), script)
                 if script.ping:
                     w(b": ping\n\n")
             w(chunk({"index": 0, "delta": {"content": None}, "finish_reason": "stop"}))
-            w(chunk(None, usage={"prompt_tokens": 9, "completion_tokens": len(chunks), "total_tokens": 9 + len(chunks),
-                                 "prompt_tokens_details": {"cached_tokens": 0}}))
+            w(
+                chunk(
+                    None,
+                    usage={
+                        "prompt_tokens": 9,
+                        "completion_tokens": len(chunks),
+                        "total_tokens": 9 + len(chunks),
+                        "prompt_tokens_details": {"cached_tokens": 0},
+                    },
+                )
+            )
             w(b"data: [DONE]\n\n")
 
     def _messages(self, fake: FakeCopilot, body: Any) -> None:
@@ -203,12 +360,19 @@ class _CopilotHandler(Handler):
             return
         problem = check_messages_body(body)
         if problem:
-            self.send_body(400, {"type": "error", "error": {"type": "invalid_request_error", "message": problem}})
+            self.send_body(
+                400,
+                {"type": "error", "error": {"type": "invalid_request_error", "message": problem}},
+            )
             return
         script = fake.next_script(model)
         if self._scripted_failure(script):
             return
-        text = script.text if script.text is not None else f"Echo: {last_user_text(body.get('messages'))}"
+        text = (
+            script.text
+            if script.text is not None
+            else f"Echo: {last_user_text(body.get('messages'))}"
+        )
         with self.streaming(script):
             write_messages_stream(self, script, model, text)
 
@@ -243,7 +407,10 @@ class FakeCopilot(FakeService):
 
     def approve(self, *before: dict[str, Any]) -> None:
         """Poll answers: ``before`` (e.g. authorization_pending), then the token."""
-        self.poll_answers = [*before, {"access_token": self.github_token, "token_type": "bearer", "scope": ""}]
+        self.poll_answers = [
+            *before,
+            {"access_token": self.github_token, "token_type": "bearer", "scope": ""},
+        ]
 
     def expire_issued(self) -> None:
         """Every Copilot token handed out so far now gets 401 ``unauthorized: token expired``."""
@@ -251,8 +418,12 @@ class FakeCopilot(FakeService):
             self.expired.update(self.issued)
 
     def config(self, **extra: Any) -> str:
-        lines = ["[providers.copilot]", 'type = "copilot"', f'github_url = "{self.url}"',
-                 f'token_url = "{self.url}/copilot_internal/v2/token"']
+        lines = [
+            "[providers.copilot]",
+            'type = "copilot"',
+            f'github_url = "{self.url}"',
+            f'token_url = "{self.url}/copilot_internal/v2/token"',
+        ]
         lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
         return "\n".join(lines) + "\n"
 

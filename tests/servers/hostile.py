@@ -28,7 +28,9 @@ def split_pair_reply() -> Script:
 def canary_key(length: int, seed: int = 0) -> str:
     """A fake API key of ``length`` characters, unlike anything else in a test's text."""
     rng = random.Random(seed * 1000 + length)
-    return "sk-" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(length - 3))
+    return "sk-" + "".join(
+        rng.choice(string.ascii_letters + string.digits) for _ in range(length - 3)
+    )
 
 
 def key_in_error(key: str, position: int, *, status: int = 401, sep: str = "") -> Script:
@@ -37,10 +39,15 @@ def key_in_error(key: str, position: int, *, status: int = 401, sep: str = "") -
     half = len(key) // 2
     quoted = key[:half] + sep + key[half:]
     message = "." * position + quoted + " is not a valid key; see the documentation for details."
-    return Script(status=status, error_body=json.dumps({"error": {"message": message, "type": "invalid_request_error"}}))
+    return Script(
+        status=status,
+        error_body=json.dumps({"error": {"message": message, "type": "invalid_request_error"}}),
+    )
 
 
-def key_in_reply(key: str, cuts: list[int], *, before: str = "Your key is ", after: str = " and that is all.") -> Script:
+def key_in_reply(
+    key: str, cuts: list[int], *, before: str = "Your key is ", after: str = " and that is all."
+) -> Script:
     """A reply that repeats ``key``, split into stream events at the offsets ``cuts``."""
     text = before + key + after
     offsets = [0, *(len(before) + c for c in cuts), len(text)]
@@ -66,19 +73,28 @@ def gzip_blocks(piece: bytes, total: int, batch: int = 64) -> Iterator[bytes]:
         left -= n
 
 
-def gzip_bomb(total: int = 2 * 1024 * MiB, *, text: bool = False, hold_at: int | None = 1 * MiB) -> Script:
+def gzip_bomb(
+    total: int = 2 * 1024 * MiB, *, text: bool = False, hold_at: int | None = 1 * MiB
+) -> Script:
     """A 200 event stream, ``Content-Encoding: gzip``, that expands to ``total`` bytes: zeros (no
     line end ever), or with ``text`` an endless run of valid text events. The server waits for
     the client to close after ``hold_at`` compressed bytes (~1000 times that expanded)."""
     piece = TEXT_EVENT * (MiB // len(TEXT_EVENT)) if text else bytes(MiB)
     return Script(
-        body=lambda: gzip_blocks(piece, total), headers={"Content-Encoding": "gzip"},
-        content_type="text/event-stream", hold_body_at=hold_at,
+        body=lambda: gzip_blocks(piece, total),
+        headers={"Content-Encoding": "gzip"},
+        content_type="text/event-stream",
+        hold_body_at=hold_at,
     )
 
 
-def huge_body(total: int = 1024 * MiB, *, content_type: str = "text/html", line: bytes = b"<p>lorem ipsum</p>\n",
-              hold_at: int | None = 64 * MiB) -> Script:
+def huge_body(
+    total: int = 1024 * MiB,
+    *,
+    content_type: str = "text/html",
+    line: bytes = b"<p>lorem ipsum</p>\n",
+    hold_at: int | None = 64 * MiB,
+) -> Script:
     """A 200 body of ``total`` bytes (an HTML page by default), generated 1 MiB at a time."""
     block = line * (MiB // len(line))
 

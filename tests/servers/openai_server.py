@@ -62,11 +62,21 @@ class Script:
     no_finish: bool = False  # end the body without finish_reason and [DONE]
     repeat: int = 1  # repeat the text N times (big replies)
     burst: bool = False  # every text event in one network write, as a fast server's often arrive
-    body: Callable[[], Iterator[bytes]] | None = None  # a 200 body written as it is generated (headers: headers)
-    hold_body_at: int | None = None  # with body: after this many bytes, wait for the client to close (up to 60 s)
-    close_if_busy: bool = False  # a second stream while another is open: 200, then close (llama-cpp-python)
-    finish_after_drops: int = 0  # hold the finish until that many busy streams were closed (up to 30 s)
-    hold_until_active: int = 0  # before the first chunk, wait until this many replies have streamed at once
+    body: Callable[[], Iterator[bytes]] | None = (
+        None  # a 200 body written as it is generated (headers: headers)
+    )
+    hold_body_at: int | None = (
+        None  # with body: after this many bytes, wait for the client to close (up to 60 s)
+    )
+    close_if_busy: bool = (
+        False  # a second stream while another is open: 200, then close (llama-cpp-python)
+    )
+    finish_after_drops: int = (
+        0  # hold the finish until that many busy streams were closed (up to 30 s)
+    )
+    hold_until_active: int = (
+        0  # before the first chunk, wait until this many replies have streamed at once
+    )
     hold_at: int | None = None  # before chunk N, wait until the test calls ``release()``
     until_released: bool = False  # send the text over and over (paced by delay) until ``release()``
 
@@ -136,7 +146,13 @@ class _Handler(BaseHTTPRequestHandler):
             if fake.models_status != 200:
                 self._send_json(fake.models_status, {"error": {"message": "models unavailable"}})
                 return
-            self._send_json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.model_ids()]})
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": m, "object": "model"} for m in fake.model_ids()],
+                },
+            )
             return
         self._send_json(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -153,8 +169,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
         model = body.get("model", "")
-        record = {"model": model, "body": body, "headers": dict(self.headers), "start": time.monotonic(), "end": None,
-                  "sent": 0, "closed": False, "dropped": False}
+        record = {
+            "model": model,
+            "body": body,
+            "headers": dict(self.headers),
+            "start": time.monotonic(),
+            "end": None,
+            "sent": 0,
+            "closed": False,
+            "dropped": False,
+        }
         self.record = self._record = record
         with fake.lock:
             fake.requests.append(record)
@@ -203,7 +227,11 @@ class _Handler(BaseHTTPRequestHandler):
                 w.write(piece)
                 w.flush()
                 record["sent"] += len(piece)
-                if script.hold_body_at is not None and record["sent"] >= script.hold_body_at and not record.get("held"):
+                if (
+                    script.hold_body_at is not None
+                    and record["sent"] >= script.hold_body_at
+                    and not record.get("held")
+                ):
                     record["held"] = True
                     if self._client_closed(60):
                         record["closed"] = True
@@ -212,7 +240,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             record["closed"] = True
 
-    def _chat(self, fake: FakeOpenAI, model: str, body: dict[str, Any], record: dict[str, Any], busy: bool = False) -> None:
+    def _chat(
+        self,
+        fake: FakeOpenAI,
+        model: str,
+        body: dict[str, Any],
+        record: dict[str, Any],
+        busy: bool = False,
+    ) -> None:
         script = fake.next_script(model)
         if script is not None and script.close_if_busy and busy:
             # what llama-cpp-python's server does to a second concurrent stream
@@ -231,10 +266,29 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream_body(script)
             return
         if script is None:
-            self._send_json(404, {"error": {"message": f"The model `{model}` does not exist", "code": "model_not_found"}})
+            self._send_json(
+                404,
+                {
+                    "error": {
+                        "message": f"The model `{model}` does not exist",
+                        "code": "model_not_found",
+                    }
+                },
+            )
             return
         if script.status != 200:
-            payload = script.error_body if script.error_body is not None else json.dumps({"error": {"message": f"scripted error {script.status}", "type": "server_error"}})
+            payload = (
+                script.error_body
+                if script.error_body is not None
+                else json.dumps(
+                    {
+                        "error": {
+                            "message": f"scripted error {script.status}",
+                            "type": "server_error",
+                        }
+                    }
+                )
+            )
             if isinstance(payload, str):  # "{auth}" echoes the credential, as some servers do
                 payload = payload.replace("{auth}", self.headers.get("Authorization", ""))
             data = payload.encode() if isinstance(payload, str) else payload
@@ -259,7 +313,9 @@ class _Handler(BaseHTTPRequestHandler):
         if script.chunks is not None:
             chunks = list(script.chunks)
         else:
-            last_user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+            last_user = next(
+                (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
+            )
             text = script.text if script.text is not None else f"Echo: {last_user}"
             chunks = split_tokens(text) * script.repeat
         self.send_response(200)
@@ -273,8 +329,16 @@ class _Handler(BaseHTTPRequestHandler):
             return f"data: {json.dumps(payload)}\n\n".encode()
 
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model,
-                          "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": None})
+            return event(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    "usage": None,
+                }
+            )
 
         w = _Chunked(self.wfile, self._ended)
         burst: list[bytes] = []
@@ -286,7 +350,10 @@ class _Handler(BaseHTTPRequestHandler):
         w.flush()
         if script.hold_until_active:
             with fake.lock:
-                fake.cond.wait_for(lambda: fake.max_active >= script.hold_until_active or released.is_set(), timeout=30)
+                fake.cond.wait_for(
+                    lambda: fake.max_active >= script.hold_until_active or released.is_set(),
+                    timeout=30,
+                )
         if script.first_delay:
             time.sleep(script.first_delay)
         if script.until_released:
@@ -297,7 +364,16 @@ class _Handler(BaseHTTPRequestHandler):
                 w.end()
                 return
             if script.error_at == i:
-                w.write(event({"error": {"message": "The server had an error while processing your request.", "type": "server_error"}}))
+                w.write(
+                    event(
+                        {
+                            "error": {
+                                "message": "The server had an error while processing your request.",
+                                "type": "server_error",
+                            }
+                        }
+                    )
+                )
                 w.end()
                 return
             if script.drop_after == i:
@@ -326,16 +402,35 @@ class _Handler(BaseHTTPRequestHandler):
         w.write(b"".join(burst))
         w.flush()
         deadline = time.monotonic() + 30
-        while fake.drops < script.finish_after_drops and time.monotonic() < deadline and not fake.stop_event.is_set():
+        while (
+            fake.drops < script.finish_after_drops
+            and time.monotonic() < deadline
+            and not fake.stop_event.is_set()
+        ):
             time.sleep(0.01)
         if script.no_finish:
             w.end()
             return
         w.write(chunk({}, "stop"))
         if script.usage:
-            w.write(event({"id": cid, "object": "chat.completion.chunk", "created": 1, "model": model, "choices": [],
-                           "usage": {"prompt_tokens": sum(len(str(m.get('content', '')).split()) for m in messages),
-                                     "completion_tokens": len(sent), "total_tokens": 0}}))
+            w.write(
+                event(
+                    {
+                        "id": cid,
+                        "object": "chat.completion.chunk",
+                        "created": 1,
+                        "model": model,
+                        "choices": [],
+                        "usage": {
+                            "prompt_tokens": sum(
+                                len(str(m.get("content", "")).split()) for m in messages
+                            ),
+                            "completion_tokens": len(sent),
+                            "total_tokens": 0,
+                        },
+                    }
+                )
+            )
         w.write(b"data: [DONE]\n\n")
         w.end()
 
@@ -410,7 +505,11 @@ class FakeOpenAI:
     def sent_for(self, prompt: str) -> str:
         """The reply text written so far to the one request whose last message is ``prompt``."""
         with self.lock:
-            [record] = [r for r in self.requests if (r["body"].get("messages") or [{}])[-1].get("content") == prompt]
+            [record] = [
+                r
+                for r in self.requests
+                if (r["body"].get("messages") or [{}])[-1].get("content") == prompt
+            ]
             return "".join(record.get("sent", []))
 
     def script(self, model: str, *scripts: Script) -> None:
@@ -439,7 +538,9 @@ class FakeOpenAI:
         if self.tls is not None:  # handshakes happen in accept(); a failed one is dropped
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -461,7 +562,9 @@ class FakeOpenAI:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible server for trying copilot-tui.")
+    parser = argparse.ArgumentParser(
+        description="Fake OpenAI-compatible server for trying copilot-tui."
+    )
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--delay", type=float, default=0.03, help="seconds between tokens")
     args = parser.parse_args()

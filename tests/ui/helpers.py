@@ -12,7 +12,9 @@ from copilot_tui.ui.widgets.chat_pane import ChatPane
 from copilot_tui.ui.widgets.marks import SPINNER
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+async def wait_for(
+    pilot: Pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = ""
+) -> None:
     """Let the app run until ``condition()`` is true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -50,7 +52,9 @@ def text_of(widget: object) -> str:
     return "\n".join("".join(seg.text for seg in line) for line in lines)
 
 
-_MARKS = {"…": "waiting", "●": "unread", "✗": "error", " ": None} | dict.fromkeys(SPINNER, "streaming")
+_MARKS = {"…": "waiting", "●": "unread", "✗": "error", " ": None} | dict.fromkeys(
+    SPINNER, "streaming"
+)
 
 
 def sidebar_mark(pilot: Pilot, session_id: str) -> str | None:
@@ -71,7 +75,11 @@ def session_ids(pilot: Pilot) -> list[str]:
 
 async def started(pilot: Pilot) -> MainScreen:
     """Wait until the main screen has loaded sessions and restored tabs."""
-    await wait_for(pilot, lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack), what="main screen")
+    await wait_for(
+        pilot,
+        lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack),
+        what="main screen",
+    )
     screen = main_screen(pilot)
     await wait_for(pilot, lambda: not screen._restoring, what="start-up")
     return screen
@@ -81,8 +89,11 @@ async def open_tab(pilot: Pilot, session_id: str) -> ChatPane:
     screen = main_screen(pilot)
     await screen._open(session_id)
     pane = screen._panes[session_id]
-    await wait_for(pilot, lambda: pane.is_mounted and screen.active_session_id == session_id and pane.region.area > 0,
-                   what="pane shown")
+    await wait_for(
+        pilot,
+        lambda: pane.is_mounted and screen.active_session_id == session_id and pane.region.area > 0,
+        what="pane shown",
+    )
     await settle(pilot)
     await wait_for(pilot, lambda: screen.active_session_id == session_id, what="pane still active")
     return pane
@@ -98,7 +109,11 @@ async def send(pilot: Pilot, pane: ChatPane, text: str) -> None:
 async def wait_idle(pilot: Pilot, pane: ChatPane, replies: int = 1, timeout: float = 15.0) -> None:
     await wait_for(
         pilot,
-        lambda: not pane.session.busy and len(pane.conversation._replies) >= replies and not pane.conversation.streaming,
+        lambda: (
+            not pane.session.busy
+            and len(pane.conversation._replies) >= replies
+            and not pane.conversation.streaming
+        ),
         timeout,
         what=f"reply in {pane.session_id}",
     )

@@ -39,26 +39,41 @@ def snap_config(tmp_path: Path, fake) -> Path:
 
 def test_compare_view(snap_compare, snap_config: Path, data_dir: Path, fake) -> None:
     fake.script("gpt-4o-mini", Script(text="Use **trofie**: the twists hold pesto best."))
-    fake.script("slow", Script(text="Fusilli or gemelli.\n\nBoth trap the sauce in their folds, so every bite is coated."))
+    fake.script(
+        "slow",
+        Script(
+            text="Fusilli or gemelli.\n\nBoth trap the sauce in their folds, so every bite is coated."
+        ),
+    )
     fake.script("fail", Script(status=500))
 
     async def run_before(pilot: Pilot) -> None:
-        await wait_for(pilot, lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack), what="main")
+        await wait_for(
+            pilot,
+            lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack),
+            what="main",
+        )
         screen = main_screen(pilot)
         await wait_for(pilot, lambda: not screen._restoring, what="start-up")
         client: CopilotClient = pilot.app.client  # type: ignore[attr-defined]
-        comparison = await client.compare(["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta shape for pesto?")
+        comparison = await client.compare(
+            ["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta shape for pesto?"
+        )
         await comparison.wait(timeout=20)
         for index, stats in FIXED.items():
             comparison.panes[index].stats = stats
         failed = comparison.panes[2].session
         reply = [m for m in await failed.get_messages() if m.role == "assistant"][-1]
-        await client.runtime.store.update_message(reply.id, stats=ReplyStats(duration=0.03))  # shown under the error
+        await client.runtime.store.update_message(
+            reply.id, stats=ReplyStats(duration=0.03)
+        )  # shown under the error
         await screen.refresh_sessions()
         await screen._open_compare(comparison.group_id)
         tab = screen.active_compare
         assert tab is not None
-        await wait_for(pilot, lambda: all(len(v.conversation._replies) == 1 for v in tab.views), what="history")
+        await wait_for(
+            pilot, lambda: all(len(v.conversation._replies) == 1 for v in tab.views), what="history"
+        )
         tab.refresh_headers()
         pilot.app.clear_notifications()
         await pilot.pause(0.2)

@@ -39,12 +39,18 @@ async def _submit(pilot: Pilot, screen: MainScreen) -> CompareTab:
         await wait_for(pilot, lambda: screen.active_compare is not None, what="compare view")
     except AssertionError:
         errors = [str(n.message) for n in pilot.app._notifications]
-        shown = text_of(pilot.app.screen.query_one(".error")) if isinstance(pilot.app.screen, CompareScreen) else ""
+        shown = (
+            text_of(pilot.app.screen.query_one(".error"))
+            if isinstance(pilot.app.screen, CompareScreen)
+            else ""
+        )
         raise AssertionError(f"no compare view; notices: {errors}; dialog says {shown!r}") from None
     tab = screen.active_compare
     assert tab is not None
     await wait_for(pilot, lambda: all(v.loaded for v in tab.views), what="panes ready")
-    await wait_for(pilot, lambda: tab.prompt.has_focus, what="the comparison's prompt focused")  # keys go there now
+    await wait_for(
+        pilot, lambda: tab.prompt.has_focus, what="the comparison's prompt focused"
+    )  # keys go there now
     return tab
 
 
@@ -52,8 +58,11 @@ async def _type_prompt(pilot: Pilot, models: list[str], text: str) -> CompareTab
     """Start a comparison from the keyboard: ctrl+k, enter on each model, the prompt, enter."""
     screen = main_screen(pilot)
     await tap(pilot, "ctrl+k")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.query("#models"),
-                   what="dialog")
+    await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.query("#models"),
+        what="dialog",
+    )
     dialog = pilot.app.screen
     models_list = dialog.query_one("#models", OptionList)
     await wait_for(pilot, lambda: models_list.option_count > 3, what="models")
@@ -72,7 +81,11 @@ async def _type_prompt(pilot: Pilot, models: list[str], text: str) -> CompareTab
 
 async def _done(pilot: Pilot, tab: CompareTab, timeout: float = 20.0) -> None:
     await wait_for(pilot, lambda: not tab.comparison.busy, timeout, what="comparison done")
-    await wait_for(pilot, lambda: all(v.loaded and not v.conversation.streaming for v in tab.views), what="replies shown")
+    await wait_for(
+        pilot,
+        lambda: all(v.loaded and not v.conversation.streaming for v in tab.views),
+        what="replies shown",
+    )
     await pilot.pause(0.05)
 
 
@@ -80,7 +93,9 @@ def _header(tab: CompareTab, index: int) -> str:
     return tab.views[index].header._text.plain
 
 
-async def test_all_panes_stream_at_once_and_a_failure_stays_in_its_pane(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_all_panes_stream_at_once_and_a_failure_stays_in_its_pane(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     _paced(fake)
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -103,12 +118,16 @@ async def test_all_panes_stream_at_once_and_a_failure_stays_in_its_pane(client: 
         assert "★" not in _header(tab, 2)
         # the sidebar shows the comparison as one group with its panes under it
         screen = main_screen(pilot)
-        await wait_for(pilot, lambda: screen.sidebar.session_list.option_count == 4, what="group rows")
+        await wait_for(
+            pilot, lambda: screen.sidebar.session_list.option_count == 4, what="group rows"
+        )
         first = screen.sidebar.session_list.get_option_at_index(0)
         assert first.id == f"group:{tab.group_id}"
 
 
-async def test_escape_cancels_the_focused_pane_only(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_escape_cancels_the_focused_pane_only(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     fake.script("gpt-4o-mini", Script(text=FAST_TEXT, first_delay=0.2))
     fake.script("slow", Script(text="word " * 400, delay=0.03))
     app = CopilotApp(client)
@@ -116,7 +135,11 @@ async def test_escape_cancels_the_focused_pane_only(client: CopilotClient, fake:
         await started(pilot)
         tab = await _type_prompt(pilot, [FAST, SLOW], "Talk")
         slow = tab.comparison.panes[1]
-        await wait_for(pilot, lambda: slow.status == "streaming" and (slow.output_tokens or 0) > 2, what="slow streams")
+        await wait_for(
+            pilot,
+            lambda: slow.status == "streaming" and (slow.output_tokens or 0) > 2,
+            what="slow streams",
+        )
         await tap(pilot, "ctrl+right")
         await wait_for(pilot, lambda: tab.selected == 1, what="second pane selected")
         await tap(pilot, "escape")
@@ -135,14 +158,20 @@ async def test_cancel_all_stops_every_pane(client: CopilotClient, fake: FakeOpen
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         tab = await _type_prompt(pilot, [SLOW, "lab/other"], "Talk")
-        await wait_for(pilot, lambda: all(p.status == "streaming" for p in tab.comparison.panes), what="both stream")
+        await wait_for(
+            pilot,
+            lambda: all(p.status == "streaming" for p in tab.comparison.panes),
+            what="both stream",
+        )
         await wait_for(pilot, lambda: tab.prompt.has_focus, what="prompt focus")
         await tap(pilot, "ctrl+x")
         await _done(pilot, tab)
         assert [p.status for p in tab.comparison.panes] == ["aborted", "aborted"]
 
 
-async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
@@ -151,13 +180,21 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(client
         assert tab.prompt.has_focus
         tab.prompt.load_text("second question")
         await tap(pilot, "enter")
-        await wait_for(pilot, lambda: all(len(v.conversation._replies) == 2 for v in tab.views) and not tab.comparison.busy,
-                       what="follow-ups answered")
+        await wait_for(
+            pilot,
+            lambda: (
+                all(len(v.conversation._replies) == 2 for v in tab.views)
+                and not tab.comparison.busy
+            ),
+            what="follow-ups answered",
+        )
         for view in tab.views:
             stored = await view.pane.session.get_messages()
             assert [(m.role, m.content) for m in stored] == [
-                ("user", "first question"), ("assistant", "Echo: first question"),
-                ("user", "second question"), ("assistant", "Echo: second question"),
+                ("user", "first question"),
+                ("assistant", "Echo: first question"),
+                ("user", "second question"),
+                ("assistant", "Echo: second question"),
             ]
         # continue with the second pane: a normal tab with the full history
         await tap(pilot, "ctrl+right")
@@ -167,8 +204,12 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(client
         await wait_for(pilot, lambda: screen.active_session_id == winner, what="winner's tab")
         pane = screen._panes[winner]
         assert isinstance(pane, ChatPane)
-        await wait_for(pilot, lambda: len(pane.conversation.query(MessageView)) == 4, what="history")
-        assert [v.message.content for v in pane.conversation.query(MessageView)][-1] == "Echo: second question"
+        await wait_for(
+            pilot, lambda: len(pane.conversation.query(MessageView)) == 4, what="history"
+        )
+        assert [v.message.content for v in pane.conversation.query(MessageView)][
+            -1
+        ] == "Echo: second question"
         # and the compare view is still a tab beside it
         await wait_for(pilot, lambda: app.focused is pane.prompt, what="winner's prompt")
         await pilot.pause()
@@ -176,7 +217,9 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(client
         await wait_for(pilot, lambda: screen.active_compare is tab, what="back to the comparison")
 
 
-async def test_a_comparison_reopens_after_a_restart(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+async def test_a_comparison_reopens_after_a_restart(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as client:
         comparison = await client.compare([FAST, "lab/other"], "remember me")
         await comparison.wait(timeout=20)
@@ -193,7 +236,11 @@ async def test_a_comparison_reopens_after_a_restart(config_path: Path, data_dir:
             await wait_for(pilot, lambda: screen.active_compare is not None, what="compare view")
             tab = screen.active_compare
             assert tab is not None and tab.group_id == group_id
-            await wait_for(pilot, lambda: all(len(v.conversation._replies) == 1 for v in tab.views), what="history")
+            await wait_for(
+                pilot,
+                lambda: all(len(v.conversation._replies) == 1 for v in tab.views),
+                what="history",
+            )
             assert [v.conversation.last_reply() for v in tab.views] == ["Echo: remember me"] * 2
             assert all("done" in _header(tab, i) for i in range(2))
     # a new process: the tab comes back by itself, with its history and stats
@@ -203,34 +250,51 @@ async def test_a_comparison_reopens_after_a_restart(config_path: Path, data_dir:
             screen = await started(pilot)
             tab = screen.active_compare
             assert tab is not None and tab.group_id == group_id
-            await wait_for(pilot, lambda: all(len(v.conversation._replies) == 1 for v in tab.views), what="history")
+            await wait_for(
+                pilot,
+                lambda: all(len(v.conversation._replies) == 1 for v in tab.views),
+                what="history",
+            )
             assert all("done" in _header(tab, i) and "ttft" in _header(tab, i) for i in range(2))
             # a follow-up after the restart still reaches every pane
             tab.prompt.focus()
             tab.prompt.load_text("still there?")
             await wait_for(pilot, lambda: tab.prompt.has_focus, what="prompt focus")
             await tap(pilot, "enter")
-            await wait_for(pilot, lambda: all(len(v.conversation._replies) == 2 for v in tab.views), what="follow-ups")
+            await wait_for(
+                pilot,
+                lambda: all(len(v.conversation._replies) == 2 for v in tab.views),
+                what="follow-ups",
+            )
             assert [v.conversation.last_reply() for v in tab.views] == ["Echo: still there?"] * 2
 
 
-async def test_max_concurrency_shows_extra_panes_as_waiting(tmp_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
-    fake.script("slow", Script(text="slow " * 30, hold_at=5))  # the first pane holds its slot until released
+async def test_max_concurrency_shows_extra_panes_as_waiting(
+    tmp_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
+    fake.script(
+        "slow", Script(text="slow " * 30, hold_at=5)
+    )  # the first pane holds its slot until released
     config = write_config(tmp_path / "limited" / "config.toml", fake.base_url, max_concurrency="1")
     async with CopilotClient(config_path=config, data_dir=data_dir) as client:
         app = CopilotApp(client)
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
             tab = await _type_prompt(pilot, [SLOW, FAST], "one at a time")
-            await wait_for(pilot, lambda: "waiting" in _header(tab, 1) and "streaming" in _header(tab, 0),
-                           what="second pane waits")
+            await wait_for(
+                pilot,
+                lambda: "waiting" in _header(tab, 1) and "streaming" in _header(tab, 0),
+                what="second pane waits",
+            )
             fake.release()
             await _done(pilot, tab)
             assert fake.max_active == 1
             assert [p.status for p in tab.comparison.panes] == ["done", "done"]
 
 
-async def test_maximise_shows_one_pane_and_restores(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_maximise_shows_one_pane_and_restores(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
@@ -246,7 +310,9 @@ async def test_maximise_shows_one_pane_and_restores(client: CopilotClient, fake:
         assert [v.conversation.paused for v in tab.views] == [True, True, False, True]
         await tap(pilot, "f11")
         await wait_for(pilot, lambda: not tab.maximised, what="restored")
-        assert all(v.display for v in tab.views) and not any(v.conversation.paused for v in tab.views)
+        assert all(v.display for v in tab.views) and not any(
+            v.conversation.paused for v in tab.views
+        )
 
 
 async def test_eight_panes_fill_a_four_by_two_grid(client: CopilotClient, fake: FakeOpenAI) -> None:
@@ -264,18 +330,26 @@ async def test_eight_panes_fill_a_four_by_two_grid(client: CopilotClient, fake: 
         grid = tab.query_one("#compare-grid")
         assert (grid.styles.grid_size_columns, grid.styles.grid_size_rows) == (4, 2)
         rows = sorted({v.region.y for v in tab.views})
-        assert len(rows) == 2 and all(v.region.width >= 30 and v.region.height >= 10 for v in tab.views)
+        assert len(rows) == 2 and all(
+            v.region.width >= 30 and v.region.height >= 10 for v in tab.views
+        )
         assert [p.status for p in tab.comparison.panes] == ["done"] * 8
         for view in tab.views:
             assert "Echo: eight at once" in text_of(view.conversation.query(MessageView).last())
 
 
-async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotClient, fake: FakeOpenAI) -> None:
+async def test_dialog_needs_two_models_and_tells_repeats_apart(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
         await tap(pilot, "ctrl+k")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.query("#models"), what="dialog")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, CompareScreen) and app.screen.query("#models"),
+            what="dialog",
+        )
         dialog = app.screen
         models_list = dialog.query_one("#models", OptionList)
         await wait_for(pilot, lambda: models_list.option_count > 3, what="models")
@@ -284,7 +358,9 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotCl
         models_list.highlighted = models_list.get_option_index(FAST)
         await tap(pilot, "enter")
         await tap(pilot, "ctrl+s")
-        await wait_for(pilot, lambda: "at least 2" in text_of(dialog.query_one(".error")), what="at least 2")
+        await wait_for(
+            pilot, lambda: "at least 2" in text_of(dialog.query_one(".error")), what="at least 2"
+        )
         # the same model again: focus goes to its own system message
         models_list.focus()
         await wait_for(pilot, lambda: models_list.has_focus, what="list focus")
@@ -293,10 +369,15 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(client: CopilotCl
         await wait_for(pilot, lambda: field.has_focus, what="pane system message")
         dialog.query_one("#compare-first-prompt", Prompt).load_text("hello")
         await tap(pilot, "ctrl+s")
-        await wait_for(pilot, lambda: "repeats" in text_of(dialog.query_one(".error")), what="repeats")
+        await wait_for(
+            pilot, lambda: "repeats" in text_of(dialog.query_one(".error")), what="repeats"
+        )
         field.value = "Answer like a pirate"
-        await wait_for(pilot, lambda: dialog._panes == [PaneSpec(FAST), PaneSpec(FAST, "Answer like a pirate")],
-                       what="system message kept")
+        await wait_for(
+            pilot,
+            lambda: dialog._panes == [PaneSpec(FAST), PaneSpec(FAST, "Answer like a pirate")],
+            what="system message kept",
+        )
         await tap(pilot, "ctrl+s")
         await wait_for(pilot, lambda: screen.active_compare is not None, what="compare view")
         tab = screen.active_compare

@@ -17,7 +17,10 @@ from textual.widgets import Footer, Header, Static
 from copilot_tui.ui.engine import internals
 from copilot_tui.ui.engine.compositor import SpanCompositor
 
-LINES = "\n".join(f"[b]{i:02d}[/b] [red]red[/] [on blue]blue ground[/] 日本語 wide ✓ {'x' * (i % 7)}" for i in range(60))
+LINES = "\n".join(
+    f"[b]{i:02d}[/b] [red]red[/] [on blue]blue ground[/] 日本語 wide ✓ {'x' * (i % 7)}"
+    for i in range(60)
+)
 
 
 class Busy(Screen[None]):
@@ -51,7 +54,13 @@ class BusyApp(App[None]):
 
 
 def _draw(update: object, size: tuple[int, int]) -> str:
-    console = Console(file=io.StringIO(), width=size[0], height=size[1], force_terminal=True, color_system="truecolor")
+    console = Console(
+        file=io.StringIO(),
+        width=size[0],
+        height=size[1],
+        force_terminal=True,
+        color_system="truecolor",
+    )
     console.print(update, end="")
     return console.file.getvalue()  # type: ignore[attr-defined]
 
@@ -75,7 +84,14 @@ async def test_same_update_as_textual_for_random_changes() -> None:
             for _ in range(rng.randint(1, 6)):
                 # as the screen marks them: clipped to the screen
                 x, y = rng.randrange(width), rng.randrange(height)
-                regions.add(Region(x, y, rng.randint(1, min(40, width - x)), rng.randint(1, min(12, height - y))))
+                regions.add(
+                    Region(
+                        x,
+                        y,
+                        rng.randint(1, min(40, width - x)),
+                        rng.randint(1, min(12, height - y)),
+                    )
+                )
             compositor._dirty_regions = set(regions)
             ours = compositor.render_partial_update()
             compositor._dirty_regions = set(regions)
@@ -86,4 +102,3 @@ async def test_same_update_as_textual_for_random_changes() -> None:
                 assert _draw(ours, (width, height)) == _draw(theirs, (width, height))
                 compared += 1
         assert compared > 250
-

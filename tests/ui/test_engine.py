@@ -44,7 +44,12 @@ INTERNALS = internals.INTERNALS
 
 async def _stream_and_see(client: CopilotClient, fake: object) -> CopilotApp:
     """Stream a Markdown reply in a tab and check it ends up on screen; returns the app."""
-    fake.script("md", Script(text="Some **bold** text\n\n- one\n- two\n\n```python\nprint('hi')\n```\n", delay=0.01))  # type: ignore[attr-defined]
+    fake.script(
+        "md",
+        Script(
+            text="Some **bold** text\n\n- one\n- two\n\n```python\nprint('hi')\n```\n", delay=0.01
+        ),
+    )  # type: ignore[attr-defined]
     session = await client.create_session("lab/md")
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -60,7 +65,9 @@ async def _stream_and_see(client: CopilotClient, fake: object) -> CopilotApp:
     return app
 
 
-async def test_a_changed_compositor_falls_back_to_textuals_own(client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_changed_compositor_falls_back_to_textuals_own(
+    client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A release whose ChopsUpdate takes another argument: the screen keeps the stock compositor."""
 
     class ChopsUpdate(_compositor.ChopsUpdate):
@@ -73,12 +80,32 @@ async def test_a_changed_compositor_falls_back_to_textuals_own(client: CopilotCl
     assert app.compositor_kind is _compositor.Compositor  # type: ignore[attr-defined]
 
 
-async def test_a_changed_markdown_falls_back_to_its_public_constructor(client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_changed_markdown_falls_back_to_its_public_constructor(
+    client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     original = rich_markdown.Markdown.__init__
 
-    def changed(self, markup, code_theme="monokai", justify=None, style="none", hyperlinks=True,  # type: ignore[no-untyped-def]
-                inline_code_lexer=None, inline_code_theme=None, new_option=None) -> None:
-        original(self, markup, code_theme, justify, style, hyperlinks, inline_code_lexer, inline_code_theme)
+    def changed(
+        self,
+        markup,
+        code_theme="monokai",
+        justify=None,
+        style="none",
+        hyperlinks=True,  # type: ignore[no-untyped-def]
+        inline_code_lexer=None,
+        inline_code_theme=None,
+        new_option=None,
+    ) -> None:
+        original(
+            self,
+            markup,
+            code_theme,
+            justify,
+            style,
+            hyperlinks,
+            inline_code_lexer,
+            inline_code_theme,
+        )
 
     monkeypatch.setattr(rich_markdown.Markdown, "__init__", changed)
     app = await _stream_and_see(client, fake)
@@ -86,14 +113,24 @@ async def test_a_changed_markdown_falls_back_to_its_public_constructor(client: C
     assert app.compositor_kind is SpanCompositor  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("gone", [
-    {i.name for i in INTERNALS},
-    {internals.OPTION_LINES},  # prompts replaced in place, but no line map to repaint them by
-])
-async def test_the_app_works_with_internals_missing(client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch, gone: set[str]) -> None:
+@pytest.mark.parametrize(
+    "gone",
+    [
+        {i.name for i in INTERNALS},
+        {internals.OPTION_LINES},  # prompts replaced in place, but no line map to repaint them by
+    ],
+)
+async def test_the_app_works_with_internals_missing(
+    client: CopilotClient, fake, monkeypatch: pytest.MonkeyPatch, gone: set[str]
+) -> None:
     """Users of internals on their stock fallbacks: replies stream in tabs, the sidebar's and
     the tabs' spinners run, the prompt's keys work."""
-    broken = tuple(internals.Internal(i.name, i.uses, i.fallback, (lambda: False) if i.name in gone else i.check) for i in INTERNALS)
+    broken = tuple(
+        internals.Internal(
+            i.name, i.uses, i.fallback, (lambda: False) if i.name in gone else i.check
+        )
+        for i in INTERNALS
+    )
     monkeypatch.setattr(internals, "INTERNALS", broken)
     fake.script("slowmd", Script(text="Some **bold** text " * 30, delay=0.01))
     first = await client.create_session("lab/slowmd")
@@ -109,7 +146,11 @@ async def test_the_app_works_with_internals_missing(client: CopilotClient, fake,
             screen.tabs.active = pane.id or ""
             await pilot.pause()
             await send(pilot, pane, "talk")
-        await wait_for(pilot, lambda: screen.sidebar.get_mark(second.session_id) == "streaming", what="streaming")
+        await wait_for(
+            pilot,
+            lambda: screen.sidebar.get_mark(second.session_id) == "streaming",
+            what="streaming",
+        )
         await pilot.pause(0.3)  # a few spinner frames on the sidebar and the tabs
         for pane in panes:
             await wait_idle(pilot, pane)
@@ -175,5 +216,9 @@ async def test_an_app_error_in_a_handler_is_one_notice(client: CopilotClient) ->
             raise CopilotTuiError("the service said no")
 
         app.set_timer(0.01, fail)
-        await wait_for(pilot, lambda: any("said no" in str(n.message) for n in app._notifications), what="notice")
+        await wait_for(
+            pilot,
+            lambda: any("said no" in str(n.message) for n in app._notifications),
+            what="notice",
+        )
         assert app.is_running and app.return_code is None

@@ -25,7 +25,9 @@ async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> 
     script, _error_type, phrase = FAULTS[name]
     fake.script("gpt-4o-mini", script)
     steady = " ".join(f"steady{i}" for i in range(10))
-    fake.script("slow", Script(text=steady, delay=0.01, until_released=True))  # streams until released
+    fake.script(
+        "slow", Script(text=steady, delay=0.01, until_released=True)
+    )  # streams until released
     cfg = write_config(tmp_path / "c.toml", fake.base_url, timeout="1")
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
         bystander = await client.create_session("lab/slow")
@@ -35,10 +37,19 @@ async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> 
             screen = await started(pilot)
             other = await open_tab(pilot, bystander.session_id)
             await send(pilot, other, "keep streaming")
-            await wait_for(pilot, lambda: sidebar_mark(pilot, bystander.session_id) == "streaming", what="bystander streaming")
+            await wait_for(
+                pilot,
+                lambda: sidebar_mark(pilot, bystander.session_id) == "streaming",
+                what="bystander streaming",
+            )
             pane = await open_tab(pilot, victim.session_id)
             await send(pilot, pane, "trigger the fault please")
-            await wait_for(pilot, lambda: screen.sidebar.get_mark(victim.session_id) == "error", timeout=30, what="error mark")
+            await wait_for(
+                pilot,
+                lambda: screen.sidebar.get_mark(victim.session_id) == "error",
+                timeout=30,
+                what="error mark",
+            )
             await wait_idle(pilot, pane)
             view = list(pane.conversation.query(MessageView))[-1]
             assert view.message.status == "error" and view.has_class("-error")
@@ -59,8 +70,9 @@ async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> 
             assert other.conversation.last_reply().startswith(f"{steady}{steady}")
 
 
-
-async def test_a_sidebar_rebuild_landing_while_the_app_closes(tmp_path: Path, fake: FakeOpenAI) -> None:
+async def test_a_sidebar_rebuild_landing_while_the_app_closes(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
     """While replies stream a sidebar rebuild waits a moment; on quitting it can wake after the
     screen's widgets are gone (seen in the benchmark as a crash on exit). It must end quietly."""
     from textual.worker import WorkerState

@@ -31,12 +31,17 @@ from copilot_tui.ui.widgets.prompt import Prompt
 SIZE = (140, 40)
 
 
-async def test_three_sessions_stream_at_once_while_switching_tabs(client: CopilotClient, fake) -> None:
+async def test_three_sessions_stream_at_once_while_switching_tabs(
+    client: CopilotClient, fake
+) -> None:
     # each reply echoes its prompt over and over until released, so all three are still
     # streaming while the keys below are handled, however slow the machine
     fake.script("slow", Script(delay=0.02, until_released=True))
     sessions = [await client.create_session("lab/slow") for _ in range(3)]
-    prompts = {s.session_id: f"{name} " + " ".join(f"{name}{i}" for i in range(10)) for s, name in zip(sessions, ["alpha", "beta", "gamma"], strict=True)}
+    prompts = {
+        s.session_id: f"{name} " + " ".join(f"{name}{i}" for i in range(10))
+        for s, name in zip(sessions, ["alpha", "beta", "gamma"], strict=True)
+    }
     order = [s.session_id for s in sessions]
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -47,12 +52,27 @@ async def test_three_sessions_stream_at_once_while_switching_tabs(client: Copilo
             await pilot.pause()
             await send(pilot, pane, prompts[pane.session_id])
         # all three stream at once: each row of the sidebar shows a spinner
-        await wait_for(pilot, lambda: [sidebar_mark(pilot, sid) for sid in order] == ["streaming"] * 3, what="three spinners")
+        await wait_for(
+            pilot,
+            lambda: [sidebar_mark(pilot, sid) for sid in order] == ["streaming"] * 3,
+            what="three spinners",
+        )
         assert screen.active_session_id == order[2]
         # each key moves exactly once from where the previous one left off
-        for key, expected in (("alt+left", 1), ("alt+left", 0), ("ctrl+pagedown", 1), ("alt+right", 2), ("alt+1", 0), ("ctrl+pageup", 2)):
+        for key, expected in (
+            ("alt+left", 1),
+            ("alt+left", 0),
+            ("ctrl+pagedown", 1),
+            ("alt+right", 2),
+            ("alt+1", 0),
+            ("ctrl+pageup", 2),
+        ):
             await tap(pilot, key)
-            await wait_for(pilot, lambda expected=expected: screen.active_session_id == order[expected], what=f"{key} to tab {expected + 1}")
+            await wait_for(
+                pilot,
+                lambda expected=expected: screen.active_session_id == order[expected],
+                what=f"{key} to tab {expected + 1}",
+            )
         assert fake.active == 3 and all(p.session.state == "streaming" for p in panes)
         fake.release()
         for pane in panes:
@@ -69,7 +89,11 @@ async def test_three_sessions_stream_at_once_while_switching_tabs(client: Copilo
         # the two replies that finished in the background show as unread, the visible one does not
         assert screen.active_session_id == order[2]
         marks = ["unread", "unread", None]
-        await wait_for(pilot, lambda: [sidebar_mark(pilot, sid) for sid in order] == marks, what=f"marks {marks}")
+        await wait_for(
+            pilot,
+            lambda: [sidebar_mark(pilot, sid) for sid in order] == marks,
+            what=f"marks {marks}",
+        )
 
 
 async def test_escape_cancels_the_current_reply(client: CopilotClient, fake) -> None:
@@ -80,7 +104,14 @@ async def test_escape_cancels_the_current_reply(client: CopilotClient, fake) -> 
         await started(pilot)
         pane = await open_tab(pilot, session.session_id)
         await send(pilot, pane, "talk for a long time")
-        await wait_for(pilot, lambda: session.state == "streaming" and app.live.text(session.live.id if session.live else "") != "", what="streaming")
+        await wait_for(
+            pilot,
+            lambda: (
+                session.state == "streaming"
+                and app.live.text(session.live.id if session.live else "") != ""
+            ),
+            what="streaming",
+        )
         await tap(pilot, "escape")
         await wait_idle(pilot, pane)
         view = list(pane.conversation.query(MessageView))[-1]
@@ -103,11 +134,15 @@ async def test_rename_from_the_sidebar(client: CopilotClient) -> None:
         field = app.screen.query_one(Input)
         field.value = ""
         await pilot.press(*"new name", "enter")
-        await wait_for(pilot, lambda: screen._infos[session.session_id].title == "new name", what="renamed")
+        await wait_for(
+            pilot, lambda: screen._infos[session.session_id].title == "new name", what="renamed"
+        )
         assert (await client.get_session_info(session.session_id)).title == "new name"
 
 
-async def test_a_sidebar_refresh_updates_rows_in_place_unless_they_move_or_rewrap(client: CopilotClient) -> None:
+async def test_a_sidebar_refresh_updates_rows_in_place_unless_they_move_or_rewrap(
+    client: CopilotClient,
+) -> None:
     await client.create_session("lab/gpt-4o-mini", title="alpha")
     second = await client.create_session("lab/gpt-4o-mini", title="beta")
     app = CopilotApp(client)
@@ -126,7 +161,9 @@ async def test_a_sidebar_refresh_updates_rows_in_place_unless_they_move_or_rewra
         assert all(a is b for a, b in zip(rows.options, before, strict=True))
         assert "beth" in top_row()  # the row's cached lines went with the old text
 
-        await client.rename_session(second.session_id, "a much longer name")  # other widths: rebuilt
+        await client.rename_session(
+            second.session_id, "a much longer name"
+        )  # other widths: rebuilt
         await screen.refresh_sessions()
         assert rows.options[0] is not before[0] and rows.options[0].id == second.session_id
         assert "a much longer name" in top_row()
@@ -151,7 +188,11 @@ async def test_delete_asks_first(client: CopilotClient) -> None:
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
-        await wait_for(pilot, lambda: doomed not in screen._infos and doomed not in screen._panes, what="deleted")
+        await wait_for(
+            pilot,
+            lambda: doomed not in screen._infos and doomed not in screen._panes,
+            what="deleted",
+        )
         assert [s.session_id for s in await client.list_sessions()] == [keep.session_id]
 
 
@@ -168,7 +209,9 @@ async def test_sidebar_filter(client: CopilotClient) -> None:
         await pilot.press(*"pasta")
         option_list = screen.sidebar.session_list
         await wait_for(pilot, lambda: option_list.option_count == 3, what="filtered")
-        await pilot.press(*" sauce"[:0], "backspace", "backspace", "backspace", "backspace", "backspace", *"rust")
+        await pilot.press(
+            *" sauce"[:0], "backspace", "backspace", "backspace", "backspace", "backspace", *"rust"
+        )
         await wait_for(pilot, lambda: option_list.option_count == 1, what="filtered")
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: screen.active_session_id is not None, what="opened")
@@ -191,7 +234,11 @@ async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> N
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: screen.active_session_id == target.session_id, what="opened")
         pane = screen._panes[target.session_id]
-        await wait_for(pilot, lambda: any(v.has_class("-found") for v in pane.conversation.query(MessageView)), what="found")
+        await wait_for(
+            pilot,
+            lambda: any(v.has_class("-found") for v in pane.conversation.query(MessageView)),
+            what="found",
+        )
         found = next(v for v in pane.conversation.query(MessageView) if v.has_class("-found"))
         assert "platypus" in found.message.content
 
@@ -208,8 +255,10 @@ async def test_restart_restores_tabs(client: CopilotClient) -> None:
         await tap(pilot, "alt+1")
         await wait_for(pilot, lambda: screen.active_session_id == a.session_id, what="tab 1")
         for _ in range(1000):  # the tabs are saved in the background: quit once they are
-            if (await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
-                    and await client.get_state("ui.active_tab") == a.session_id):
+            if (
+                await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
+                and await client.get_state("ui.active_tab") == a.session_id
+            ):
                 break
             await pilot.pause(0.02)
     assert await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
@@ -219,7 +268,11 @@ async def test_restart_restores_tabs(client: CopilotClient) -> None:
         assert list(screen._panes) == [a.session_id, b.session_id]
         assert screen.active_session_id == a.session_id
         # the restored tab's prompt takes the focus once it is mounted: wait for what the user sees
-        await wait_for(pilot, lambda: isinstance(again.focused, Prompt), what="the restored tab's prompt focused")
+        await wait_for(
+            pilot,
+            lambda: isinstance(again.focused, Prompt),
+            what="the restored tab's prompt focused",
+        )
 
 
 NASTY = "[bold red]red?[/] [/] [link=https://evil.example]click[/link] [@click=app.quit]quit[/] \x1b[31mcsi\x1b[0m \x1b]52;c;aGVsbG8=\x07 \x1b]8;;http://x\x1b\\osc8\x1b]8;;\x1b\\ bell\x07 back\x08space"
@@ -252,7 +305,9 @@ async def test_markup_and_escape_sequences_are_shown_literally(client: CopilotCl
         assert "evil.example" not in screenshot.split("href")[0] or "]8;;" not in screenshot
 
 
-async def test_provider_error_shows_in_its_session_and_gives_the_prompt_back(client: CopilotClient) -> None:
+async def test_provider_error_shows_in_its_session_and_gives_the_prompt_back(
+    client: CopilotClient,
+) -> None:
     ok = await client.create_session("lab/gpt-4o-mini")
     bad = await client.create_session("lab/fail")
     app = CopilotApp(client)
@@ -261,7 +316,12 @@ async def test_provider_error_shows_in_its_session_and_gives_the_prompt_back(cli
         ok_pane = await open_tab(pilot, ok.session_id)
         bad_pane = await open_tab(pilot, bad.session_id)
         await send(pilot, bad_pane, "please answer")
-        await wait_for(pilot, lambda: screen.sidebar.get_mark(bad.session_id) == "error", timeout=30, what="error mark")
+        await wait_for(
+            pilot,
+            lambda: screen.sidebar.get_mark(bad.session_id) == "error",
+            timeout=30,
+            what="error mark",
+        )
         await wait_idle(pilot, bad_pane)
         view = list(bad_pane.conversation.query(MessageView))[-1]
         assert view.message.status == "error" and view.has_class("-error")
@@ -282,9 +342,15 @@ async def test_new_session_dialog_flow(client: CopilotClient) -> None:
         models = app.screen.query_one("#models", OptionList)
         await wait_for(pilot, lambda: models.option_count > 1, what="models")
         await pilot.press(*"slow")
-        await wait_for(pilot, lambda: [o.id for o in models._options if o.id] == ["lab/slow"], what="filtered")
-        await pilot.press("down", "up", "enter")  # arrows move the list from the filter; enter picks
-        await wait_for(pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="id field")
+        await wait_for(
+            pilot, lambda: [o.id for o in models._options if o.id] == ["lab/slow"], what="filtered"
+        )
+        await pilot.press(
+            "down", "up", "enter"
+        )  # arrows move the list from the filter; enter picks
+        await wait_for(
+            pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="id field"
+        )
         await pilot.press(*"user-123-chat", "enter")
         await wait_for(pilot, lambda: screen.active_session_id == "user-123-chat", what="created")
         info = await client.get_session_info("user-123-chat")
@@ -315,17 +381,30 @@ async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Pat
         app = CopilotApp(client)
         async with app.run_test(size=SIZE) as pilot:
             screen = await started(pilot)
-            await tap(pilot, "ctrl+n", "f5")  # keys are handled in order: once f5 has acted, ctrl+n has too
-            await wait_for(pilot, lambda: screen.sidebar.has_class("-hidden"), what="sidebar hidden by f5")
+            await tap(
+                pilot, "ctrl+n", "f5"
+            )  # keys are handled in order: once f5 has acted, ctrl+n has too
+            await wait_for(
+                pilot, lambda: screen.sidebar.has_class("-hidden"), what="sidebar hidden by f5"
+            )
             assert app.screen is screen  # ctrl+n opened nothing
             await tap(pilot, "f8")
-            await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by f8")
-            await wait_for(pilot, lambda: any(o.option_count > 1 for o in app.screen.query("#models").results(OptionList)),
-                           what="models listed")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog by f8"
+            )
+            await wait_for(
+                pilot,
+                lambda: any(
+                    o.option_count > 1 for o in app.screen.query("#models").results(OptionList)
+                ),
+                what="models listed",
+            )
             await tap(pilot, "escape")
             await wait_for(pilot, lambda: app.screen is screen, what="closed")
             await tap(pilot, "f5")
-            await wait_for(pilot, lambda: not screen.sidebar.has_class("-hidden"), what="sidebar back by f5")
+            await wait_for(
+                pilot, lambda: not screen.sidebar.has_class("-hidden"), what="sidebar back by f5"
+            )
 
 
 async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -> None:
@@ -340,14 +419,26 @@ async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) > 0, what="history")
         assert len(conversation.query(MessageView)) == 40
         first = conversation.query(MessageView).first()
-        await wait_for(pilot, lambda: first.virtual_region.height > 0 and 0 < conversation.max_scroll_y == conversation.scroll_y,
-                       what="history laid out, scrolled to its end")
+        await wait_for(
+            pilot,
+            lambda: (
+                first.virtual_region.height > 0
+                and 0 < conversation.max_scroll_y == conversation.scroll_y
+            ),
+            what="history laid out, scrolled to its end",
+        )
         row = first.virtual_region.y  # where it shows at the top of the conversation
         conversation.scroll_home(animate=False)
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 80, what="older")
         # the message that was on screen (under the marker) still shows on the same row
-        await wait_for(pilot, lambda: first.virtual_region.y > 40 and conversation.scroll_y == first.virtual_region.y - row,
-                       what="view kept in place")
+        await wait_for(
+            pilot,
+            lambda: (
+                first.virtual_region.y > 40
+                and conversation.scroll_y == first.virtual_region.y - row
+            ),
+            what="view kept in place",
+        )
         conversation.scroll_home(animate=False)
         await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 120, what="oldest")
         assert main_screen(pilot) is not None
@@ -384,7 +475,11 @@ async def test_focus_returns_to_the_prompt_after_a_dialog(client: CopilotClient)
     async with app.run_test(size=SIZE) as pilot:
         pane = await focused_prompt(pilot, session.session_id)
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "SwitchModelScreen", what="switch model dialog")
+        await wait_for(
+            pilot,
+            lambda: app.screen.__class__.__name__ == "SwitchModelScreen",
+            what="switch model dialog",
+        )
         await pilot.press("o", "t", "h", "e", "r", "enter", "enter")
         await wait_for(pilot, lambda: session.model == "lab/other", what="model switched")
         await wait_for(pilot, lambda: app.focused is pane.prompt, what="prompt focused again")
@@ -415,7 +510,9 @@ async def test_reply_text_is_on_screen_while_it_streams(client: CopilotClient, f
         assert pane.conversation.last_reply() == text
 
 
-async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(client: CopilotClient, fake) -> None:
+async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(
+    client: CopilotClient, fake
+) -> None:
     """While following, the live reply shows only its last lines; scrolling up brings the whole
     reply back with the view where the scroll went; the end follows again; nothing is lost."""
     from tests.ui.helpers import text_of
@@ -437,27 +534,47 @@ async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(clie
             return found[0] if found else None
 
         view = conv.scrollable_content_region.height
-        await wait_for(pilot, lambda: (w := live()) is not None and w.hidden_lines() > 5, what="reply taller than the view")
+        await wait_for(
+            pilot,
+            lambda: (w := live()) is not None and w.hidden_lines() > 5,
+            what="reply taller than the view",
+        )
         widget = live()
         assert widget is not None
         before_stall = "".join(split_tokens(text)[:200])  # paragraphs 0 to 39
         assert before_stall.endswith("paragraph 39 of the answer.")
-        await wait_for(pilot, lambda: session.live is not None and app.live.text(session.live.id) == before_stall,
-                       what="everything before the stall received")
-        await wait_for(pilot, lambda: widget.window == view and widget.region.height == view
-                       and "paragraph 39 of the answer." in text_of(widget), what="its last lines drawn")
+        await wait_for(
+            pilot,
+            lambda: session.live is not None and app.live.text(session.live.id) == before_stall,
+            what="everything before the stall received",
+        )
+        await wait_for(
+            pilot,
+            lambda: (
+                widget.window == view
+                and widget.region.height == view
+                and "paragraph 39 of the answer." in text_of(widget)
+            ),
+            what="its last lines drawn",
+        )
         assert conv.following
 
         def in_view() -> list[str]:
             top = round(conv.scroll_y) - widget.virtual_region.y
-            return [line for y in range(max(0, top), top + view) if (line := widget.render_line(y).text.strip())]
+            return [
+                line
+                for y in range(max(0, top), top + view)
+                if (line := widget.render_line(y).text.strip())
+            ]
 
         # three lines up: the whole reply is back, and the view shows what it showed three lines lower
         conv.focus()
         before = in_view()
         await pilot.press("up", "up", "up")
         await wait_for(pilot, lambda: widget.window is None, what="whole reply shown")
-        await wait_for(pilot, lambda: before[0] in in_view()[1:5], what=f"{before[0]!r} three lines lower")
+        await wait_for(
+            pilot, lambda: before[0] in in_view()[1:5], what=f"{before[0]!r} three lines lower"
+        )
         assert not conv.following and conv.scroll_y == conv.max_scroll_y - 3
         assert session.state == "streaming"
 
@@ -467,7 +584,9 @@ async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(clie
         await session.abort()
         await wait_idle(pilot, pane)
         final = conv.query(MessageView).last()
-        assert final.message.status == "aborted" and final.message.content.startswith("paragraph 0 of the answer.")
+        assert final.message.status == "aborted" and final.message.content.startswith(
+            "paragraph 0 of the answer."
+        )
         assert "paragraph 10 of the answer." in final.message.content
         await wait_for(pilot, lambda: conv.scroll_y == conv.max_scroll_y, what="the end in view")
 
@@ -480,12 +599,21 @@ async def test_first_launch_offers_a_prompt_on_the_default_model(client: Copilot
         screen = await started(pilot)
         welcome = screen.query_one(Welcome)
         await wait_for(pilot, lambda: app.focused is welcome.prompt, what="welcome prompt focused")
-        assert screen.has_class("-empty") and "lab/gpt-4o-mini" in shown(welcome.query_one("#welcome-text"))
+        assert screen.has_class("-empty") and "lab/gpt-4o-mini" in shown(
+            welcome.query_one("#welcome-text")
+        )
         await pilot.press(*"hello", "enter")
         await wait_for(pilot, lambda: screen.active_pane is not None, what="a session opened")
         pane = screen.active_pane
         await wait_idle(pilot, pane)
-        assert pane.session.model == "lab/gpt-4o-mini" and pane.conversation.last_reply() == "Echo: hello"
+        assert (
+            pane.session.model == "lab/gpt-4o-mini"
+            and pane.conversation.last_reply() == "Echo: hello"
+        )
         assert not screen.has_class("-empty") and app.focused is pane.prompt
         await pilot.press("ctrl+w")  # closing the last tab brings the welcome prompt back
-        await wait_for(pilot, lambda: screen.has_class("-empty") and app.focused is welcome.prompt, what="welcome again")
+        await wait_for(
+            pilot,
+            lambda: screen.has_class("-empty") and app.focused is welcome.prompt,
+            what="welcome again",
+        )

@@ -41,9 +41,15 @@ asyncio.run(main())
 """
 
 
-async def test_sigkill_of_the_app_while_three_sessions_stream(config_path: Path, data_dir: Path, fake: FakeOpenAI) -> None:
+async def test_sigkill_of_the_app_while_three_sessions_stream(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
     fake.script("slow", Script(text="token " * 3000, delay=0.005))
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(config_path), str(data_dir), str(ROOT)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(config_path), str(data_dir), str(ROOT)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout and proc.stdout.readline().strip() == "sent"
     kill_once_partly_saved(proc, data_dir, [f"kill-{i}" for i in range(3)])
     assert proc.returncode == -signal.SIGKILL
@@ -57,4 +63,6 @@ async def test_sigkill_of_the_app_while_three_sessions_stream(config_path: Path,
             messages = await (await client.resume_session(f"kill-{i}")).get_messages()
             assert [m.role for m in messages] == ["user", "assistant"]
             assert messages[0].content == f"stream something long please kill-{i}"
-            assert messages[1].status == "interrupted" and messages[1].content.startswith("token token")
+            assert messages[1].status == "interrupted" and messages[1].content.startswith(
+                "token token"
+            )

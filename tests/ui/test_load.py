@@ -19,7 +19,9 @@ async def test_twenty_tabs_streaming(client: CopilotClient, fake: FakeOpenAI) ->
     # each reply echoes its own prompt over and over until released: a reply in the wrong tab,
     # or a piece of one lost, shows
     fake.script("slow", Script(delay=0.05, until_released=True))
-    sessions = [await client.create_session("lab/slow", session_id=f"tab-{i:02d}") for i in range(TABS)]
+    sessions = [
+        await client.create_session("lab/slow", session_id=f"tab-{i:02d}") for i in range(TABS)
+    ]
     prompts = {s.session_id: f"question for {s.session_id}" for s in sessions}
     app = CopilotApp(client)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -28,12 +30,26 @@ async def test_twenty_tabs_streaming(client: CopilotClient, fake: FakeOpenAI) ->
         for pane in panes:
             await send(pilot, pane, prompts[pane.session_id])
         await wait_for(pilot, lambda: fake.active == TABS, 60, what="every reply streaming")
-        await wait_for(pilot, lambda: all(p.conversation.streaming for p in panes), 60, what="every tab showing its reply")
+        await wait_for(
+            pilot,
+            lambda: all(p.conversation.streaming for p in panes),
+            60,
+            what="every tab showing its reply",
+        )
 
         # while they all stream: each key moves exactly once from where the previous one left off
-        for key, expected in (("alt+1", "tab-00"), ("alt+right", "tab-01"), ("alt+right", "tab-02"), ("ctrl+pageup", "tab-01")):
+        for key, expected in (
+            ("alt+1", "tab-00"),
+            ("alt+right", "tab-01"),
+            ("alt+right", "tab-02"),
+            ("ctrl+pageup", "tab-01"),
+        ):
             await tap(pilot, key)
-            await wait_for(pilot, lambda expected=expected: screen.active_session_id == expected, what=f"{key} to {expected}")
+            await wait_for(
+                pilot,
+                lambda expected=expected: screen.active_session_id == expected,
+                what=f"{key} to {expected}",
+            )
         active = screen.active_pane
         assert active is not None and active.session_id == "tab-01"
         active.prompt.focus()
@@ -54,5 +70,8 @@ async def test_twenty_tabs_streaming(client: CopilotClient, fake: FakeOpenAI) ->
             assert sent.startswith(f"Echo: {prompts[pane.session_id]}")
             assert pane.conversation.last_reply() == sent
             stored = await pane.session.get_messages()
-            assert [(m.content, m.status) for m in stored] == [(prompts[pane.session_id], "complete"), (sent, "complete")]
+            assert [(m.content, m.status) for m in stored] == [
+                (prompts[pane.session_id], "complete"),
+                (sent, "complete"),
+            ]
         assert fake.max_active == TABS

@@ -34,7 +34,11 @@ async def test_login_dialog_shows_code_and_logs_in(copilot: FakeCopilot, tmp_pat
             screen.action_login()
             await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen), what="login dialog")
             dialog = app.screen
-            await wait_for(pilot, lambda: any(USER_CODE in str(w.render()) for w in dialog.query("#code")), what="code shown")
+            await wait_for(
+                pilot,
+                lambda: any(USER_CODE in str(w.render()) for w in dialog.query("#code")),
+                what="code shown",
+            )
             assert f"{copilot.url}/login/device" in str(dialog.query_one("#url", Static).render())
             await wait_for(pilot, lambda: dialog._finished, what="login finished")
             assert dialog._done and "Logged in" in str(dialog.query_one("#step", Static).render())
@@ -42,7 +46,9 @@ async def test_login_dialog_shows_code_and_logs_in(copilot: FakeCopilot, tmp_pat
             await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
         token_file = tmp_path / "data" / "copilot-github-token.json"
         assert token_file.stat().st_mode & 0o777 == 0o600 and GITHUB_TOKEN in token_file.read_text()
-        status = next(s for s in await client.provider_statuses(refresh=True) if s.name == "copilot")
+        status = next(
+            s for s in await client.provider_statuses(refresh=True) if s.name == "copilot"
+        )
         assert status.usable and status.models
         assert await client.logout_copilot() == token_file and not token_file.exists()
 
@@ -56,7 +62,11 @@ async def test_declined_login_is_one_sentence(copilot: FakeCopilot, tmp_path: Pa
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await started(pilot)
             screen.action_login()
-            await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen._finished, what="login ended")
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, LoginScreen) and app.screen._finished,
+                what="login ended",
+            )
             text = str(app.screen.query_one("#step", Static).render())
             assert "declined" in text and not app.screen._done
             await pilot.press("escape")

@@ -40,11 +40,15 @@ async def open_picker(pilot: Pilot, key: str, screen_type: type, count: int) -> 
     await pilot.press(key)
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, screen_type), what="dialog")
     models = pilot.app.screen.query_one("#models", OptionList)
-    await wait_for(pilot, lambda: not models.loading and models.option_count >= count, what="statuses")
+    await wait_for(
+        pilot, lambda: not models.loading and models.option_count >= count, what="statuses"
+    )
     return models
 
 
-async def test_every_provider_entry_is_reached_read_and_never_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_every_provider_entry_is_reached_read_and_never_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fresh_machine(monkeypatch, tmp_path)
     client = CopilotClient(config_path=tmp_path / "none.toml", data_dir=tmp_path / "data")
     app = CopilotApp(client)
@@ -57,7 +61,11 @@ async def test_every_provider_entry_is_reached_read_and_never_created(tmp_path: 
             await pilot.press("down")  # from the filter, as in a combo box
             reached.append(highlighted(pilot))
             name = (reached[-1] or "").removeprefix("unusable:")
-            await wait_for(pilot, lambda name=name: SHOWN[name] in screen_text(pilot), what=f"{name}'s entry in view")
+            await wait_for(
+                pilot,
+                lambda name=name: SHOWN[name] in screen_text(pilot),
+                what=f"{name}'s entry in view",
+            )
         assert reached == [f"unusable:{n}" for n in SHOWN]
         text = screen_text(pilot)
         assert "Cancel" in text and "Create" in text  # the buttons still show at 80x24
@@ -68,14 +76,20 @@ async def test_every_provider_entry_is_reached_read_and_never_created(tmp_path: 
         await pilot.press("ctrl+s")
         await pilot.press("tab")  # to the session id field: its enter also creates
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen_text(pilot).count(note) == 2, what="the same note as the error")
+        await wait_for(
+            pilot, lambda: screen_text(pilot).count(note) == 2, what="the same note as the error"
+        )
         assert isinstance(app.screen, NewSessionScreen) and await client.list_sessions() == []
 
 
-async def test_usable_models_come_first_and_a_dead_provider_cannot_be_picked(tmp_path: Path, fake, data_dir: Path) -> None:
+async def test_usable_models_come_first_and_a_dead_provider_cannot_be_picked(
+    tmp_path: Path, fake, data_dir: Path
+) -> None:
     config = write_config(tmp_path / "cfg" / "config.toml", fake.base_url)
     with config.open("a") as f:
-        f.write('[providers.offline]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\ntimeout = 2\n')
+        f.write(
+            '[providers.offline]\ntype = "openai"\nbase_url = "http://127.0.0.1:9/v1"\ntimeout = 2\n'
+        )
     client = CopilotClient(config_path=config, data_dir=data_dir)
     app = CopilotApp(client)
     async with app.run_test(size=(120, 34)) as pilot:
@@ -89,10 +103,14 @@ async def test_usable_models_come_first_and_a_dead_provider_cannot_be_picked(tmp
             await pilot.press("down")
         assert "127.0.0.1:9" in screen_text(pilot)  # its reason, readable in the list
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "offline is not set up yet" in screen_text(pilot), what="the note")
+        await wait_for(
+            pilot, lambda: "offline is not set up yet" in screen_text(pilot), what="the note"
+        )
         assert app.screen.query_one("#model-filter", Input).has_focus  # nothing was picked
         await pilot.press("up", "enter")
-        await wait_for(pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="picked")
+        await wait_for(
+            pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="picked"
+        )
         assert "offline is not set up yet" not in screen_text(pilot)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.active_pane is not None, what="created")
@@ -102,5 +120,7 @@ async def test_usable_models_come_first_and_a_dead_provider_cannot_be_picked(tmp
         while highlighted(pilot) != "unusable:offline":
             await pilot.press("down")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "offline is not set up yet" in screen_text(pilot), what="the note")
+        await wait_for(
+            pilot, lambda: "offline is not set up yet" in screen_text(pilot), what="the note"
+        )
         assert "(none yet)" in screen_text(pilot)  # no pane was added for it

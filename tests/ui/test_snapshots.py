@@ -42,13 +42,17 @@ def make_app(snap_config: Path, data_dir: Path):
 
 
 async def _ready(pilot: Pilot) -> MainScreen:
-    await wait_for(pilot, lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack), what="main")
+    await wait_for(
+        pilot, lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack), what="main"
+    )
     screen = main_screen(pilot)
     await wait_for(pilot, lambda: not screen._restoring, what="start-up")
     return screen
 
 
-async def _session(pilot: Pilot, sid: str, model: str, prompt: str | None, title: str | None = None) -> None:
+async def _session(
+    pilot: Pilot, sid: str, model: str, prompt: str | None, title: str | None = None
+) -> None:
     client: CopilotClient = pilot.app.client  # type: ignore[attr-defined]
     session = await client.create_session(model, session_id=sid, title=title or "")
     if prompt:
@@ -57,7 +61,9 @@ async def _session(pilot: Pilot, sid: str, model: str, prompt: str | None, title
     await screen._open(sid)
     pane = screen._panes[sid]
     expected = 2 if prompt else 0
-    await wait_for(pilot, lambda: len(pane.conversation.query(MessageView)) >= expected, what="history")
+    await wait_for(
+        pilot, lambda: len(pane.conversation.query(MessageView)) >= expected, what="history"
+    )
 
 
 async def _settle(pilot: Pilot) -> None:
@@ -92,7 +98,14 @@ def test_new_session_dialog(snap_compare, make_app) -> None:
     async def run_before(pilot: Pilot) -> None:
         await _ready(pilot)
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: pilot.app.screen.query("#models") and pilot.app.screen.query_one("#models").option_count > 3, what="models")
+        await wait_for(
+            pilot,
+            lambda: (
+                pilot.app.screen.query("#models")
+                and pilot.app.screen.query_one("#models").option_count > 3
+            ),
+            what="models",
+        )
         await _settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
@@ -125,13 +138,22 @@ def test_switch_model_dialog(snap_compare, make_app) -> None:
         await _ready(pilot)
         await _session(pilot, "swap", "lab/gpt-4o-mini", None, title="Swap my model")
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: pilot.app.screen.query("#models") and pilot.app.screen.query_one("#models").option_count > 3, what="models")
+        await wait_for(
+            pilot,
+            lambda: (
+                pilot.app.screen.query("#models")
+                and pilot.app.screen.query_one("#models").option_count > 3
+            ),
+            what="models",
+        )
         await _settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
 
-def test_welcome_without_a_provider(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_welcome_without_a_provider(
+    snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.test_provider_discovery import fresh_machine
 
     from copilot_tui.ui.widgets.welcome import Welcome
@@ -148,7 +170,9 @@ def test_welcome_without_a_provider(snap_compare, tmp_path: Path, monkeypatch: p
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_new_session_dialog_without_a_provider_at_80x24(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_session_dialog_without_a_provider_at_80x24(
+    snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.test_provider_discovery import fresh_machine
 
     fresh_machine(monkeypatch, tmp_path)
@@ -158,7 +182,14 @@ def test_new_session_dialog_without_a_provider_at_80x24(snap_compare, tmp_path: 
     async def run_before(pilot: Pilot) -> None:
         await _ready(pilot)
         await pilot.press("ctrl+n")
-        await wait_for(pilot, lambda: pilot.app.screen.query("#models") and pilot.app.screen.query_one("#models").option_count == 6, what="statuses")
+        await wait_for(
+            pilot,
+            lambda: (
+                pilot.app.screen.query("#models")
+                and pilot.app.screen.query_one("#models").option_count == 6
+            ),
+            what="statuses",
+        )
         await pilot.press("down", "down")  # onto openai's entry: highlighted, whole and readable
         await _settle(pilot)
 

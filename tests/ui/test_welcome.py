@@ -58,20 +58,30 @@ def _has_local_model() -> bool:
     return importlib.util.find_spec("xllamacpp") is not None and bundled_smollm2() is not None
 
 
-async def test_with_no_provider_the_welcome_says_so_and_how_to_fix_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_with_no_provider_the_welcome_says_so_and_how_to_fix_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fresh_machine(monkeypatch, tmp_path)
     app = app_for(tmp_path)
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await started(pilot)
         welcome = screen.query_one(Welcome)
-        await wait_for(pilot, lambda: "No model can answer yet" in screen_text(pilot), what="the no-provider welcome")
+        await wait_for(
+            pilot,
+            lambda: "No model can answer yet" in screen_text(pilot),
+            what="the no-provider welcome",
+        )
         text = screen_text(pilot)
-        assert "Start a conversation" not in text and "Message…" not in text  # no prompt to a model that cannot answer
+        assert (
+            "Start a conversation" not in text and "Message…" not in text
+        )  # no prompt to a model that cannot answer
         for fix in FIXES:
             assert text.count(fix) == 1, fix
         assert app.focused is welcome.query_one("#welcome-body")
         await pilot.press("ctrl+n")  # the keys the welcome names work from here
-        await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="new session dialog")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, NewSessionScreen), what="new session dialog"
+        )
 
 
 async def test_the_welcome_is_drawn_before_slow_checks_and_updated_when_they_answer(
@@ -82,13 +92,23 @@ async def test_the_welcome_is_drawn_before_slow_checks_and_updated_when_they_ans
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await started(pilot)
         welcome = screen.query_one(Welcome)
-        await wait_for(pilot, lambda: "Checking which providers can answer (ollama)" in screen_text(pilot), what="checking")
+        await wait_for(
+            pilot,
+            lambda: "Checking which providers can answer (ollama)" in screen_text(pilot),
+            what="checking",
+        )
         assert app.focused is welcome.prompt
         await pilot.press(*"hi", "enter")  # too early: said, not sent anywhere
-        await wait_for(pilot, lambda: any("Still checking" in str(n.message) for n in app._notifications), what="a note")
+        await wait_for(
+            pilot,
+            lambda: any("Still checking" in str(n.message) for n in app._notifications),
+            what="a note",
+        )
         assert screen.active_pane is None
         gate.set()
-        await wait_for(pilot, lambda: "No model can answer yet" in screen_text(pilot), what="the statuses")
+        await wait_for(
+            pilot, lambda: "No model can answer yet" in screen_text(pilot), what="the statuses"
+        )
         assert "Checking" not in screen_text(pilot)
 
 
@@ -102,26 +122,44 @@ async def test_with_the_local_model_installed_the_welcome_offers_it(
         screen = await started(pilot)
         welcome = screen.query_one(Welcome)
         offer = "Start a conversation with local/smollm2: type below and press enter."
-        await wait_for(pilot, lambda: "Still checking ollama" in screen_text(pilot), what="offered while ollama is checked")
+        await wait_for(
+            pilot,
+            lambda: "Still checking ollama" in screen_text(pilot),
+            what="offered while ollama is checked",
+        )
         assert offer in screen_text(pilot) and app.focused is welcome.prompt
         gate.set()
-        await wait_for(pilot, lambda: "Still checking" not in screen_text(pilot), what="ollama's answer")
+        await wait_for(
+            pilot, lambda: "Still checking" not in screen_text(pilot), what="ollama's answer"
+        )
         text = screen_text(pilot)
         assert offer in text and "No model can answer" not in text and "pip install" not in text
         assert app.focused is welcome.prompt
 
 
-async def test_the_setup_text_scrolls_from_the_keyboard_at_80x24(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_setup_text_scrolls_from_the_keyboard_at_80x24(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fresh_machine(monkeypatch, tmp_path)
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await started(pilot)
-        await wait_for(pilot, lambda: "No model can answer yet" in screen_text(pilot), what="the no-provider welcome")
+        await wait_for(
+            pilot,
+            lambda: "No model can answer yet" in screen_text(pilot),
+            what="the no-provider welcome",
+        )
         assert app.focused is screen.query_one(Welcome).query_one("#welcome-body")
-        assert "xllamacpp==2026.10.11549" not in screen_text(pilot)  # the last fix is below the fold at this size
+        assert "xllamacpp==2026.10.11549" not in screen_text(
+            pilot
+        )  # the last fix is below the fold at this size
         await pilot.press("end")
-        await wait_for(pilot, lambda: "xllamacpp==2026.10.11549" in screen_text(pilot), what="the last fix")
+        await wait_for(
+            pilot, lambda: "xllamacpp==2026.10.11549" in screen_text(pilot), what="the last fix"
+        )
         assert "No model can answer yet" not in screen_text(pilot)
         await pilot.press("home")
-        await wait_for(pilot, lambda: "No model can answer yet" in screen_text(pilot), what="back at the top")
+        await wait_for(
+            pilot, lambda: "No model can answer yet" in screen_text(pilot), what="back at the top"
+        )
         assert "New session" in screen_text(pilot).splitlines()[-1]  # the footer stays

@@ -25,8 +25,16 @@ DATA_ENV = "COPILOT_TUI_DATA_DIR"
 TOP_LEVEL_KEYS = {"default_model", "providers", "keys", "ui"}
 UI_KEYS = {"theme", "sidebar", "show_meta"}
 COMMON_PROVIDER_KEYS = {
-    "type", "base_url", "api_key", "api_key_env", "models", "headers",
-    "max_concurrency", "max_tokens", "timeout", "enabled",
+    "type",
+    "base_url",
+    "api_key",
+    "api_key_env",
+    "models",
+    "headers",
+    "max_concurrency",
+    "max_tokens",
+    "timeout",
+    "enabled",
 }
 # Keys only one provider type understands; a key outside COMMON and its type's set is an error.
 TYPE_KEYS: dict[str, set[str]] = {
@@ -73,7 +81,9 @@ class ProviderConfig:
     def httpx_timeout(self) -> httpx.Timeout | None:
         if self.timeout is None:
             return None
-        return httpx.Timeout(connect=min(10.0, self.timeout), read=self.timeout, write=30.0, pool=None)
+        return httpx.Timeout(
+            connect=min(10.0, self.timeout), read=self.timeout, write=30.0, pool=None
+        )
 
 
 @dataclass(slots=True)
@@ -113,7 +123,9 @@ def _line_of(text: str, table: tuple[str, ...], key: str | None) -> int | None:
         else:
             # inline form: providers.lab.key = ... or lab = { ... }
             for i, line in enumerate(lines):
-                if re.match(rf"^\s*{re.escape(table[-1])}\s*=", line) or (key and re.match(rf"^\s*{dotted}\.{re.escape(key)}\s*=", line)):
+                if re.match(rf"^\s*{re.escape(table[-1])}\s*=", line) or (
+                    key and re.match(rf"^\s*{dotted}\.{re.escape(key)}\s*=", line)
+                ):
                     return i + 1
             return None
     if key is None:
@@ -129,7 +141,9 @@ def _line_of(text: str, table: tuple[str, ...], key: str | None) -> int | None:
     return start + 1 if table else None
 
 
-def _want(cond: bool, msg: str, path: Path, text: str, table: tuple[str, ...], key: str | None) -> None:
+def _want(
+    cond: bool, msg: str, path: Path, text: str, table: tuple[str, ...], key: str | None
+) -> None:
     if not cond:
         raise ConfigError(msg, str(path), _line_of(text, table, key))
 
@@ -146,42 +160,119 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"invalid TOML: {msg}", str(path), line) from None
     cfg = Config(path=path, exists=True, raw=raw)
     for key, value in raw.items():
-        _want(key in TOP_LEVEL_KEYS, f"unknown key {key!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})", path, text, (), key)
+        _want(
+            key in TOP_LEVEL_KEYS,
+            f"unknown key {key!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})",
+            path,
+            text,
+            (),
+            key,
+        )
         if key == "default_model":
-            _want(isinstance(value, str) and "/" in value, "default_model must be a string 'PROVIDER/MODEL'", path, text, (), key)
+            _want(
+                isinstance(value, str) and "/" in value,
+                "default_model must be a string 'PROVIDER/MODEL'",
+                path,
+                text,
+                (),
+                key,
+            )
             cfg.default_model = value
     providers = raw.get("providers", {})
     _want(isinstance(providers, dict), "[providers] must be a table", path, text, (), "providers")
     for name, table in providers.items():
         where = ("providers", name)
         _want(isinstance(table, dict), f"providers.{name} must be a table", path, text, where, None)
-        _want(bool(re.fullmatch(r"[A-Za-z0-9._-]+", name)), f"provider name {name!r} may only hold letters, digits, '-', '_' and '.'", path, text, where, None)
+        _want(
+            bool(re.fullmatch(r"[A-Za-z0-9._-]+", name)),
+            f"provider name {name!r} may only hold letters, digits, '-', '_' and '.'",
+            path,
+            text,
+            where,
+            None,
+        )
         ptype = table.get("type")
-        _want(isinstance(ptype, str) and ptype in TYPE_KEYS, f"providers.{name}.type must be one of {', '.join(sorted(TYPE_KEYS))} (got {ptype!r})", path, text, where, "type")
+        _want(
+            isinstance(ptype, str) and ptype in TYPE_KEYS,
+            f"providers.{name}.type must be one of {', '.join(sorted(TYPE_KEYS))} (got {ptype!r})",
+            path,
+            text,
+            where,
+            "type",
+        )
         allowed = COMMON_PROVIDER_KEYS | TYPE_KEYS[ptype]
         pc = ProviderConfig(name=name, type=ptype)
         for key, value in table.items():
-            _want(key in allowed, f"unknown key {key!r} for a provider of type {ptype!r}", path, text, where, key)
+            _want(
+                key in allowed,
+                f"unknown key {key!r} for a provider of type {ptype!r}",
+                path,
+                text,
+                where,
+                key,
+            )
             if key in {"base_url", "api_key", "api_key_env"}:
-                _want(isinstance(value, str) and value != "", f"providers.{name}.{key} must be a non-empty string", path, text, where, key)
+                _want(
+                    isinstance(value, str) and value != "",
+                    f"providers.{name}.{key} must be a non-empty string",
+                    path,
+                    text,
+                    where,
+                    key,
+                )
                 setattr(pc, key, value)
             elif key == "models":
                 ok = (isinstance(value, list) and all(isinstance(v, str) and v for v in value)) or (
                     isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
                 )
-                _want(ok, f"providers.{name}.models must be a list of names or a table of name = path", path, text, where, key)
+                _want(
+                    ok,
+                    f"providers.{name}.models must be a list of names or a table of name = path",
+                    path,
+                    text,
+                    where,
+                    key,
+                )
                 pc.models = value
             elif key == "headers":
-                _want(isinstance(value, dict) and all(isinstance(v, str) for v in value.values()), f"providers.{name}.headers must be a table of strings", path, text, where, key)
+                _want(
+                    isinstance(value, dict) and all(isinstance(v, str) for v in value.values()),
+                    f"providers.{name}.headers must be a table of strings",
+                    path,
+                    text,
+                    where,
+                    key,
+                )
                 pc.headers = dict(value)
             elif key in {"max_concurrency", "max_tokens"}:
-                _want(isinstance(value, int) and not isinstance(value, bool) and value >= 1, f"providers.{name}.{key} must be a whole number of at least 1", path, text, where, key)
+                _want(
+                    isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                    f"providers.{name}.{key} must be a whole number of at least 1",
+                    path,
+                    text,
+                    where,
+                    key,
+                )
                 setattr(pc, key, value)
             elif key == "timeout":
-                _want(isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0, f"providers.{name}.timeout must be a positive number of seconds", path, text, where, key)
+                _want(
+                    isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0,
+                    f"providers.{name}.timeout must be a positive number of seconds",
+                    path,
+                    text,
+                    where,
+                    key,
+                )
                 pc.timeout = float(value)
             elif key == "enabled":
-                _want(isinstance(value, bool), f"providers.{name}.enabled must be true or false", path, text, where, key)
+                _want(
+                    isinstance(value, bool),
+                    f"providers.{name}.enabled must be true or false",
+                    path,
+                    text,
+                    where,
+                    key,
+                )
                 pc.enabled = value
             elif key != "type":
                 pc.extra[key] = value
@@ -189,17 +280,35 @@ def parse_config(text: str, path: Path) -> Config:
             _check_secret_mode(path, cfg)
         cfg.providers[name] = pc
     keys = raw.get("keys", {})
-    _want(isinstance(keys, dict) and all(isinstance(v, str) for v in keys.values()), "[keys] must map binding ids to key strings", path, text, (), "keys")
+    _want(
+        isinstance(keys, dict) and all(isinstance(v, str) for v in keys.values()),
+        "[keys] must map binding ids to key strings",
+        path,
+        text,
+        (),
+        "keys",
+    )
     cfg.keys = dict(keys)
     ui = raw.get("ui", {})
     _want(isinstance(ui, dict), "[ui] must be a table", path, text, (), "ui")
     for key in ui:
-        _want(key in UI_KEYS, f"unknown key {key!r} in [ui] (known: {', '.join(sorted(UI_KEYS))})", path, text, ("ui",), key)
+        _want(
+            key in UI_KEYS,
+            f"unknown key {key!r} in [ui] (known: {', '.join(sorted(UI_KEYS))})",
+            path,
+            text,
+            ("ui",),
+            key,
+        )
     cfg.ui = dict(ui)
     if cfg.default_model:
         prov = cfg.default_model.split("/", 1)[0]
         if cfg.providers and prov not in cfg.providers and prov != "local":
-            raise ConfigError(f"default_model names provider {prov!r}, which is not configured", str(path), _line_of(text, (), "default_model"))
+            raise ConfigError(
+                f"default_model names provider {prov!r}, which is not configured",
+                str(path),
+                _line_of(text, (), "default_model"),
+            )
     return cfg
 
 
@@ -236,7 +345,9 @@ def _read_config_text(p: Path) -> str | None:
     except NotRegularFile as exc:
         raise ConfigError(f"is {exc.kind}, not a config file", str(p)) from None
     except FileTooLarge:
-        raise ConfigError(f"is larger than {MAX_CONFIG_BYTES // 1024} KiB, not a config file", str(p)) from None
+        raise ConfigError(
+            f"is larger than {MAX_CONFIG_BYTES // 1024} KiB, not a config file", str(p)
+        ) from None
     except PermissionError:
         raise ConfigError("cannot be read (permission denied)", str(p)) from None
     except UnicodeDecodeError:
@@ -277,9 +388,13 @@ def set_value(path: Path, dotted_key: str, value: Any) -> Config:
     try:
         write_atomic(path, text)
     except (FileExistsError, NotADirectoryError):  # from mkdir: a parent is a file
-        raise FileWriteError(f"Cannot write {path}: its folder {path.parent} is not a directory.") from None
+        raise FileWriteError(
+            f"Cannot write {path}: its folder {path.parent} is not a directory."
+        ) from None
     except OSError as exc:
-        raise FileWriteError(f"Cannot write {path}: {exc.strerror or type(exc).__name__}.") from None
+        raise FileWriteError(
+            f"Cannot write {path}: {exc.strerror or type(exc).__name__}."
+        ) from None
     return cfg
 
 

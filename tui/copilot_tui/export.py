@@ -8,11 +8,19 @@ from .types import Message, SessionInfo
 
 
 def export_markdown(info: SessionInfo, messages: list[Message]) -> str:
-    lines = [f"# {info.title or info.session_id}", "", f"- id: `{info.session_id}`", f"- model: `{info.model}`", ""]
+    lines = [
+        f"# {info.title or info.session_id}",
+        "",
+        f"- id: `{info.session_id}`",
+        f"- model: `{info.model}`",
+        "",
+    ]
     if info.system_message:
         lines += ["## System", "", info.system_message, ""]
     for m in messages:
-        heading = "User" if m.role == "user" else f"Assistant ({m.model})" if m.model else "Assistant"
+        heading = (
+            "User" if m.role == "user" else f"Assistant ({m.model})" if m.model else "Assistant"
+        )
         if m.status != "complete":
             heading += f" [{m.status}]"
         lines += [f"## {heading}", "", m.content, ""]

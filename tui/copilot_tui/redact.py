@@ -44,7 +44,9 @@ def _compiled() -> tuple[re.Pattern[str] | None, tuple[str, ...], re.Pattern[str
             _ordered = tuple(sorted(_secrets, key=len, reverse=True))
             gap = rf"\s{{0,{MAX_GAP}}}"
             _pattern = re.compile("|".join(gap.join(re.escape(c) for c in s) for s in _ordered))
-            _firsts = re.compile("[" + "".join(re.escape(c) for c in sorted({s[0] for s in _ordered})) + "]")
+            _firsts = re.compile(
+                "[" + "".join(re.escape(c) for c in sorted({s[0] for s in _ordered})) + "]"
+            )
         return _pattern, _ordered, _firsts
 
 

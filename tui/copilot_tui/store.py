@@ -129,14 +129,24 @@ class Store:
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"Cannot create the data directory {self.data_dir}: {exc.strerror or exc}.") from None
-        for path in (self.path, self.path.with_name(DB_NAME + "-wal"), self.path.with_name(DB_NAME + "-journal")):
+            raise StoreError(
+                f"Cannot create the data directory {self.data_dir}: {exc.strerror or exc}."
+            ) from None
+        for path in (
+            self.path,
+            self.path.with_name(DB_NAME + "-wal"),
+            self.path.with_name(DB_NAME + "-journal"),
+        ):
             try:  # SQLite would block reading a FIFO, and must never write into a device
                 check_regular(path)
             except NotRegularFile as exc:
-                raise StoreError(f"The database {path} is {exc.kind}, not a regular file.") from None
+                raise StoreError(
+                    f"The database {path} is {exc.kind}, not a regular file."
+                ) from None
         try:
-            self.conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+            self.conn = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise StoreError(self._explain(exc)) from None
         try:
@@ -240,8 +250,14 @@ class Store:
     # -- sessions ------------------------------------------------------------------------
 
     def create_session(
-        self, session_id: str, model: str, *, title: str = "", system_message: str | None = None,
-        group_id: str | None = None, now: float | None = None,
+        self,
+        session_id: str,
+        model: str,
+        *,
+        title: str = "",
+        system_message: str | None = None,
+        group_id: str | None = None,
+        now: float | None = None,
     ) -> SessionInfo:
         now = now or time.time()
 
@@ -250,7 +266,15 @@ class Store:
                 with self._tx():
                     self.conn.execute(
                         "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
-                        (session_id, _text(title), model, _text(system_message), group_id, now, now),
+                        (
+                            session_id,
+                            _text(title),
+                            model,
+                            _text(system_message),
+                            group_id,
+                            now,
+                            now,
+                        ),
                     )
             except sqlite3.IntegrityError:
                 raise SessionExists(f"A session with id {session_id!r} already exists.") from None
@@ -267,11 +291,19 @@ class Store:
     """
 
     def get_session(self, session_id: str) -> SessionInfo | None:
-        row = self._run(lambda: self.conn.execute(self._SESSION_SELECT + " WHERE s.id = ?", (session_id,)).fetchone())
+        row = self._run(
+            lambda: self.conn.execute(
+                self._SESSION_SELECT + " WHERE s.id = ?", (session_id,)
+            ).fetchone()
+        )
         return SessionInfo(*row) if row else None
 
     def list_sessions(self) -> list[SessionInfo]:
-        rows = self._run(lambda: self.conn.execute(self._SESSION_SELECT + " ORDER BY s.updated_at DESC, s.id").fetchall())
+        rows = self._run(
+            lambda: self.conn.execute(
+                self._SESSION_SELECT + " ORDER BY s.updated_at DESC, s.id"
+            ).fetchall()
+        )
         return [SessionInfo(*r) for r in rows]
 
     def update_session(self, session_id: str, **fields: Any) -> None:
@@ -304,19 +336,37 @@ class Store:
                     "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        msg.id, msg.session_id, msg.role, _text(msg.content), msg.model, msg.status, _text(msg.error),
-                        json.dumps(msg.stats.to_dict()), os.getpid() if owner else None, msg.created_at, msg.updated_at,
+                        msg.id,
+                        msg.session_id,
+                        msg.role,
+                        _text(msg.content),
+                        msg.model,
+                        msg.status,
+                        _text(msg.error),
+                        json.dumps(msg.stats.to_dict()),
+                        os.getpid() if owner else None,
+                        msg.created_at,
+                        msg.updated_at,
                     ),
                 )
-                self.conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (msg.updated_at, msg.session_id))
+                self.conn.execute(
+                    "UPDATE sessions SET updated_at = ? WHERE id = ?",
+                    (msg.updated_at, msg.session_id),
+                )
                 return int(cur.lastrowid or 0)
 
         msg.seq = self._run(go)
         return msg
 
     def update_message(
-        self, message_id: str, *, content: str | None = None, status: str | None = None,
-        error: str | None = None, stats: ReplyStats | None = None, now: float | None = None,
+        self,
+        message_id: str,
+        *,
+        content: str | None = None,
+        status: str | None = None,
+        error: str | None = None,
+        stats: ReplyStats | None = None,
+        now: float | None = None,
     ) -> None:
         now = now or time.time()
         sets, args = ["updated_at = ?"], list[object]([now])
@@ -337,7 +387,9 @@ class Store:
 
         def go() -> None:
             with self._tx():
-                self.conn.execute(f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", [*args, message_id])
+                self.conn.execute(
+                    f"UPDATE messages SET {', '.join(sets)} WHERE id = ?", [*args, message_id]
+                )
                 if status is not None and status != "streaming":
                     self.conn.execute(
                         "UPDATE sessions SET updated_at = ? WHERE id = (SELECT session_id FROM messages WHERE id = ?)",
@@ -346,7 +398,9 @@ class Store:
 
         self._run(go)
 
-    _MSG_COLS = "id, session_id, role, content, model, status, error, created_at, updated_at, stats, seq"
+    _MSG_COLS = (
+        "id, session_id, role, content, model, status, error, created_at, updated_at, stats, seq"
+    )
 
     @staticmethod
     def _msg(row: tuple) -> Message:
@@ -357,7 +411,9 @@ class Store:
             parsed = ReplyStats()
         return Message(mid, sid, role, content, model, status, error, created, updated, parsed, seq)
 
-    def get_messages(self, session_id: str, *, limit: int | None = None, before_seq: int | None = None) -> list[Message]:
+    def get_messages(
+        self, session_id: str, *, limit: int | None = None, before_seq: int | None = None
+    ) -> list[Message]:
         """Messages in order; with ``limit``, the newest ``limit`` (before ``before_seq``)."""
         where, args = "session_id = ?", list[object]([session_id])
         if before_seq is not None:
@@ -372,14 +428,23 @@ class Store:
         return [self._msg(r) for r in rows]
 
     def get_message(self, message_id: str) -> Message | None:
-        row = self._run(lambda: self.conn.execute(f"SELECT {self._MSG_COLS} FROM messages WHERE id = ?", (message_id,)).fetchone())
+        row = self._run(
+            lambda: self.conn.execute(
+                f"SELECT {self._MSG_COLS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+        )
         return self._msg(row) if row else None
 
     def recover_interrupted(self) -> int:
         """Mark replies left 'streaming' by a process that no longer runs as 'interrupted'."""
+
         def go() -> int:
-            rows = self.conn.execute("SELECT DISTINCT owner_pid FROM messages WHERE status = 'streaming'").fetchall()
-            dead = [pid for (pid,) in rows if pid is None or pid == os.getpid() or not _pid_alive(pid)]
+            rows = self.conn.execute(
+                "SELECT DISTINCT owner_pid FROM messages WHERE status = 'streaming'"
+            ).fetchall()
+            dead = [
+                pid for (pid,) in rows if pid is None or pid == os.getpid() or not _pid_alive(pid)
+            ]
             if not dead:
                 return 0
             count = 0
@@ -420,7 +485,10 @@ class Store:
     def create_group(self, group_id: str, title: str, now: float | None = None) -> None:
         def go() -> None:
             with self._tx():
-                self.conn.execute("INSERT INTO groups (id, title, created_at) VALUES (?,?,?)", (group_id, title, now or time.time()))
+                self.conn.execute(
+                    "INSERT INTO groups (id, title, created_at) VALUES (?,?,?)",
+                    (group_id, title, now or time.time()),
+                )
 
         self._run(go)
 
@@ -428,9 +496,13 @@ class Store:
         def go() -> list[GroupInfo]:
             groups = {
                 gid: GroupInfo(gid, title, created)
-                for gid, title, created in self.conn.execute("SELECT id, title, created_at FROM groups ORDER BY created_at DESC")
+                for gid, title, created in self.conn.execute(
+                    "SELECT id, title, created_at FROM groups ORDER BY created_at DESC"
+                )
             }
-            for sid, gid in self.conn.execute("SELECT id, group_id FROM sessions WHERE group_id IS NOT NULL ORDER BY created_at, rowid"):
+            for sid, gid in self.conn.execute(
+                "SELECT id, group_id FROM sessions WHERE group_id IS NOT NULL ORDER BY created_at, rowid"
+            ):
                 if gid in groups:
                     groups[gid].session_ids.append(sid)
             return list(groups.values())
@@ -447,7 +519,9 @@ class Store:
     # -- small key/value state (open tabs, last prompt...) -------------------------------
 
     def get_state(self, key: str, default: Any = None) -> Any:
-        row = self._run(lambda: self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone())
+        row = self._run(
+            lambda: self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        )
         if not row:
             return default
         try:

@@ -33,7 +33,12 @@ class ReplyStats:
     @property
     def tokens_per_second(self) -> float | None:
         """Output rate after the first token; None when too little was generated to say."""
-        if not self.output_tokens or self.output_tokens < 2 or self.duration is None or self.ttft is None:
+        if (
+            not self.output_tokens
+            or self.output_tokens < 2
+            or self.duration is None
+            or self.ttft is None
+        ):
             return None
         gen = self.duration - self.ttft
         return self.output_tokens / gen if gen >= MIN_RATE_WINDOW else None

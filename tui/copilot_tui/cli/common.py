@@ -115,7 +115,9 @@ def write_file(path: str, text: str) -> None:
 
 
 def exit_code_for(exc: BaseException) -> int:
-    return EXIT_USAGE if isinstance(exc, (ConfigError, UsageError, InvalidSessionId)) else EXIT_ERROR
+    return (
+        EXIT_USAGE if isinstance(exc, (ConfigError, UsageError, InvalidSessionId)) else EXIT_ERROR
+    )
 
 
 def run_with_client(command: Command, args: argparse.Namespace) -> int:

@@ -41,12 +41,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=f"Send one prompt to {MIN_PANES} to {MAX_PANES} models at once; print each answer, then a stats table.",
     )
     p.add_argument(
-        "-m", "--model", dest="models", action="append", default=[], metavar="PROVIDER/MODEL[::SYSTEM]",
+        "-m",
+        "--model",
+        dest="models",
+        action="append",
+        default=[],
+        metavar="PROVIDER/MODEL[::SYSTEM]",
         help=f"a model to compare; repeat it ({MIN_PANES} to {MAX_PANES} models). "
         "'::' gives that pane its own system message, e.g. -m 'local/smollm2::Answer in French'",
     )
     p.add_argument("--system", metavar="TEXT", help="system message for every model")
-    p.add_argument("--title", metavar="TEXT", help="title of the comparison (default: from the prompt)")
+    p.add_argument(
+        "--title", metavar="TEXT", help="title of the comparison (default: from the prompt)"
+    )
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap each reply's length")
     p.add_argument("--json", action="store_true", help="print one machine-readable document")
     p.add_argument("prompt", help="the prompt, or - to read it from standard input")
@@ -78,7 +85,9 @@ def stats_table(comparison: Comparison) -> str:
             ttft += f" {FASTEST}"
         if pane.index == fastest_total:
             total += f" {FASTEST}"
-        rows.append([pane.label, pane.status, ttft, _tokens(pane), _rate(pane.tokens_per_second), total])
+        rows.append(
+            [pane.label, pane.status, ttft, _tokens(pane), _rate(pane.tokens_per_second), total]
+        )
     text = table(rows, ["MODEL", "STATUS", "FIRST TOKEN", "TOKENS", "TOKENS/S", "TOTAL"])
     if fastest_ttft is not None or fastest_total is not None:
         text += f"\n{FASTEST} fastest"
@@ -93,12 +102,17 @@ def _pane_spec(value: str) -> PaneSpec:
 
 async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
     if not MIN_PANES <= len(args.models) <= MAX_PANES:
-        raise UsageError(f"compare needs {MIN_PANES} to {MAX_PANES} models (-m MODEL, repeated); {len(args.models)} given.")
+        raise UsageError(
+            f"compare needs {MIN_PANES} to {MAX_PANES} models (-m MODEL, repeated); {len(args.models)} given."
+        )
     prompt = read_prompt(args.prompt)
     try:
         comparison = await client.compare(
-            [_pane_spec(m) for m in args.models], prompt,
-            system_message=args.system, title=args.title, max_tokens=args.max_tokens,
+            [_pane_spec(m) for m in args.models],
+            prompt,
+            system_message=args.system,
+            title=args.title,
+            max_tokens=args.max_tokens,
         )
     except InvalidComparison as exc:
         raise UsageError(str(exc)) from None
@@ -110,11 +124,15 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
     def on_event(event: CompareEvent) -> None:
         if event.type in (ev.SESSION_IDLE, PANE_UPDATED, COMPARE_DONE):
             changed.set()
-        elif progress and event.type == ev.SESSION_STATUS and event.index is not None and event.event:
+        elif (
+            progress and event.type == ev.SESSION_STATUS and event.index is not None and event.event
+        ):
             note = event.event.data.get("status")
             if note and (event.index, note) not in notes:
                 notes.add((event.index, note))
-                print(f"[{comparison.panes[event.index].label}: {note}]", file=sys.stderr, flush=True)
+                print(
+                    f"[{comparison.panes[event.index].label}: {note}]", file=sys.stderr, flush=True
+                )
 
     comparison.on(on_event)
     write = safe_writer(sys.stdout)

@@ -13,7 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="show, locate or change the config file")
     cs = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     cs.add_parser("path", help="print the config file path").set_defaults(handler=_guard(_path))
-    cs.add_parser("show", help="print the config (secrets masked)").set_defaults(handler=_guard(_show))
+    cs.add_parser("show", help="print the config (secrets masked)").set_defaults(
+        handler=_guard(_show)
+    )
     st = cs.add_parser("set", help="set KEY (dotted, e.g. providers.lab.base_url) to VALUE")
     st.add_argument("key")
     st.add_argument("value", help="a TOML value (number, true/false, [list]) or plain text")

@@ -12,7 +12,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("db", help="locate the session database or move a corrupt one aside")
     ds = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
     ds.add_parser("path", help="print the database path").set_defaults(handler=_path)
-    ds.add_parser("move-aside", help="rename the database file (kept, never deleted) so a fresh one is created").set_defaults(handler=_move)
+    ds.add_parser(
+        "move-aside",
+        help="rename the database file (kept, never deleted) so a fresh one is created",
+    ).set_defaults(handler=_move)
 
 
 def _path(args: argparse.Namespace) -> int:

@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("provider", choices=["copilot"], help="the service to log in to")
     p.set_defaults(handler=_login)
     p = sub.add_parser("logout", help="forget the saved GitHub Copilot login")
-    p.add_argument("provider", nargs="?", choices=["copilot"], default="copilot", help=argparse.SUPPRESS)
+    p.add_argument(
+        "provider", nargs="?", choices=["copilot"], default="copilot", help=argparse.SUPPRESS
+    )
     p.set_defaults(handler=_logout)
 
 

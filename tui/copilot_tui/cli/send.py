@@ -22,8 +22,14 @@ from .common import (
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("send", help="send a prompt and stream the reply to stdout")
-    p.add_argument("--session", metavar="ID", help="session to continue (created if it does not exist)")
-    p.add_argument("--model", metavar="PROVIDER/MODEL", help="model (default: the session's, else default_model)")
+    p.add_argument(
+        "--session", metavar="ID", help="session to continue (created if it does not exist)"
+    )
+    p.add_argument(
+        "--model",
+        metavar="PROVIDER/MODEL",
+        help="model (default: the session's, else default_model)",
+    )
     p.add_argument("--system", metavar="TEXT", help="system message for a new session")
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
     p.add_argument("prompt", help="the prompt, or - to read it from standard input")
@@ -39,7 +45,9 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
             if args.model:
                 await session.set_model(args.model)
         except SessionNotFound:
-            session = await client.create_session(model=args.model, session_id=args.session, system_message=args.system)
+            session = await client.create_session(
+                model=args.model, session_id=args.session, system_message=args.system
+            )
             created = True
             error(f"note: no session {args.session!r} yet, so it was created (on {session.model})")
     else:

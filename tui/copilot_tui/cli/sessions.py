@@ -51,9 +51,18 @@ async def _list(client: CopilotClient, args: argparse.Namespace) -> int:
         print(json.dumps([i.to_dict() for i in infos], indent=2, default=jsonable))
         return EXIT_OK
     if not infos:
-        print("No sessions yet. Start one with: copilot-tui send \"Hello\"")
+        print('No sessions yet. Start one with: copilot-tui send "Hello"')
         return EXIT_OK
-    rows = [[i.session_id, one_line(i.title or "(untitled)", 50), i.model, str(i.message_count), _ago(i.updated_at)] for i in infos]
+    rows = [
+        [
+            i.session_id,
+            one_line(i.title or "(untitled)", 50),
+            i.model,
+            str(i.message_count),
+            _ago(i.updated_at),
+        ]
+        for i in infos
+    ]
     print(table(rows, ["ID", "TITLE", "MODEL", "MESSAGES", "UPDATED"]))
     return EXIT_OK
 

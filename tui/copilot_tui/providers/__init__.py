@@ -23,4 +23,11 @@ def provider_class(type_name: str) -> type[Provider]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-__all__ = ["ChatMessage", "ChatRequest", "PROVIDER_TYPES", "Provider", "StreamChunk", "provider_class"]
+__all__ = [
+    "ChatMessage",
+    "ChatRequest",
+    "PROVIDER_TYPES",
+    "Provider",
+    "StreamChunk",
+    "provider_class",
+]

@@ -36,7 +36,9 @@ def _stream_error(payload: dict[str, Any], provider: str) -> E.ProviderError:
     message = str(err.get("message") or "unknown error")
     text = f"{provider} reported an error mid-reply: {message} ({kind})"
     if kind == "overloaded_error":
-        return E.ServerError(f"{text}; the service is overloaded, try again shortly.", code=kind, retryable=True)
+        return E.ServerError(
+            f"{text}; the service is overloaded, try again shortly.", code=kind, retryable=True
+        )
     if kind == "rate_limit_error":
         return E.RateLimitError(text, code=kind)
     if kind == "api_error":
@@ -84,7 +86,9 @@ class AnthropicStreamParser:
             try:
                 payload = json.loads(ev.data)
             except (ValueError, RecursionError):
-                raise E.ProtocolError(f"{self.provider} sent a malformed event that is not JSON.") from None
+                raise E.ProtocolError(
+                    f"{self.provider} sent a malformed event that is not JSON."
+                ) from None
             if not isinstance(payload, dict):
                 raise E.ProtocolError(f"{self.provider} sent an event that is not a JSON object.")
             kind = payload.get("type")
@@ -104,7 +108,11 @@ class AnthropicStreamParser:
             return []
         if kind == "content_block_start":
             block = payload.get("content_block")
-            text = block.get("text") if isinstance(block, dict) and block.get("type") == "text" else None
+            text = (
+                block.get("text")
+                if isinstance(block, dict) and block.get("type") == "text"
+                else None
+            )
             return [StreamChunk(text=text)] if isinstance(text, str) and text else []
         if kind == "message_start":
             message = payload.get("message")
@@ -117,10 +125,14 @@ class AnthropicStreamParser:
             out: list[StreamChunk] = []
             usage = payload.get("usage")
             if isinstance(usage, dict):
-                out.append(StreamChunk(usage=Usage(
-                    input_tokens=_int(usage.get("input_tokens")) or self.input_tokens,
-                    output_tokens=_int(usage.get("output_tokens")),
-                )))
+                out.append(
+                    StreamChunk(
+                        usage=Usage(
+                            input_tokens=_int(usage.get("input_tokens")) or self.input_tokens,
+                            output_tokens=_int(usage.get("output_tokens")),
+                        )
+                    )
+                )
             delta = payload.get("delta")
             reason = delta.get("stop_reason") if isinstance(delta, dict) else None
             if isinstance(reason, str) and reason:
@@ -165,7 +177,14 @@ async def stream_anthropic_messages(
 ) -> AsyncIterator[StreamChunk]:
     """POST a streaming Messages request and yield its chunks; raise ProviderErrors."""
     async with open_stream(
-        http, "POST", url, provider=provider, model=model, headers=headers, json_body=body, timeout=timeout
+        http,
+        "POST",
+        url,
+        provider=provider,
+        model=model,
+        headers=headers,
+        json_body=body,
+        timeout=timeout,
     ) as response:
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" not in content_type:
@@ -180,7 +199,9 @@ async def stream_anthropic_messages(
                 f"{provider} returned a response that is not an event stream ({content_type or 'no content type'})."
             )
         parser = AnthropicStreamParser(provider)
-        async for chunk in read_stream(response, parser, provider=provider, url=url, end_marker="message_stop"):
+        async for chunk in read_stream(
+            response, parser, provider=provider, url=url, end_marker="message_stop"
+        ):
             yield chunk
 
 
@@ -202,7 +223,9 @@ class AnthropicProvider(Provider):
     def headers(self) -> dict[str, str]:
         headers = {
             "content-type": "application/json",
-            "anthropic-version": str(self.config.extra.get("anthropic_version") or ANTHROPIC_VERSION),
+            "anthropic-version": str(
+                self.config.extra.get("anthropic_version") or ANTHROPIC_VERSION
+            ),
             "x-api-key": self.api_key() or "",
         }
         headers.update(self.config.headers)
@@ -210,14 +233,20 @@ class AnthropicProvider(Provider):
 
     def _require_key(self) -> None:
         if not self.api_key():
-            raise E.ProviderUnavailable(f"No API key for {self.name}: set {self.key_env} or api_key in the config.")
+            raise E.ProviderUnavailable(
+                f"No API key for {self.name}: set {self.key_env} or api_key in the config."
+            )
 
     async def list_models(self) -> list[ModelInfo]:
         if self.config.models:
             return [self.model_info(m) for m in self.config.models]
         self._require_key()
         payload = await get_json(
-            self.http, f"{self.base_url}/v1/models?limit=1000", provider=self.name, headers=self.headers(), timeout=10.0
+            self.http,
+            f"{self.base_url}/v1/models?limit=1000",
+            provider=self.name,
+            headers=self.headers(),
+            timeout=10.0,
         )
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
@@ -225,7 +254,11 @@ class AnthropicProvider(Provider):
         models: dict[str, ModelInfo] = {}
         for entry in data:
             if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"]:
-                name = entry.get("display_name") if isinstance(entry.get("display_name"), str) else None
+                name = (
+                    entry.get("display_name")
+                    if isinstance(entry.get("display_name"), str)
+                    else None
+                )
                 models.setdefault(entry["id"], self.model_info(entry["id"], name))
         return list(models.values())
 

@@ -81,7 +81,9 @@ class Provider(ABC):
             return ProviderStatus(self.name, self.type, False, reason=str(exc))
         return ProviderStatus(self.name, self.type, True, models=models)
 
-    def unusable(self, reason: str, fix: str | None = None, *, said_by: str | None = None) -> ProviderStatus:
+    def unusable(
+        self, reason: str, fix: str | None = None, *, said_by: str | None = None
+    ) -> ProviderStatus:
         """A status saying why the provider cannot be used and how to fix it, each said once: an
         error's message often already names its fix (``said_by``: the words that show it does)."""
         if fix and (said_by or fix) in reason:

@@ -21,7 +21,9 @@ from .. import errors as E
 KiB = 1024
 MiB = 1024 * KiB
 
-MAX_STREAM_BODY = 64 * MiB  # decoded bytes of one streamed reply (a 128k-token SSE reply is ~35 MiB)
+MAX_STREAM_BODY = (
+    64 * MiB
+)  # decoded bytes of one streamed reply (a 128k-token SSE reply is ~35 MiB)
 MAX_DOCUMENT = 16 * MiB  # decoded bytes of a JSON document: model list, token, non-streamed reply
 MAX_ERROR_BODY = 64 * KiB  # what is read of an error body, or of a non-reply, for its sentence
 MAX_RATIO = 256  # decoded bytes per compressed byte, checked once RATIO_AFTER bytes came out
@@ -78,7 +80,9 @@ async def iter_body(
     if encoding in ("gzip", "x-gzip", "deflate"):
         inflate = _Inflate("deflate" if encoding == "deflate" else "gzip")
     elif encoding not in ("", "identity"):
-        raise E.ProtocolError(f"{provider} sent its reply with the content encoding {encoding!r}, which copilot-tui does not read.")
+        raise E.ProtocolError(
+            f"{provider} sent its reply with the content encoding {encoding!r}, which copilot-tui does not read."
+        )
     total = since_yield = 0
     async for raw in response.aiter_raw():
         pieces: Iterator[bytes] = iter((raw,)) if inflate is None else inflate.feed(raw)
@@ -86,7 +90,9 @@ async def iter_body(
             try:
                 piece = next(pieces, None)
             except zlib.error:
-                raise E.ProtocolError(f"{provider} sent a {encoding} body that is corrupt.") from None
+                raise E.ProtocolError(
+                    f"{provider} sent a {encoding} body that is corrupt."
+                ) from None
             if piece is None:
                 break
             total += len(piece)
@@ -112,7 +118,9 @@ async def iter_body(
                 await asyncio.sleep(0)
 
 
-async def read_body(response: httpx.Response, *, provider: str, limit: int, cut: bool = False) -> bytes:
+async def read_body(
+    response: httpx.Response, *, provider: str, limit: int, cut: bool = False
+) -> bytes:
     """The whole decoded body, at most ``limit`` bytes (see :func:`iter_body`)."""
     data = bytearray()
     async for piece in iter_body(response, provider=provider, limit=limit, cut=cut):

@@ -90,13 +90,24 @@ def parse_catalog(payload: Any) -> list[CatalogModel]:
             note = f"only served on {served}, which copilot-tui does not speak"
         elif not enabled:
             note = f"not enabled for this account (policy: {state}); enable it in your Copilot settings on github.com"
-        name = entry["name"] if isinstance(entry.get("name"), str) and entry["name"] else str(entry["id"])
-        out.setdefault(entry["id"], CatalogModel(
-            id=entry["id"], name=name, route=route, enabled=enabled, note=note,
-            context_window=_int(limits.get("max_context_window_tokens")),
-            max_output_tokens=_int(limits.get("max_output_tokens")),
-            is_default=entry.get("is_chat_default") is True,
-        ))
+        name = (
+            entry["name"]
+            if isinstance(entry.get("name"), str) and entry["name"]
+            else str(entry["id"])
+        )
+        out.setdefault(
+            entry["id"],
+            CatalogModel(
+                id=entry["id"],
+                name=name,
+                route=route,
+                enabled=enabled,
+                note=note,
+                context_window=_int(limits.get("max_context_window_tokens")),
+                max_output_tokens=_int(limits.get("max_output_tokens")),
+                is_default=entry.get("is_chat_default") is True,
+            ),
+        )
     return sorted(out.values(), key=lambda m: not m.is_default)
 
 
@@ -129,7 +140,9 @@ class CopilotProvider(Provider):
             return os.environ[self.config.api_key_env]
         return load_github_token(self.token_file)
 
-    def headers(self, token: CopilotToken, *, initiator: str = "user", stream: bool = False) -> dict[str, str]:
+    def headers(
+        self, token: CopilotToken, *, initiator: str = "user", stream: bool = False
+    ) -> dict[str, str]:
         headers = {
             "Authorization": f"Bearer {token.token}",
             "Content-Type": "application/json",
@@ -161,7 +174,11 @@ class CopilotProvider(Provider):
 
     async def _get_models(self, token: CopilotToken) -> Any:
         return await get_json(
-            self.http, f"{token.api_url}/models", provider=self.name, headers=self.headers(token), timeout=15.0
+            self.http,
+            f"{token.api_url}/models",
+            provider=self.name,
+            headers=self.headers(token),
+            timeout=15.0,
         )
 
     async def list_models(self) -> list[ModelInfo]:
@@ -170,15 +187,21 @@ class CopilotProvider(Provider):
         models = await self.catalog(refresh=True)
         return [
             self.model_info(
-                m.id, m.name, context_window=m.context_window, max_output_tokens=m.max_output_tokens,
-                supported=m.route is not None and m.enabled, note=m.note,
+                m.id,
+                m.name,
+                context_window=m.context_window,
+                max_output_tokens=m.max_output_tokens,
+                supported=m.route is not None and m.enabled,
+                note=m.note,
             )
             for m in models.values()
         ]
 
     async def status(self) -> ProviderStatus:
         if not self.github_token():
-            return ProviderStatus(self.name, self.type, False, reason="not logged in", fix=LOGIN_FIX)
+            return ProviderStatus(
+                self.name, self.type, False, reason="not logged in", fix=LOGIN_FIX
+            )
         try:
             models = await self.list_models()
         except E.PermissionDenied as exc:
@@ -202,7 +225,10 @@ class CopilotProvider(Provider):
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         entry = await self._entry(request.model)
         if entry is not None and entry.route is None:
-            raise E.BadRequest(f"GitHub Copilot model {request.model!r} is {entry.note}.", code="unsupported_api_for_model")
+            raise E.BadRequest(
+                f"GitHub Copilot model {request.model!r} is {entry.note}.",
+                code="unsupported_api_for_model",
+            )
         route = entry.route if entry and entry.route else CHAT
         refreshed = False
         while True:
@@ -231,38 +257,64 @@ class CopilotProvider(Provider):
         if route == MESSAGES:
             limit = max_tokens or (entry.max_output_tokens if entry else None) or DEFAULT_MAX_TOKENS
             return stream_anthropic_messages(
-                self.http, f"{token.api_url}{MESSAGES}", provider=self.name, model=request.model,
-                headers=headers, body=messages_body(request, limit), timeout=timeout,
+                self.http,
+                f"{token.api_url}{MESSAGES}",
+                provider=self.name,
+                model=request.model,
+                headers=headers,
+                body=messages_body(request, limit),
+                timeout=timeout,
             )
-        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True, "n": 1}
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": messages,
+            "stream": True,
+            "n": 1,
+        }
         if max_tokens:
             body["max_tokens"] = max_tokens
         return stream_openai_chat(
-            self.http, f"{token.api_url}{CHAT}", provider=self.name, model=request.model,
-            headers=headers, body=body, timeout=timeout,
+            self.http,
+            f"{token.api_url}{CHAT}",
+            provider=self.name,
+            model=request.model,
+            headers=headers,
+            body=body,
+            timeout=timeout,
         )
 
     def _explain(self, exc: E.ProviderError, model: str, route: str) -> E.ProviderError:
         """Rephrase Copilot's own error codes as what the user should do."""
         code = exc.code or ""
-        kw: dict[str, Any] = {"status_code": exc.status_code, "code": exc.code, "retry_after": exc.retry_after}
+        kw: dict[str, Any] = {
+            "status_code": exc.status_code,
+            "code": exc.code,
+            "retry_after": exc.retry_after,
+        }
         if code == "model_not_supported":
             self._catalog = None
             return E.ModelNotFound(
                 f"GitHub Copilot does not offer {model!r} to this account or plan (model_not_supported); "
-                "pick another model (see 'copilot-tui models').", **kw)
+                "pick another model (see 'copilot-tui models').",
+                **kw,
+            )
         if code == "unsupported_api_for_model":
             self._catalog = None
             return E.BadRequest(
                 f"GitHub Copilot does not serve {model!r} on {route} (unsupported_api_for_model); "
-                "the model list was reloaded, pick the model again or another one.", **kw)
+                "the model list was reloaded, pick the model again or another one.",
+                **kw,
+            )
         if code == "no_available_model_endpoints":
             return E.PermissionDenied(
                 f"GitHub Copilot has no endpoint for {model!r} under your current plan and policies "
-                "(no_available_model_endpoints); switch to another model.", **kw)
+                "(no_available_model_endpoints); switch to another model.",
+                **kw,
+            )
         if isinstance(exc, E.AuthenticationError) and exc.status_code == 401:
             return E.AuthenticationError(
-                f"GitHub Copilot rejected the token even after a refresh (401); {LOGIN_FIX}.", **kw)
+                f"GitHub Copilot rejected the token even after a refresh (401); {LOGIN_FIX}.", **kw
+            )
         if isinstance(exc, E.RateLimitError) and exc.retry_after is None:
             exc.retryable = False  # no wait given: do not hammer a plan-metered service
         return exc

@@ -62,7 +62,9 @@ def load_github_token(path: Path) -> str | None:
     try:
         data = json.loads(read_regular(path, limit=1024 * 1024).decode("utf-8"))
     except NotRegularFile as exc:  # a FIFO would block the read forever: refuse it
-        raise E.ProviderUnavailable(f"The saved GitHub login {path} is {exc.kind}, not a regular file.") from None
+        raise E.ProviderUnavailable(
+            f"The saved GitHub login {path} is {exc.kind}, not a regular file."
+        ) from None
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     token = data.get("github_token") if isinstance(data, dict) else None
@@ -110,7 +112,13 @@ class LoginError(E.AuthenticationError):
 
 async def _post_form(http: httpx.AsyncClient, url: str, data: dict[str, str]) -> dict[str, Any]:
     response, body = await fetch(
-        http, "POST", url, provider="GitHub", data=data, headers={"Accept": "application/json"}, timeout=30.0
+        http,
+        "POST",
+        url,
+        provider="GitHub",
+        data=data,
+        headers={"Accept": "application/json"},
+        timeout=30.0,
     )
     if response.status_code >= 400:
         raise error_from_response(response.status_code, response.headers, body, provider="GitHub")
@@ -124,16 +132,28 @@ async def _post_form(http: httpx.AsyncClient, url: str, data: dict[str, str]) ->
 
 
 async def request_device_code(
-    http: httpx.AsyncClient, *, github_url: str = GITHUB_URL, client_id: str = CLIENT_ID, scope: str = "read:user"
+    http: httpx.AsyncClient,
+    *,
+    github_url: str = GITHUB_URL,
+    client_id: str = CLIENT_ID,
+    scope: str = "read:user",
 ) -> DeviceCode:
-    payload = await _post_form(http, f"{github_url.rstrip('/')}/login/device/code", {"client_id": client_id, "scope": scope})
+    payload = await _post_form(
+        http,
+        f"{github_url.rstrip('/')}/login/device/code",
+        {"client_id": client_id, "scope": scope},
+    )
     if payload.get("error"):
-        raise LoginError(f"GitHub refused to start the login: {payload.get('error_description') or payload['error']}.")
+        raise LoginError(
+            f"GitHub refused to start the login: {payload.get('error_description') or payload['error']}."
+        )
     try:
         return DeviceCode(
             device_code=str(payload["device_code"]),
             user_code=str(payload["user_code"]),
-            verification_uri=str(payload.get("verification_uri") or f"{github_url.rstrip('/')}/login/device"),
+            verification_uri=str(
+                payload.get("verification_uri") or f"{github_url.rstrip('/')}/login/device"
+            ),
             expires_in=int(payload.get("expires_in") or 900),
             interval=max(0, int(payload.get("interval", 5))),
         )
@@ -152,7 +172,11 @@ async def poll_for_token(
 ) -> str:
     """Poll until the user approves; every answer is HTTP 200, so the ``error`` field decides."""
     url = f"{github_url.rstrip('/')}/login/oauth/access_token"
-    data = {"client_id": client_id, "device_code": code.device_code, "grant_type": "urn:ietf:params:oauth:grant-type:device_code"}
+    data = {
+        "client_id": client_id,
+        "device_code": code.device_code,
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+    }
     interval = code.interval
     deadline = clock() + code.expires_in
     while True:
@@ -166,7 +190,11 @@ async def poll_for_token(
             pass
         elif error == "slow_down":
             new = payload.get("interval")
-            interval = int(new) if isinstance(new, (int, float)) and not isinstance(new, bool) else interval + 5
+            interval = (
+                int(new)
+                if isinstance(new, (int, float)) and not isinstance(new, bool)
+                else interval + 5
+            )
         elif error == "expired_token":
             raise LoginError("The login code expired before it was approved; run the login again.")
         elif error == "access_denied":
@@ -256,11 +284,19 @@ class CopilotTokenManager:
         github_token = self.github_token()
         if not github_token:
             raise E.ProviderUnavailable(f"Not logged in to GitHub Copilot; {LOGIN_FIX}.")
-        headers = {**self.headers, "Authorization": f"token {github_token}", "Accept": "application/json"}
+        headers = {
+            **self.headers,
+            "Authorization": f"token {github_token}",
+            "Accept": "application/json",
+        }
         self.exchanges += 1
-        response, body = await fetch(self.http, "GET", self.token_url, provider="GitHub", headers=headers, timeout=15.0)
+        response, body = await fetch(
+            self.http, "GET", self.token_url, provider="GitHub", headers=headers, timeout=15.0
+        )
         if response.status_code in (401, 403, 404):
-            base = error_from_response(response.status_code, response.headers, body[:4096], provider="GitHub")
+            base = error_from_response(
+                response.status_code, response.headers, body[:4096], provider="GitHub"
+            )
             detail = str(base).split(":", 1)[1].strip() if ":" in str(base) else ""
             if response.status_code == 401:
                 raise E.AuthenticationError(
@@ -273,7 +309,9 @@ class CopilotTokenManager:
                 status_code=response.status_code,
             )
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.headers, body, provider="GitHub")
+            raise error_from_response(
+                response.status_code, response.headers, body, provider="GitHub"
+            )
         try:
             payload = json.loads(body)
         except (ValueError, RecursionError):
@@ -288,7 +326,13 @@ class CopilotTokenManager:
             endpoints = {}
         api = self.api_url or endpoints.get("api") or DEFAULT_API_URL
         sku = payload.get("sku") if isinstance(payload.get("sku"), str) else None
-        return CopilotToken(payload["token"], expires_at, refresh_time(now, expires_at, refresh_in), str(api).rstrip("/"), sku)
+        return CopilotToken(
+            payload["token"],
+            expires_at,
+            refresh_time(now, expires_at, refresh_in),
+            str(api).rstrip("/"),
+            sku,
+        )
 
 
 def _num(value: Any) -> float | None:

@@ -27,8 +27,14 @@ async def gh_auth_token(timeout: float = GH_TIMEOUT) -> str | None:
         return None
     try:
         proc = await asyncio.create_subprocess_exec(
-            gh, "auth", "token", "--hostname", "github.com",
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            gh,
+            "auth",
+            "token",
+            "--hostname",
+            "github.com",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
     except OSError:
         return None
@@ -98,14 +104,24 @@ class GitHubModelsProvider(Provider):
         if self.config.models:
             return [self.model_info(m) for m in self.config.models]
         token = await self._require_token()
-        payload = await get_json(self.http, self.catalog_url, provider=self.name, headers=self.headers(token), timeout=10.0)
+        payload = await get_json(
+            self.http,
+            self.catalog_url,
+            provider=self.name,
+            headers=self.headers(token),
+            timeout=10.0,
+        )
         if isinstance(payload, dict) and isinstance(payload.get("data"), list):
             payload = payload["data"]
         if not isinstance(payload, list):
             raise E.ProtocolError(f"{self.name} returned a catalog in an unknown shape.")
         models: dict[str, ModelInfo] = {}
         for entry in payload:
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
+            if (
+                not isinstance(entry, dict)
+                or not isinstance(entry.get("id"), str)
+                or not entry["id"]
+            ):
                 continue
             caps = entry.get("capabilities")
             outputs = entry.get("supported_output_modalities")
@@ -114,13 +130,17 @@ class GitHubModelsProvider(Provider):
             limits = as_dict(entry.get("limits"))
             name = entry.get("name") if isinstance(entry.get("name"), str) else None
             streaming = not isinstance(caps, list) or "streaming" in caps
-            models.setdefault(entry["id"], self.model_info(
-                entry["id"], name,
-                context_window=_int(limits.get("max_input_tokens")),
-                max_output_tokens=_int(limits.get("max_output_tokens")),
-                supported=streaming,
-                note=None if streaming else "does not stream replies",
-            ))
+            models.setdefault(
+                entry["id"],
+                self.model_info(
+                    entry["id"],
+                    name,
+                    context_window=_int(limits.get("max_input_tokens")),
+                    max_output_tokens=_int(limits.get("max_output_tokens")),
+                    supported=streaming,
+                    note=None if streaming else "does not stream replies",
+                ),
+            )
         return list(models.values())
 
     async def status(self) -> ProviderStatus:
@@ -149,8 +169,13 @@ class GitHubModelsProvider(Provider):
         if max_tokens:
             body["max_tokens"] = max_tokens
         async for chunk in stream_openai_chat(
-            self.http, f"{self.base_url}/inference/chat/completions", provider=self.name, model=request.model,
-            headers=self.headers(token), body=body, timeout=self.config.httpx_timeout(),
+            self.http,
+            f"{self.base_url}/inference/chat/completions",
+            provider=self.name,
+            model=request.model,
+            headers=self.headers(token),
+            body=body,
+            timeout=self.config.httpx_timeout(),
         ):
             yield chunk
 

@@ -69,7 +69,9 @@ def _join_pairs(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-async def guarded(chunks: AsyncIterator[StreamChunk], guard: ReplyGuard) -> AsyncIterator[StreamChunk]:
+async def guarded(
+    chunks: AsyncIterator[StreamChunk], guard: ReplyGuard
+) -> AsyncIterator[StreamChunk]:
     """``chunks`` with text and status notes passed through ``guard``; held text ends the stream.
 
     On an error or a cancel the held text stays in ``guard`` for the caller to :meth:`drain`.
@@ -79,7 +81,13 @@ async def guarded(chunks: AsyncIterator[StreamChunk], guard: ReplyGuard) -> Asyn
         status = redact(clean_text(chunk.status)) if chunk.status else chunk.status
         if text == chunk.text and status == chunk.status:
             yield chunk
-        elif text or status or chunk.usage is not None or chunk.finish_reason is not None or chunk.extra:
+        elif (
+            text
+            or status
+            or chunk.usage is not None
+            or chunk.finish_reason is not None
+            or chunk.extra
+        ):
             yield replace(chunk, text=text, status=status)
     tail = guard.drain(cut=False)
     if tail:

@@ -56,7 +56,9 @@ def make_http_client() -> httpx.AsyncClient:
     if hasattr(pool, "_network_backend"):
         pool._network_backend = AsyncioBackend()  # type: ignore[union-attr]
     return httpx.AsyncClient(
-        timeout=DEFAULT_TIMEOUT, transport=transport, follow_redirects=False,
+        timeout=DEFAULT_TIMEOUT,
+        transport=transport,
+        follow_redirects=False,
         headers={"Accept-Encoding": ENCODINGS},  # only what body.py decodes in bounded steps
         event_hooks={"request": [remember_credentials]},
     )
@@ -118,7 +120,12 @@ def _sentence(text: str) -> str:
 
 
 def error_from_response(
-    status: int, headers: httpx.Headers, body_bytes: bytes, *, provider: str, model: str | None = None
+    status: int,
+    headers: httpx.Headers,
+    body_bytes: bytes,
+    *,
+    provider: str,
+    model: str | None = None,
 ) -> E.ProviderError:
     """Map an HTTP error reply to a ProviderError with one readable sentence.
 
@@ -147,7 +154,9 @@ def error_from_response(
     if status == 404:
         what = f"model {model!r}" if model else "the requested resource"
         return E.ModelNotFound(f"{who} does not know {what} (404 Not Found){detail}", **kw)
-    if status == 413 or (status == 400 and (code == "context_length_exceeded" or _CONTEXT_RE.search(message or ""))):
+    if status == 413 or (
+        status == 400 and (code == "context_length_exceeded" or _CONTEXT_RE.search(message or ""))
+    ):
         return E.ContextTooLong(
             f"The conversation is too long for this model ({status}){detail} Start a new session or switch to a model with a larger context.",
             **kw,
@@ -160,17 +169,24 @@ def error_from_response(
         if limit_type.lower().endswith("byday"):
             # A daily quota is gone: waiting minutes will not help, so never retry it.
             return E.QuotaExceeded(
-                f"{who} daily request limit for this model is used up (429, per day){detail}{wait}", **kw
+                f"{who} daily request limit for this model is used up (429, per day){detail}{wait}",
+                **kw,
             )
         if limit_type.lower().endswith("byminute"):
-            return E.RateLimitError(f"{who} per-minute rate limit reached (429, per minute){detail}{wait}", **kw)
+            return E.RateLimitError(
+                f"{who} per-minute rate limit reached (429, per minute){detail}{wait}", **kw
+            )
         if code and "weekly" in code:
-            return E.RateLimitError(f"{who} weekly rate limit reached (429){detail}{wait}", retryable=False, **kw)
+            return E.RateLimitError(
+                f"{who} weekly rate limit reached (429){detail}{wait}", retryable=False, **kw
+            )
         return E.RateLimitError(f"{who} is rate limiting requests (429){detail}{wait}", **kw)
     if status >= 500:
         retryable = status in (502, 503, 504, 529)  # 529: Anthropic "overloaded"
         reason = httpx.codes.get_reason_phrase(status) or "Server Error"
-        return E.ServerError(f"{who} had a server error ({status} {reason}){detail}", retryable=retryable, **kw)
+        return E.ServerError(
+            f"{who} had a server error ({status} {reason}){detail}", retryable=retryable, **kw
+        )
     return E.BadRequest(f"{who} rejected the request ({status}){detail}", **kw)
 
 
@@ -205,7 +221,12 @@ def _cert_failure(exc: BaseException) -> str | None:
 
 
 def error_from_transport(
-    exc: httpx.HTTPError, *, provider: str, url: str | httpx.URL, started: bool, answered: bool = False
+    exc: httpx.HTTPError,
+    *,
+    provider: str,
+    url: str | httpx.URL,
+    started: bool,
+    answered: bool = False,
 ) -> E.ProviderError:
     """Map httpx transport failures to NetworkError/IncompleteReply with a readable sentence.
 
@@ -225,22 +246,36 @@ def error_from_transport(
                 "re-signs traffic, point SSL_CERT_FILE at its CA certificate.",
                 retryable=False,  # it will not change by trying again
             )
-        if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "name resolution" in text:
-            return E.NetworkError(f"Could not find the host {host} for {provider} (DNS lookup failed).")
+        if (
+            "name or service" in text
+            or "nodename" in text
+            or "getaddrinfo" in text
+            or "name resolution" in text
+        ):
+            return E.NetworkError(
+                f"Could not find the host {host} for {provider} (DNS lookup failed)."
+            )
         if "refused" in text:
             return E.NetworkError(f"Could not connect to {provider} at {host}: connection refused.")
         return E.NetworkError(f"Could not connect to {provider} at {host}.")
     if isinstance(exc, httpx.ReadTimeout):
         if started:
-            return E.IncompleteReply(f"{provider} stopped sending in the middle of the reply (read timed out).", retryable=False)
+            return E.IncompleteReply(
+                f"{provider} stopped sending in the middle of the reply (read timed out).",
+                retryable=False,
+            )
         return E.NetworkError(f"{provider} at {host} did not answer in time (read timed out).")
     if isinstance(exc, httpx.TimeoutException):
         return E.NetworkError(f"The request to {provider} at {host} timed out.")
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         if started:
-            return E.IncompleteReply(f"The connection to {provider} dropped in the middle of the reply.", retryable=False)
+            return E.IncompleteReply(
+                f"The connection to {provider} dropped in the middle of the reply.", retryable=False
+            )
         if answered:
-            return E.EarlyClose(f"The stream from {provider} at {host} was closed before the reply started.")
+            return E.EarlyClose(
+                f"The stream from {provider} at {host} was closed before the reply started."
+            )
         return E.NetworkError(f"The connection to {provider} at {host} closed before it answered.")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return E.ProviderUnavailable(f"The URL for {provider} is not valid: {url}.")
@@ -261,14 +296,18 @@ async def open_stream(
 ) -> AsyncIterator[httpx.Response]:
     """POST/GET with a streamed body; non-2xx and transport errors become ProviderErrors."""
     try:
-        request = http.build_request(method, url, headers=headers, json=json_body, timeout=timeout or http.timeout)
+        request = http.build_request(
+            method, url, headers=headers, json=json_body, timeout=timeout or http.timeout
+        )
         response = await http.send(request, stream=True)
     except httpx.HTTPError as exc:
         raise error_from_transport(exc, provider=provider, url=url, started=False) from None
     try:
         if response.status_code >= 400:
             body = await read_error_body(response, provider=provider)
-            raise error_from_response(response.status_code, response.headers, body, provider=provider, model=model)
+            raise error_from_response(
+                response.status_code, response.headers, body, provider=provider, model=model
+            )
         yield response
     finally:
         await response.aclose()
@@ -312,7 +351,11 @@ async def fetch(
     error), the first MAX_ERROR_BODY of anything else. The caller words the status."""
     try:
         request = http.build_request(
-            method, url, headers=headers, data=data, timeout=timeout if timeout is not None else http.timeout
+            method,
+            url,
+            headers=headers,
+            data=data,
+            timeout=timeout if timeout is not None else http.timeout,
         )
         response = await http.send(request, stream=True)
     except httpx.HTTPError as exc:
@@ -337,13 +380,17 @@ async def get_json(
     timeout: float | httpx.Timeout | None = None,
 ) -> Any:
     """GET a JSON document (at most MAX_DOCUMENT bytes); errors become ProviderErrors."""
-    response, body = await fetch(http, "GET", url, provider=provider, headers=headers, timeout=timeout)
+    response, body = await fetch(
+        http, "GET", url, provider=provider, headers=headers, timeout=timeout
+    )
     if response.status_code >= 400:
         raise error_from_response(response.status_code, response.headers, body, provider=provider)
     try:
         return json.loads(body)
     except ValueError:
-        raise E.ProtocolError(f"{provider} returned something that is not JSON from {url}.") from None
+        raise E.ProtocolError(
+            f"{provider} returned something that is not JSON from {url}."
+        ) from None
     except RecursionError:
         raise E.ProtocolError(f"{provider} returned JSON nested too deeply from {url}.") from None
 
@@ -375,7 +422,13 @@ def join_text(chunks: Iterable[StreamChunk]) -> Iterator[StreamChunk]:
     text: list[str] = []
     try:
         for chunk in chunks:
-            if chunk.text and chunk.usage is None and chunk.finish_reason is None and chunk.status is None and not chunk.extra:
+            if (
+                chunk.text
+                and chunk.usage is None
+                and chunk.finish_reason is None
+                and chunk.status is None
+                and not chunk.extra
+            ):
                 text.append(chunk.text)
                 continue
             if text:
@@ -391,7 +444,11 @@ def join_text(chunks: Iterable[StreamChunk]) -> Iterator[StreamChunk]:
 
 
 def _text_chunk(text: list[str]) -> StreamChunk:
-    return StreamChunk(text=text[0], pieces=1) if len(text) == 1 else StreamChunk(text="".join(text), pieces=len(text))
+    return (
+        StreamChunk(text=text[0], pieces=1)
+        if len(text) == 1
+        else StreamChunk(text="".join(text), pieces=len(text))
+    )
 
 
 async def read_stream(
@@ -409,7 +466,9 @@ async def read_stream(
                 started = started or bool(chunk.text)
                 yield chunk
     except httpx.HTTPError as exc:
-        raise error_from_transport(exc, provider=provider, url=url, started=started, answered=True) from None
+        raise error_from_transport(
+            exc, provider=provider, url=url, started=started, answered=True
+        ) from None
     for chunk in join_text(parser.close()):
         yield chunk
     if not parser.complete:
@@ -418,4 +477,6 @@ async def read_stream(
             # (llama.cpp-style servers answer 200 and then close a second concurrent stream).
             what = "without sending anything" if parser.events == 0 else "before the reply started"
             raise E.EarlyClose(f"The stream from {provider} ended {what}.")
-        raise E.IncompleteReply(f"The stream from {provider} ended in the middle of the reply without {end_marker}.")
+        raise E.IncompleteReply(
+            f"The stream from {provider} ended in the middle of the reply without {end_marker}."
+        )

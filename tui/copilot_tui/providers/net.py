@@ -21,7 +21,9 @@ from typing import Any
 import httpcore
 from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
-SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+SocketOption = (
+    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+)
 
 #: Stop reading from the socket while this much is buffered and unread (a slow consumer).
 HIGH_WATER = 1 << 20
@@ -84,12 +86,15 @@ class _Reader(asyncio.Protocol):
         return data
 
 
-async def _within(future: asyncio.Future[Any], timeout: float | None, error: type[Exception], what: str) -> None:
+async def _within(
+    future: asyncio.Future[Any], timeout: float | None, error: type[Exception], what: str
+) -> None:
     """Await ``future``, raising ``error`` after ``timeout`` seconds (a timer, not a task)."""
     if timeout is None:
         await future
         return
     loop = asyncio.get_running_loop()
+
     def expire() -> None:
         if not future.done():
             future.set_exception(error(what))
@@ -102,7 +107,12 @@ async def _within(future: asyncio.Future[Any], timeout: float | None, error: typ
 
 
 #: httpcore's names for extra info -> asyncio's
-_EXTRA_INFO = {"client_addr": "sockname", "server_addr": "peername", "ssl_object": "ssl_object", "socket": "socket"}
+_EXTRA_INFO = {
+    "client_addr": "sockname",
+    "server_addr": "peername",
+    "ssl_object": "ssl_object",
+    "socket": "socket",
+}
 
 
 class AsyncioStream(AsyncNetworkStream):
@@ -132,7 +142,12 @@ class AsyncioStream(AsyncNetworkStream):
             raise httpcore.WriteError("the connection is closed")
         self._transport.write(buffer)
         if self._reader.drained is not None:
-            await _within(asyncio.shield(self._reader.drained), timeout, httpcore.WriteTimeout, "timed out writing")
+            await _within(
+                asyncio.shield(self._reader.drained),
+                timeout,
+                httpcore.WriteTimeout,
+                "timed out writing",
+            )
         if self._reader.error is not None:
             raise httpcore.WriteError(str(self._reader.error) or type(self._reader.error).__name__)
 
@@ -140,7 +155,10 @@ class AsyncioStream(AsyncNetworkStream):
         self._transport.close()
 
     async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         if self._reader.eof or self._transport.is_closing() or self._reader.buffer:
@@ -182,7 +200,8 @@ def _connect_failure(exc: OSError) -> str:
     joins their errors into one plain OSError, losing the type)."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, ConnectionRefusedError) or (
-        text.startswith("Multiple exceptions") and text.count(f"[Errno {errno.ECONNREFUSED}]") == text.count("[Errno ")
+        text.startswith("Multiple exceptions")
+        and text.count(f"[Errno {errno.ECONNREFUSED}]") == text.count("[Errno ")
     ):
         return f"connection refused ({text})"
     return text
@@ -218,16 +237,25 @@ class AsyncioBackend(AsyncNetworkBackend):
         # Happy eyeballs (RFC 8305): a host whose IPv6 route is broken falls back to IPv4 in
         # a quarter second instead of waiting out the connect timeout.
         delay = 0.25 if _eyeballs_work(loop) else None
-        opening = loop.create_connection(_Reader, host, port, local_addr=local, happy_eyeballs_delay=delay)
+        opening = loop.create_connection(
+            _Reader, host, port, local_addr=local, happy_eyeballs_delay=delay
+        )
         return await self._connect(opening, timeout, socket_options)
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[SocketOption] | None = None
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SocketOption] | None = None,
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        return await self._connect(loop.create_unix_connection(_Reader, path), timeout, socket_options)
+        return await self._connect(
+            loop.create_unix_connection(_Reader, path), timeout, socket_options
+        )
 
-    async def _connect(self, opening: Any, timeout: float | None, options: Iterable[SocketOption] | None) -> AsyncioStream:
+    async def _connect(
+        self, opening: Any, timeout: float | None, options: Iterable[SocketOption] | None
+    ) -> AsyncioStream:
         try:
             async with asyncio.timeout(timeout):
                 transport, reader = await opening

@@ -48,7 +48,9 @@ def _error_line(obj: dict[str, Any], provider: str, model: str) -> E.ProviderErr
     message = err.get("message") if isinstance(err, dict) else err
     text = str(message or "unknown error")
     if "not found" in text and "model" in text:
-        return E.ModelNotFound(f"{provider} does not have model {model!r}: {text} (run: ollama pull {model})")
+        return E.ModelNotFound(
+            f"{provider} does not have model {model!r}: {text} (run: ollama pull {model})"
+        )
     return E.ServerError(f"{provider} reported an error mid-reply: {text}")
 
 
@@ -88,13 +90,20 @@ class OllamaStreamParser:
                 yield StreamChunk(text=text)
             if obj.get("done") is True:
                 self.done = True
-                yield StreamChunk(usage=Usage(
-                    input_tokens=_int(obj.get("prompt_eval_count")), output_tokens=_int(obj.get("eval_count"))
-                ))
-                durations = {k: v for k, v in obj.items() if k.endswith("_duration") and _int(v) is not None}
+                yield StreamChunk(
+                    usage=Usage(
+                        input_tokens=_int(obj.get("prompt_eval_count")),
+                        output_tokens=_int(obj.get("eval_count")),
+                    )
+                )
+                durations = {
+                    k: v for k, v in obj.items() if k.endswith("_duration") and _int(v) is not None
+                }
                 reason = obj.get("done_reason")
-                yield StreamChunk(finish_reason=reason if isinstance(reason, str) and reason else "stop",
-                                  extra={"durations_ns": durations})
+                yield StreamChunk(
+                    finish_reason=reason if isinstance(reason, str) and reason else "stop",
+                    extra={"durations_ns": durations},
+                )
 
 
 def _int(value: Any) -> int | None:
@@ -119,7 +128,11 @@ class OllamaProvider(Provider):
         if self.config.models:
             return [self.model_info(m) for m in self.config.models]
         payload = await get_json(
-            self.http, f"{self.base_url}/api/tags", provider=self.name, headers=self.headers(), timeout=timeout
+            self.http,
+            f"{self.base_url}/api/tags",
+            provider=self.name,
+            headers=self.headers(),
+            timeout=timeout,
         )
         data = payload.get("models") if isinstance(payload, dict) else None
         if not isinstance(data, list):
@@ -133,14 +146,22 @@ class OllamaProvider(Provider):
             models = await self.list_models(timeout=PROBE_TIMEOUT)
         except E.NetworkError:
             return ProviderStatus(
-                self.name, self.type, False, reason=f"not reachable at {self.base_url}",
+                self.name,
+                self.type,
+                False,
+                reason=f"not reachable at {self.base_url}",
                 fix="start Ollama ('ollama serve'), or set OLLAMA_HOST to where it runs",
             )
         except E.CopilotTuiError as exc:
             return ProviderStatus(self.name, self.type, False, reason=str(exc))
         if not models:
-            return ProviderStatus(self.name, self.type, False, reason="no models installed",
-                                  fix="pull one, e.g. 'ollama pull llama3.2'")
+            return ProviderStatus(
+                self.name,
+                self.type,
+                False,
+                reason="no models installed",
+                fix="pull one, e.g. 'ollama pull llama3.2'",
+            )
         return ProviderStatus(self.name, self.type, True, models=models)
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
@@ -165,8 +186,16 @@ class OllamaProvider(Provider):
         url = f"{self.base_url}/api/chat"
         parser = OllamaStreamParser(self.name, request.model)
         async with open_stream(
-            self.http, "POST", url, provider=self.name, model=request.model, headers=self.headers(),
-            json_body=self.request_body(request), timeout=self.config.httpx_timeout(),
+            self.http,
+            "POST",
+            url,
+            provider=self.name,
+            model=request.model,
+            headers=self.headers(),
+            json_body=self.request_body(request),
+            timeout=self.config.httpx_timeout(),
         ) as response:
-            async for chunk in read_stream(response, parser, provider=self.name, url=url, end_marker="its final line"):
+            async for chunk in read_stream(
+                response, parser, provider=self.name, url=url, end_marker="its final line"
+            ):
                 yield chunk

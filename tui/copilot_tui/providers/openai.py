@@ -26,7 +26,9 @@ def _error_from_payload(payload: dict[str, Any], provider: str) -> E.ProviderErr
     if code == "context_length_exceeded":
         return E.ContextTooLong(f"The conversation is too long for this model: {text}", code=code)
     if code in {"rate_limit_exceeded", "rate_limited", "RateLimitReached"}:
-        return E.RateLimitError(f"{provider} is rate limiting requests: {text}", code=code, retryable=False)
+        return E.RateLimitError(
+            f"{provider} is rate limiting requests: {text}", code=code, retryable=False
+        )
     return E.ServerError(f"{provider} reported an error mid-reply: {text}", code=code)
 
 
@@ -68,7 +70,9 @@ class OpenAIStreamParser:
             try:
                 payload = _loads(data)
             except ValueError:
-                raise E.ProtocolError(f"{self.provider} sent a malformed chunk that is not JSON.") from None
+                raise E.ProtocolError(
+                    f"{self.provider} sent a malformed chunk that is not JSON."
+                ) from None
             if not isinstance(payload, dict):
                 raise E.ProtocolError(f"{self.provider} sent a chunk that is not a JSON object.")
             if ev.event == "error" or payload.get("error"):
@@ -118,7 +122,14 @@ async def stream_openai_chat(
 ) -> AsyncIterator[StreamChunk]:
     """POST a streaming chat completion and yield its chunks; raise ProviderErrors."""
     async with open_stream(
-        http, "POST", url, provider=provider, model=model, headers=headers, json_body=body, timeout=timeout
+        http,
+        "POST",
+        url,
+        provider=provider,
+        model=model,
+        headers=headers,
+        json_body=body,
+        timeout=timeout,
     ) as response:
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" not in content_type:
@@ -126,7 +137,9 @@ async def stream_openai_chat(
                 yield chunk
             return
         parser = OpenAIStreamParser(provider)
-        async for chunk in read_stream(response, parser, provider=provider, url=url, end_marker="a finish marker"):
+        async for chunk in read_stream(
+            response, parser, provider=provider, url=url, end_marker="a finish marker"
+        ):
             yield chunk
 
 
@@ -154,8 +167,12 @@ async def _non_stream_reply(
                     yield StreamChunk(finish_reason=choices[0].get("finish_reason") or "stop")
                     return
     if "html" in content_type or body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
-        raise E.ProtocolError(f"{provider} returned an HTML page instead of a reply stream (is the base URL right?).")
-    raise E.ProtocolError(f"{provider} returned a response that is not an event stream ({content_type or 'no content type'}).")
+        raise E.ProtocolError(
+            f"{provider} returned an HTML page instead of a reply stream (is the base URL right?)."
+        )
+    raise E.ProtocolError(
+        f"{provider} returned a response that is not an event stream ({content_type or 'no content type'})."
+    )
 
 
 class OpenAIProvider(Provider):
@@ -183,7 +200,9 @@ class OpenAIProvider(Provider):
     def _missing_key(self) -> E.ProviderError | None:
         if self.base_url == OPENAI_BASE_URL and not self.api_key():
             env = self.config.api_key_env or "OPENAI_API_KEY"
-            return E.ProviderUnavailable(f"No API key for {self.name}: set {env} or api_key in the config.")
+            return E.ProviderUnavailable(
+                f"No API key for {self.name}: set {env} or api_key in the config."
+            )
         return None
 
     async def list_models(self) -> list[ModelInfo]:
@@ -191,7 +210,13 @@ class OpenAIProvider(Provider):
             return [self.model_info(m) for m in self.config.models]
         if err := self._missing_key():
             raise err
-        payload = await get_json(self.http, f"{self.base_url}/models", provider=self.name, headers=self.headers(), timeout=10.0)
+        payload = await get_json(
+            self.http,
+            f"{self.base_url}/models",
+            provider=self.name,
+            headers=self.headers(),
+            timeout=10.0,
+        )
         data = payload.get("data") if isinstance(payload, dict) else payload
         if not isinstance(data, list):
             raise E.ProtocolError(f"{self.name} returned a model list in an unknown shape.")
@@ -201,7 +226,9 @@ class OpenAIProvider(Provider):
     async def status(self) -> ProviderStatus:
         if self._missing_key() is not None:
             env = self.config.api_key_env or "OPENAI_API_KEY"
-            return self.unusable(f"no API key ({env} is not set)", f"export {env}=sk-... (a key from {KEYS_URL})")
+            return self.unusable(
+                f"no API key ({env} is not set)", f"export {env}=sk-... (a key from {KEYS_URL})"
+            )
         return await super().status()
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:

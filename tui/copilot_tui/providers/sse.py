@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from .. import errors as E
 
-MAX_EVENT = 16 * 1024 * 1024  # characters of one event (its lines so far): no chat chunk is this long
+MAX_EVENT = (
+    16 * 1024 * 1024
+)  # characters of one event (its lines so far): no chat chunk is this long
 _EOL = re.compile(r"\r\n|\r|\n")
 
 

@@ -48,7 +48,9 @@ class CopilotClient:
         self._http = http
         self._own_http = http is None
         self._runtime: Runtime | None = None
-        self._events: EventBus[ev.SessionEvent] = EventBus("client")  # subscribers may come before start()
+        self._events: EventBus[ev.SessionEvent] = EventBus(
+            "client"
+        )  # subscribers may come before start()
         self.default_model: str | None = None
         self.started = False
 
@@ -107,7 +109,9 @@ class CopilotClient:
 
     def _require_started(self) -> Runtime:
         if self._runtime is None or not self.started:
-            raise CopilotTuiError("The client is not started: use 'async with CopilotClient()' or await client.start().")
+            raise CopilotTuiError(
+                "The client is not started: use 'async with CopilotClient()' or await client.start()."
+            )
         return self._runtime
 
     @property
@@ -144,7 +148,9 @@ class CopilotClient:
         statuses = await self.provider_statuses(refresh=refresh)
         return [m for s in statuses if s.usable for m in s.models if m.supported]
 
-    async def provider_statuses(self, *, refresh: bool = False, timeout: float = 10.0) -> list[ProviderStatus]:
+    async def provider_statuses(
+        self, *, refresh: bool = False, timeout: float = 10.0
+    ) -> list[ProviderStatus]:
         names = list(self.runtime.providers.configs)
         return list(await asyncio.gather(*(self._status_of(n, refresh, timeout) for n in names)))
 
@@ -167,7 +173,10 @@ class CopilotClient:
         self._require_started()
         yield self.readiness
         await asyncio.to_thread(self.prepare)
-        tasks = [asyncio.ensure_future(self._status_of(n, False, timeout)) for n in self.runtime.providers.configs]
+        tasks = [
+            asyncio.ensure_future(self._status_of(n, False, timeout))
+            for n in self.runtime.providers.configs
+        ]
         try:
             for done in asyncio.as_completed(tasks):
                 await done
@@ -204,7 +213,9 @@ class CopilotClient:
             validate_session_id(session_id)
         ref = model or self.default_model
         if not ref:
-            raise UnknownModel("No model given and no default_model configured; pass model='PROVIDER/MODEL'.")
+            raise UnknownModel(
+                "No model given and no default_model configured; pass model='PROVIDER/MODEL'."
+            )
         rt = self.runtime
         ref = await rt.providers.check_model(ref)
         sid = session_id or new_session_id()

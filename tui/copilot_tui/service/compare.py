@@ -35,7 +35,9 @@ MAX_PANES = 8
 PaneStatus = Literal["idle", "waiting", "streaming", "done", "aborted", "error"]
 
 # Comparison-wide events (session events of the panes are forwarded with their own types).
-PANE_UPDATED = "compare.pane_updated"  # a pane changed without a session event (e.g. cancelled while queued)
+PANE_UPDATED = (
+    "compare.pane_updated"  # a pane changed without a session event (e.g. cancelled while queued)
+)
 COMPARE_DONE = "compare.done"  # every pane's turn has ended; fastest marks are set
 
 _STATUS_OF_REPLY: dict[str, PaneStatus] = {
@@ -86,7 +88,9 @@ class Pane:
     index: int
     session: Session
     status: PaneStatus = "idle"
-    status_note: str | None = None  # the session's note: "waiting: too many requests...", "retrying in 3 s"
+    status_note: str | None = (
+        None  # the session's note: "waiting: too many requests...", "retrying in 3 s"
+    )
     error: str | None = None
     stats: ReplyStats = field(default_factory=ReplyStats)
     queued: float = 0.0  # seconds the current turn waited for a provider slot
@@ -155,7 +159,11 @@ class Pane:
 
     @property
     def duration(self) -> float | None:
-        if self.status in ("waiting", "streaming") and self._request_start is not None and self._end is None:
+        if (
+            self.status in ("waiting", "streaming")
+            and self._request_start is not None
+            and self._end is None
+        ):
             return time.monotonic() - self._request_start
         return self.stats.duration
 
@@ -246,8 +254,11 @@ class Pane:
             self._usage = True
             self.queued = data.get("queued") or self.queued
             self.stats = ReplyStats(
-                ttft=data.get("ttft"), duration=data.get("duration"), output_tokens=data.get("output_tokens"),
-                input_tokens=data.get("input_tokens"), tokens_estimated=bool(data.get("estimated")),
+                ttft=data.get("ttft"),
+                duration=data.get("duration"),
+                output_tokens=data.get("output_tokens"),
+                input_tokens=data.get("input_tokens"),
+                tokens_estimated=bool(data.get("estimated")),
                 queued=data.get("queued"),
             )
         elif event.type == ev.SESSION_ERROR:
@@ -299,7 +310,9 @@ class Comparison:
         self._saves: set[asyncio.Task[Any]] = set()
         self._round_open = False
         self._label_panes()
-        self._unsubscribe = [s.on(self._forward(p)) for p, s in zip(self.panes, sessions, strict=True)]
+        self._unsubscribe = [
+            s.on(self._forward(p)) for p, s in zip(self.panes, sessions, strict=True)
+        ]
         for pane in self.panes:  # a session already running (reopened mid-turn) shows as such
             if pane.session.busy:
                 pane.status = "streaming" if pane.session.state == "streaming" else "waiting"
@@ -324,7 +337,9 @@ class Comparison:
             label = pane.model
             if counts[pane.model] > 1:
                 system = " ".join((pane.system_message or "").split())
-                label += f" ({system[:24] + '…' if len(system) > 25 else system or 'no system message'})"
+                label += (
+                    f" ({system[:24] + '…' if len(system) > 25 else system or 'no system message'})"
+                )
             pane.label = label
 
     # -- events ----------------------------------------------------------------------------
@@ -425,7 +440,9 @@ class Comparison:
 
     def pane(self, index: int) -> Pane:
         if not 0 <= index < len(self.panes):
-            raise CopilotTuiError(f"No pane {index}: this comparison has {len(self.panes)} (0 to {len(self.panes) - 1}).")
+            raise CopilotTuiError(
+                f"No pane {index}: this comparison has {len(self.panes)} (0 to {len(self.panes) - 1})."
+            )
         return self.panes[index]
 
     @property
@@ -441,7 +458,9 @@ class Comparison:
     def _fastest(self, key: Callable[[Pane], float | None]) -> int | None:
         if self.busy:
             return None
-        timed = [(value, p.index) for p in self.panes if p.answered and (value := key(p)) is not None]
+        timed = [
+            (value, p.index) for p in self.panes if p.answered and (value := key(p)) is not None
+        ]
         return min(timed)[1] if timed else None
 
     @property
@@ -492,8 +511,13 @@ class SessionsAPI(Protocol):
     def runtime(self) -> Runtime: ...
 
     async def create_session(
-        self, model: str | None = ..., session_id: str | None = ..., system_message: str | None = ...,
-        *, title: str = ..., group_id: str | None = ...,
+        self,
+        model: str | None = ...,
+        session_id: str | None = ...,
+        system_message: str | None = ...,
+        *,
+        title: str = ...,
+        group_id: str | None = ...,
     ) -> Session: ...
 
     async def resume_session(self, session_id: str) -> Session: ...
@@ -514,10 +538,16 @@ def _specs(models: Iterable[str | PaneSpec], system_message: str | None) -> list
         elif isinstance(item, str):
             spec = PaneSpec(item)
         else:
-            raise InvalidComparison(f"A pane is a model name or a PaneSpec, not {type(item).__name__}.")
+            raise InvalidComparison(
+                f"A pane is a model name or a PaneSpec, not {type(item).__name__}."
+            )
         if not spec.model or not spec.model.strip():
             raise InvalidComparison(f"Pane {len(specs) + 1} has no model.")
-        system = spec.system_message if spec.system_message and spec.system_message.strip() else system_message
+        system = (
+            spec.system_message
+            if spec.system_message and spec.system_message.strip()
+            else system_message
+        )
         specs.append(PaneSpec(spec.model.strip(), system or None))
     if not MIN_PANES <= len(specs) <= MAX_PANES:
         raise InvalidComparison(
@@ -564,7 +594,9 @@ async def start_comparison(
     try:
         for spec in specs:
             sessions.append(
-                await client.create_session(spec.model, system_message=spec.system_message, group_id=group_id)
+                await client.create_session(
+                    spec.model, system_message=spec.system_message, group_id=group_id
+                )
             )
     except BaseException:
         for session in sessions:
@@ -573,7 +605,9 @@ async def start_comparison(
         with contextlib.suppress(Exception):
             await rt.store.delete_group(group_id)
         raise
-    comparison = Comparison(rt, GroupInfo(group_id, group_title, now, [s.session_id for s in sessions]), sessions)
+    comparison = Comparison(
+        rt, GroupInfo(group_id, group_title, now, [s.session_id for s in sessions]), sessions
+    )
     await comparison.send(prompt, max_tokens=max_tokens)
     return comparison
 

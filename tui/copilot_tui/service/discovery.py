@@ -15,8 +15,14 @@ from ..providers.local_gguf import SMOLLM2_DIST, SMOLLM2_FILE, bundled_smollm2
 from ..types import ProviderStatus, Readiness
 
 __all__ = [
-    "SMOLLM2_DIST", "SMOLLM2_FILE", "bundled_smollm2", "candidates", "default_model", "implicit_providers",
-    "local_engine_installed", "readiness",
+    "SMOLLM2_DIST",
+    "SMOLLM2_FILE",
+    "bundled_smollm2",
+    "candidates",
+    "default_model",
+    "implicit_providers",
+    "local_engine_installed",
+    "readiness",
 ]
 
 
@@ -71,7 +77,10 @@ def implicit_providers(config: Config, data_dir: Path | None = None) -> dict[str
     """Providers to add when the config file names none: all of them, usable or not."""
     if config.providers:
         return {}
-    return {name: ProviderConfig(name=name, type=name, implicit=True, data_dir=data_dir) for name in IMPLICIT_TYPES}
+    return {
+        name: ProviderConfig(name=name, type=name, implicit=True, data_dir=data_dir)
+        for name in IMPLICIT_TYPES
+    }
 
 
 def default_model(config: Config, providers: dict[str, ProviderConfig]) -> str | None:
@@ -89,14 +98,20 @@ def default_model(config: Config, providers: dict[str, ProviderConfig]) -> str |
     return None
 
 
-def candidates(config: Config, providers: Mapping[str, ProviderConfig]) -> list[tuple[str, str | None]]:
+def candidates(
+    config: Config, providers: Mapping[str, ProviderConfig]
+) -> list[tuple[str, str | None]]:
     """Where a new conversation's model may come from, best first: the configured default alone,
     else each discovered provider in order of preference, else the configured providers in order.
     A model of None means the provider's first model, known once it answers."""
     if config.default_model:
         name, model = config.default_model.split("/", 1)
         return [(name, model)]
-    found = [(n, m) for n, m in PREFERENCE if (pc := providers.get(n)) is not None and pc.implicit and pc.type == n]
+    found = [
+        (n, m)
+        for n, m in PREFERENCE
+        if (pc := providers.get(n)) is not None and pc.implicit and pc.type == n
+    ]
     if found:
         return found
     out: list[tuple[str, str | None]] = []
@@ -106,7 +121,9 @@ def candidates(config: Config, providers: Mapping[str, ProviderConfig]) -> list[
     return out
 
 
-def readiness(config: Config, providers: Mapping[str, ProviderConfig], statuses: Mapping[str, ProviderStatus]) -> Readiness:
+def readiness(
+    config: Config, providers: Mapping[str, ProviderConfig], statuses: Mapping[str, ProviderStatus]
+) -> Readiness:
     """What a new conversation would start on, given the statuses known so far.
 
     The first candidate that answered wins once every better one has answered too; until then
@@ -125,12 +142,26 @@ def readiness(config: Config, providers: Mapping[str, ProviderConfig], statuses:
             continue
         if status is None or not status.usable:
             continue
-        ref = f"{name}/{wanted}" if wanted else next((m.id for m in status.models if m.supported), None)
+        ref = (
+            f"{name}/{wanted}"
+            if wanted
+            else next((m.id for m in status.models if m.supported), None)
+        )
         if ref is not None:
-            return Readiness(chosen or ref, confirmed=not waiting, waiting_for=tuple(waiting),
-                             unusable=_unusable(config, providers, statuses), configured=config.default_model)
-    return Readiness(chosen, confirmed=False, waiting_for=tuple(waiting),
-                     unusable=_unusable(config, providers, statuses), configured=config.default_model)
+            return Readiness(
+                chosen or ref,
+                confirmed=not waiting,
+                waiting_for=tuple(waiting),
+                unusable=_unusable(config, providers, statuses),
+                configured=config.default_model,
+            )
+    return Readiness(
+        chosen,
+        confirmed=False,
+        waiting_for=tuple(waiting),
+        unusable=_unusable(config, providers, statuses),
+        configured=config.default_model,
+    )
 
 
 def _unusable(

@@ -30,7 +30,14 @@ NOTICE = (
     "against your Copilot plan, and copilot-tui keeps its request rate modest."
 )
 
-__all__ = ["NOTICE", "DeviceCode", "LoginResult", "copilot_config", "login_copilot", "logout_copilot"]
+__all__ = [
+    "NOTICE",
+    "DeviceCode",
+    "LoginResult",
+    "copilot_config",
+    "login_copilot",
+    "logout_copilot",
+]
 
 
 @dataclass(slots=True, frozen=True)
@@ -42,7 +49,7 @@ class LoginResult:
 
 def copilot_config(config: Config | None, data_dir: Path) -> ProviderConfig:
     """The first ``type = "copilot"`` provider of the config (its URLs, token file), else defaults."""
-    for pc in (config.providers.values() if config else ()):
+    for pc in config.providers.values() if config else ():
         if pc.type == "copilot":
             return replace(pc, data_dir=data_dir)
     return ProviderConfig(name="copilot", type="copilot", data_dir=data_dir)
@@ -52,18 +59,22 @@ def _token_file(pc: ProviderConfig) -> Path:
     return token_path(pc.extra.get("token_file"), pc.data_dir)
 
 
-async def login_copilot(pc: ProviderConfig, http: httpx.AsyncClient, on_code: Callable[[DeviceCode], Any]) -> LoginResult:
+async def login_copilot(
+    pc: ProviderConfig, http: httpx.AsyncClient, on_code: Callable[[DeviceCode], Any]
+) -> LoginResult:
     """Show the code (``on_code``), wait for approval, save the GitHub token (0600), check access."""
     extra = pc.extra
     path = _token_file(pc)
     github_token = await device_login(
-        http, on_code,
+        http,
+        on_code,
         github_url=str(extra.get("github_url") or GITHUB_URL),
         client_id=str(extra.get("client_id") or CLIENT_ID),
     )
     save_github_token(path, github_token)
     manager = CopilotTokenManager(
-        http, lambda: github_token,
+        http,
+        lambda: github_token,
         token_url=str(extra.get("token_url") or TOKEN_URL),
         headers=editor_headers(str(extra.get("editor_version") or EDITOR_VERSION)),
     )

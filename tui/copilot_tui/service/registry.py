@@ -69,7 +69,9 @@ class ProviderRegistry:
         provider, model = split_model_ref(ref, default_provider)
         if provider not in self.configs:
             known = ", ".join(self.configs) or "none"
-            raise UnknownProvider(f"Unknown provider {provider!r} in model {ref!r} (configured: {known}).")
+            raise UnknownProvider(
+                f"Unknown provider {provider!r} in model {ref!r} (configured: {known})."
+            )
         return provider, model
 
     def provider_for(self, ref: str) -> tuple[Provider, str]:
@@ -80,7 +82,9 @@ class ProviderRegistry:
         """The provider's limit, shared by every session (counted even when unlimited, so a
         provider that drops concurrent streams can be lowered to one at a time)."""
         if provider.name not in self._limits:
-            self._limits[provider.name] = ProviderLimit(provider.name, provider.max_concurrency or None)
+            self._limits[provider.name] = ProviderLimit(
+                provider.name, provider.max_concurrency or None
+            )
         return self._limits[provider.name]
 
     async def models_of(self, name: str, *, refresh: bool = False) -> list[ModelInfo]:
@@ -101,7 +105,9 @@ class ProviderRegistry:
         if models and not any(m.model == model for m in models):
             sample = ", ".join(m.id for m in models[:8])
             more = ", ..." if len(models) > 8 else ""
-            raise UnknownModel(f"Provider {name!r} has no model {model!r} (available: {sample}{more}).")
+            raise UnknownModel(
+                f"Provider {name!r} has no model {model!r} (available: {sample}{more})."
+            )
         return f"{name}/{model}"
 
     async def status_of(self, name: str, refresh: bool, timeout: float) -> ProviderStatus:
@@ -112,7 +118,9 @@ class ProviderRegistry:
                 return ProviderStatus(name, pc.type, True, models=self._model_cache[name][1])
             status = await asyncio.wait_for(provider.status(), timeout)
         except TimeoutError:
-            status = ProviderStatus(name, pc.type, False, reason=f"{name} did not answer within {timeout:g} s.")
+            status = ProviderStatus(
+                name, pc.type, False, reason=f"{name} did not answer within {timeout:g} s."
+            )
         except CopilotTuiError as exc:
             status = ProviderStatus(name, pc.type, False, reason=str(exc))
         except Exception as exc:  # a broken provider must not break the model list

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 
 class Runtime:
-    def __init__(self, store: AsyncStore, providers: ProviderRegistry, events: EventBus[ev.SessionEvent]) -> None:
+    def __init__(
+        self, store: AsyncStore, providers: ProviderRegistry, events: EventBus[ev.SessionEvent]
+    ) -> None:
         self.store = store
         self.providers = providers
         self.events = events  # every session's events

@@ -66,7 +66,9 @@ class Session:
         self.state: State = "idle"
         self.status_note: str | None = None  # "waiting for the local model", "retrying in 3 s"
         self.live: Message | None = None  # the reply streaming now, with its text so far
-        self._events: EventBus[ev.SessionEvent] = EventBus(f"session {info.session_id}", then=runtime.events)
+        self._events: EventBus[ev.SessionEvent] = EventBus(
+            f"session {info.session_id}", then=runtime.events
+        )
         self._pending: deque[_Pending] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._turn: asyncio.Task[None] | None = None
@@ -111,7 +113,9 @@ class Session:
     async def send(self, prompt: str, *, max_tokens: int | None = None) -> str:
         """Queue a prompt and return its message id at once; the turn runs in the background."""
         if self._disposed:
-            raise CopilotTuiError(f"Session {self.session_id!r} was disposed; resume it to use it again.")
+            raise CopilotTuiError(
+                f"Session {self.session_id!r} was disposed; resume it to use it again."
+            )
         if not isinstance(prompt, str) or not prompt.strip():
             raise CopilotTuiError("The prompt is empty.")
         pending = _Pending(uuid.uuid4().hex, prompt, max_tokens)
@@ -120,7 +124,9 @@ class Session:
             self._worker = self._rt.spawn(self._drain(), name=f"session-{self.session_id}")
         return pending.message_id
 
-    async def send_and_wait(self, prompt: str, *, timeout: float | None = 300.0, max_tokens: int | None = None) -> Message:
+    async def send_and_wait(
+        self, prompt: str, *, timeout: float | None = 300.0, max_tokens: int | None = None
+    ) -> Message:
         """Send and wait for this turn's reply; raise its ProviderError if it failed."""
         done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
         turn_id: list[str] = []
@@ -142,7 +148,11 @@ class Session:
             unsubscribe()
         if failure and failure[0].data.get("exception") is not None:
             raise failure[0].data.exception
-        message = await self._rt.store.get_message(idle.data.message_id) if idle.data.get("message_id") else None
+        message = (
+            await self._rt.store.get_message(idle.data.message_id)
+            if idle.data.get("message_id")
+            else None
+        )
         if message is None:
             raise CopilotTuiError("The reply was not saved.")
         return message
@@ -163,8 +173,12 @@ class Session:
         self._pending.clear()
         await self.abort()
 
-    async def get_messages(self, *, limit: int | None = None, before_seq: int | None = None) -> list[Message]:
-        messages = await self._rt.store.get_messages(self.session_id, limit=limit, before_seq=before_seq)
+    async def get_messages(
+        self, *, limit: int | None = None, before_seq: int | None = None
+    ) -> list[Message]:
+        messages = await self._rt.store.get_messages(
+            self.session_id, limit=limit, before_seq=before_seq
+        )
         if self.live is not None:
             for i, m in enumerate(messages):
                 if m.id == self.live.id:
@@ -195,7 +209,9 @@ class Session:
     async def _drain(self) -> None:
         while self._pending:
             pending = self._pending.popleft()
-            turn = self._turn = asyncio.create_task(self._run_turn(pending), name=f"turn-{self.session_id}")
+            turn = self._turn = asyncio.create_task(
+                self._run_turn(pending), name=f"turn-{self.session_id}"
+            )
             try:
                 # wait() rather than await: an aborted turn must not cancel this worker.
                 await asyncio.wait({turn})
@@ -206,7 +222,13 @@ class Session:
                 self._turn = None
             if turn.cancelled():
                 # aborted before it even started: still end the turn with its one idle event
-                self._emit(ev.SESSION_IDLE, aborted=True, message_id=None, turn_id=pending.message_id, status="aborted")
+                self._emit(
+                    ev.SESSION_IDLE,
+                    aborted=True,
+                    message_id=None,
+                    turn_id=pending.message_id,
+                    status="aborted",
+                )
 
     def _set_state(self, state: State, note: str | None = None) -> None:
         self.state = state
@@ -221,8 +243,20 @@ class Session:
         started = time.monotonic()  # replaced by the moment the request goes out
         now = time.time()
         model_ref = self.info.model
-        user = Message(turn_id, self.session_id, "user", pending.prompt, model_ref, "complete", None, now, now)
-        reply = Message(uuid.uuid4().hex, self.session_id, "assistant", "", model_ref, "streaming", None, now, now)
+        user = Message(
+            turn_id, self.session_id, "user", pending.prompt, model_ref, "complete", None, now, now
+        )
+        reply = Message(
+            uuid.uuid4().hex,
+            self.session_id,
+            "assistant",
+            "",
+            model_ref,
+            "streaming",
+            None,
+            now,
+            now,
+        )
         stats = ReplyStats()
         parts: list[str] = []
         chunks = 0
@@ -237,7 +271,13 @@ class Session:
             tail = guard.drain()
             if tail:
                 parts.append(tail)
-                self._emit(ev.MESSAGE_DELTA, delta_content=tail, message_id=reply.id, turn_id=turn_id, pieces=0)
+                self._emit(
+                    ev.MESSAGE_DELTA,
+                    delta_content=tail,
+                    message_id=reply.id,
+                    turn_id=turn_id,
+                    pieces=0,
+                )
 
         def finish_stats() -> ReplyStats:
             stats.duration = time.monotonic() - started
@@ -256,15 +296,23 @@ class Session:
             reply.stats = finish_stats()
             try:
                 if await self._settle(saving):
-                    await asyncio.shield(store.update_message(reply.id, content=reply.content, status="aborted", stats=reply.stats))
+                    await asyncio.shield(
+                        store.update_message(
+                            reply.id, content=reply.content, status="aborted", stats=reply.stats
+                        )
+                    )
                     self._remember(user, reply)
             except Exception as exc:  # the turn still ends, with its one idle event
-                log.warning("saving the aborted reply of %s failed: %s", self.session_id, _one_line(exc))
+                log.warning(
+                    "saving the aborted reply of %s failed: %s", self.session_id, _one_line(exc)
+                )
             finally:
                 self._finish(turn_id, reply, aborted=True)
 
         try:
-            title = " ".join(auto_title(pending.prompt).split())[:200] if not self.info.title else None
+            title = (
+                " ".join(auto_title(pending.prompt).split())[:200] if not self.info.title else None
+            )
             history = self._history
             if history is None:
                 history = self._history = await store.get_messages(self.session_id)
@@ -272,7 +320,9 @@ class Session:
             # request goes out: with many sessions starting at once those trips queue on that one
             # thread (100 took 0.6 s), and every request waited for its own. Later writes of this
             # reply queue behind the save on the same thread, and each waits for it to succeed.
-            saving = asyncio.ensure_future(store.call(self._begin_turn, store.store, user, reply, title))
+            saving = asyncio.ensure_future(
+                store.call(self._begin_turn, store.store, user, reply, title)
+            )
 
             async def saved() -> None:
                 """Wait until the empty reply is in the store; raise what stopped the save."""
@@ -293,7 +343,11 @@ class Session:
             self._emit(ev.TURN_START, message_id=reply.id, turn_id=turn_id, model=model_ref)
 
             provider, model_name = rt.providers.provider_for(model_ref)
-            request = ChatRequest(model=model_name, messages=self._chat_messages(history, pending.prompt), max_tokens=pending.max_tokens)
+            request = ChatRequest(
+                model=model_name,
+                messages=self._chat_messages(history, pending.prompt),
+                max_tokens=pending.max_tokens,
+            )
             limiter = rt.providers.limiter(provider)
             turns = rt.turns
             must_wait = limiter.locked()
@@ -314,7 +368,10 @@ class Session:
                     try:
                         async for chunk in guarded(provider.stream_chat(request), guard):
                             if chunk.status is not None and not parts:
-                                self._set_state("waiting" if "wait" in chunk.status else "streaming", chunk.status)
+                                self._set_state(
+                                    "waiting" if "wait" in chunk.status else "streaming",
+                                    chunk.status,
+                                )
                             if chunk.text:
                                 if not parts:
                                     stats.ttft = time.monotonic() - started
@@ -323,7 +380,10 @@ class Session:
                                 parts.append(chunk.text)
                                 chunks += chunk.pieces
                                 self._emit(
-                                    ev.MESSAGE_DELTA, delta_content=chunk.text, message_id=reply.id, turn_id=turn_id,
+                                    ev.MESSAGE_DELTA,
+                                    delta_content=chunk.text,
+                                    message_id=reply.id,
+                                    turn_id=turn_id,
                                     pieces=chunk.pieces,
                                 )
                                 t = time.monotonic()
@@ -339,8 +399,16 @@ class Session:
                                     # callback per pass of the loop, shared by every session.
                                     await asyncio.sleep(0)
                             if chunk.usage is not None:
-                                usage_out = chunk.usage.output_tokens if chunk.usage.output_tokens is not None else usage_out
-                                usage_in = chunk.usage.input_tokens if chunk.usage.input_tokens is not None else usage_in
+                                usage_out = (
+                                    chunk.usage.output_tokens
+                                    if chunk.usage.output_tokens is not None
+                                    else usage_out
+                                )
+                                usage_in = (
+                                    chunk.usage.input_tokens
+                                    if chunk.usage.input_tokens is not None
+                                    else usage_in
+                                )
                         break
                     except ProviderError as exc:
                         wait = self._retry_wait(exc, attempt, bool(parts) or guard.holding)
@@ -349,7 +417,8 @@ class Session:
                         announced = isinstance(exc, EarlyClose) and limiter.early_end()
                         if announced:
                             self._set_state(
-                                "waiting", f"{provider.name} closes replies asked for at the same time: "
+                                "waiting",
+                                f"{provider.name} closes replies asked for at the same time: "
                                 "sending it one request at a time from now on",
                             )
                         if limiter.over:
@@ -370,13 +439,22 @@ class Session:
             reply.status = "complete"
             reply.stats = finish_stats()
             await saved()
-            await store.update_message(reply.id, content=reply.content, status="complete", stats=reply.stats)
+            await store.update_message(
+                reply.id, content=reply.content, status="complete", stats=reply.stats
+            )
             self._remember(user, reply)
             self._emit(ev.MESSAGE, content=reply.content, message_id=reply.id, turn_id=turn_id)
             self._emit(
-                ev.USAGE, model=model_ref, input_tokens=usage_in, output_tokens=reply.stats.output_tokens,
-                estimated=reply.stats.tokens_estimated, duration=reply.stats.duration, ttft=reply.stats.ttft,
-                queued=reply.stats.queued, message_id=reply.id, turn_id=turn_id,
+                ev.USAGE,
+                model=model_ref,
+                input_tokens=usage_in,
+                output_tokens=reply.stats.output_tokens,
+                estimated=reply.stats.tokens_estimated,
+                duration=reply.stats.duration,
+                ttft=reply.stats.ttft,
+                queued=reply.stats.queued,
+                message_id=reply.id,
+                turn_id=turn_id,
             )
             self._finish(turn_id, reply, aborted=False)
         except asyncio.CancelledError:
@@ -407,19 +485,34 @@ class Session:
                 if await self._settle(saving):
                     self._remember(user, reply)
                     try:
-                        await store.update_message(reply.id, content=reply.content, status="error", error=message, stats=reply.stats)
+                        await store.update_message(
+                            reply.id,
+                            content=reply.content,
+                            status="error",
+                            error=message,
+                            stats=reply.stats,
+                        )
                     except Exception as store_exc:  # the reply stays on screen; say it is not saved
                         message = f"{message} (and saving failed: {_one_line(store_exc)})"
             finally:
                 # whatever failed above, the turn ends with its error and its idle event
                 self._emit(
-                    ev.SESSION_ERROR, error_type=error_type, message=message, message_id=reply.id, turn_id=turn_id,
-                    status_code=getattr(exc, "status_code", None), retry_after=getattr(exc, "retry_after", None),
-                    had_text=bool(parts), prompt=pending.prompt, exception=exc,
+                    ev.SESSION_ERROR,
+                    error_type=error_type,
+                    message=message,
+                    message_id=reply.id,
+                    turn_id=turn_id,
+                    status_code=getattr(exc, "status_code", None),
+                    retry_after=getattr(exc, "retry_after", None),
+                    had_text=bool(parts),
+                    prompt=pending.prompt,
+                    exception=exc,
                 )
                 self._finish(turn_id, reply, aborted=False)
 
-    def _begin_turn(self, store: Store, user: Message, reply: Message, title: str | None) -> Exception | None:
+    def _begin_turn(
+        self, store: Store, user: Message, reply: Message, title: str | None
+    ) -> Exception | None:
         """On the store thread: the prompt saved, the title, the empty reply."""
         store.add_message(user)
         try:
@@ -452,7 +545,13 @@ class Session:
         self.state = "idle"
         self.status_note = None
         self._turn_id = None
-        self._emit(ev.SESSION_IDLE, aborted=aborted, message_id=reply.id, turn_id=turn_id, status=reply.status)
+        self._emit(
+            ev.SESSION_IDLE,
+            aborted=aborted,
+            message_id=reply.id,
+            turn_id=turn_id,
+            status=reply.status,
+        )
 
     @staticmethod
     def _retry_wait(exc: ProviderError, attempt: int, has_text: bool) -> float | None:

@@ -46,7 +46,9 @@ class CopilotApp(EngineApp):
     BINDINGS = bindings(APP_KEYS)
     COMMANDS = App.COMMANDS | {ActionCommands, SessionCommands}
 
-    def __init__(self, client: CopilotClient, *, session_id: str | None = None, model: str | None = None) -> None:
+    def __init__(
+        self, client: CopilotClient, *, session_id: str | None = None, model: str | None = None
+    ) -> None:
         super().__init__()
         self.client = client
         self.live = LiveText()
@@ -74,13 +76,22 @@ class CopilotApp(EngineApp):
         for warning in self._warnings:
             self.notify(warning, severity="warning", markup=False, timeout=10)
         if self._unknown_keys:
-            self.notify(f"Unknown key binding ids in [keys]: {', '.join(self._unknown_keys)} (see f1).",
-                        severity="warning", markup=False, timeout=10)
-        self.push_screen(MainScreen(
-            self.client, self.live, start_session=self._session_id, start_model=self._model,
-            show_sidebar=self._ui.get("sidebar", True) is not False,
-            show_meta=self._ui.get("show_meta", True) is not False,
-        ))
+            self.notify(
+                f"Unknown key binding ids in [keys]: {', '.join(self._unknown_keys)} (see f1).",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+        self.push_screen(
+            MainScreen(
+                self.client,
+                self.live,
+                start_session=self._session_id,
+                start_model=self._model,
+                show_sidebar=self._ui.get("sidebar", True) is not False,
+                show_meta=self._ui.get("show_meta", True) is not False,
+            )
+        )
 
     def on_startup_done(self, message: StartupDone) -> None:
         """Soon after start-up, in threads (never competing with the first frame): the first
@@ -119,7 +130,9 @@ class CopilotApp(EngineApp):
         return False
 
 
-async def _run(config_path: str | None, data_dir: str | None, session_id: str | None, model: str | None) -> int:
+async def _run(
+    config_path: str | None, data_dir: str | None, session_id: str | None, model: str | None
+) -> int:
     client = CopilotClient(config_path=config_path, data_dir=data_dir)
     try:
         await client.start()
@@ -137,7 +150,13 @@ async def _run(config_path: str | None, data_dir: str | None, session_id: str | 
     return result or 0
 
 
-def run_app(*, config_path: str | None, data_dir: str | None, session_id: str | None = None, model: str | None = None) -> int:
+def run_app(
+    *,
+    config_path: str | None,
+    data_dir: str | None,
+    session_id: str | None = None,
+    model: str | None = None,
+) -> int:
     """Start the service, run the app, stop the service; start-up errors are one line on stderr."""
     try:
         return asyncio.run(_run(config_path, data_dir, session_id, model))

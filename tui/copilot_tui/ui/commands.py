@@ -28,7 +28,9 @@ class ActionCommands(Provider):
         specs = list(_ACTIONS)
         if getattr(self.screen, "active_compare", None) is not None:
             specs += COMPARE_KEYS
-        return [(spec.description, spec, display_key(keymap.get(spec.id, spec.key))) for spec in specs]
+        return [
+            (spec.description, spec, display_key(keymap.get(spec.id, spec.key))) for spec in specs
+        ]
 
     async def _run(self, spec: KeySpec) -> None:
         if spec in COMPARE_KEYS:
@@ -62,7 +64,10 @@ class SessionCommands(Provider):
 
     def _sessions(self) -> list[tuple[str, str, str]]:
         infos = getattr(self.screen, "_infos", {})
-        return [(one_line(i.title) or "(untitled)", i.session_id, one_line(i.model)) for i in infos.values()]
+        return [
+            (one_line(i.title) or "(untitled)", i.session_id, one_line(i.model))
+            for i in infos.values()
+        ]
 
     def _open(self, session_id: str) -> None:
         self.screen.post_message(OpenSession(session_id))
@@ -73,4 +78,9 @@ class SessionCommands(Provider):
             text = f"Open: {title}"
             score = max(matcher.match(text), matcher.match(session_id) * 0.9)
             if score > 0:
-                yield Hit(score, Content(text), partial(self._open, session_id), help=f"{session_id} · {model}")
+                yield Hit(
+                    score,
+                    Content(text),
+                    partial(self._open, session_id),
+                    help=f"{session_id} · {model}",
+                )

@@ -23,8 +23,13 @@ class KeySpec:
 
     def binding(self) -> Binding:
         return Binding(
-            self.key, self.action, self.description, show=self.show,
-            priority=self.priority, id=self.id, tooltip=self.description,
+            self.key,
+            self.action,
+            self.description,
+            show=self.show,
+            priority=self.priority,
+            id=self.id,
+            tooltip=self.description,
         )
 
 
@@ -37,34 +42,100 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
     KeySpec("main.new_session", "ctrl+n", "new_session", "New session", "main screen"),
     KeySpec("main.open_session", "ctrl+o", "open_session", "Open session", "main screen"),
     KeySpec("main.toggle_sidebar", "ctrl+b", "toggle_sidebar", "Sidebar", "main screen"),
-    KeySpec("main.filter", "slash", "focus_filter", "Filter sessions", "outside the prompt", show=False),
+    KeySpec(
+        "main.filter", "slash", "focus_filter", "Filter sessions", "outside the prompt", show=False
+    ),
     KeySpec("main.search", "ctrl+f", "search", "Search", "main screen"),
     # ctrl+w and ctrl+y win over the prompt's own meanings (delete word: also ctrl+backspace;
     # redo): these are the keys people reach for to close a tab and copy a reply.
-    KeySpec("main.close_tab", "ctrl+w", "close_tab", "Close tab", "main screen", show=False, priority=True),
-    KeySpec("main.prev_tab", "ctrl+pageup,alt+left", "prev_tab", "Previous tab", "main screen", show=False),
-    KeySpec("main.next_tab", "ctrl+pagedown,alt+right", "next_tab", "Next tab", "main screen", show=False),
+    KeySpec(
+        "main.close_tab",
+        "ctrl+w",
+        "close_tab",
+        "Close tab",
+        "main screen",
+        show=False,
+        priority=True,
+    ),
+    KeySpec(
+        "main.prev_tab",
+        "ctrl+pageup,alt+left",
+        "prev_tab",
+        "Previous tab",
+        "main screen",
+        show=False,
+    ),
+    KeySpec(
+        "main.next_tab",
+        "ctrl+pagedown,alt+right",
+        "next_tab",
+        "Next tab",
+        "main screen",
+        show=False,
+    ),
     *(
-        KeySpec(f"main.tab_{n}", f"alt+{n}", f"goto_tab({n})", f"Go to tab {n}", "main screen", show=False)
+        KeySpec(
+            f"main.tab_{n}",
+            f"alt+{n}",
+            f"goto_tab({n})",
+            f"Go to tab {n}",
+            "main screen",
+            show=False,
+        )
         for n in range(1, 10)
     ),
     KeySpec("main.cancel", "escape", "cancel_reply", "Stop reply", "main screen"),
-    KeySpec("main.copy_reply", "ctrl+y", "copy_reply", "Copy reply", "main screen", show=False, priority=True),
+    KeySpec(
+        "main.copy_reply",
+        "ctrl+y",
+        "copy_reply",
+        "Copy reply",
+        "main screen",
+        show=False,
+        priority=True,
+    ),
     KeySpec("main.copy_code", "alt+y", "copy_code", "Copy code block", "main screen", show=False),
     KeySpec("main.switch_model", "ctrl+l", "switch_model", "Switch model", "main screen"),
     KeySpec("main.rename", "f2", "rename_current", "Rename session", "main screen", show=False),
-    KeySpec("main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False),
+    KeySpec(
+        "main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False
+    ),
     KeySpec("main.compare", "ctrl+k", "new_comparison", "Compare", "main screen", priority=True),
 )
 
 # In a compare view. Some take keys a text box would otherwise use (word jumps, cut, end of
 # line), so they win over the shared prompt, but only inside the compare view.
 COMPARE_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("compare.next_pane", "ctrl+right", "next_pane", "Next pane", "compare view", show=False, priority=True),
-    KeySpec("compare.prev_pane", "ctrl+left", "prev_pane", "Previous pane", "compare view", show=False, priority=True),
+    KeySpec(
+        "compare.next_pane",
+        "ctrl+right",
+        "next_pane",
+        "Next pane",
+        "compare view",
+        show=False,
+        priority=True,
+    ),
+    KeySpec(
+        "compare.prev_pane",
+        "ctrl+left",
+        "prev_pane",
+        "Previous pane",
+        "compare view",
+        show=False,
+        priority=True,
+    ),
     KeySpec("compare.cancel_pane", "escape", "cancel_pane", "Stop pane", "compare view"),
-    KeySpec("compare.cancel_all", "ctrl+x", "cancel_all", "Stop all", "compare view", priority=True),
-    KeySpec("compare.continue", "ctrl+e", "continue_pane", "Continue in a tab", "compare view", priority=True),
+    KeySpec(
+        "compare.cancel_all", "ctrl+x", "cancel_all", "Stop all", "compare view", priority=True
+    ),
+    KeySpec(
+        "compare.continue",
+        "ctrl+e",
+        "continue_pane",
+        "Continue in a tab",
+        "compare view",
+        priority=True,
+    ),
     KeySpec("compare.maximise", "f11", "maximise", "Maximise pane", "compare view"),
 )
 
@@ -77,7 +148,9 @@ SIDEBAR_KEYS: tuple[KeySpec, ...] = (
 
 PROMPT_KEYS: tuple[KeySpec, ...] = (
     KeySpec("prompt.send", "enter", "send", "Send", "prompt"),
-    KeySpec("prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False),
+    KeySpec(
+        "prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False
+    ),
     KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False),
 )
 

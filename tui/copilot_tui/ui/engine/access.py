@@ -53,7 +53,11 @@ def use_span_compositor(screen: Screen[Any]) -> None:
 def set_tab_label(tab: Tab, label: Content, *, spin: bool) -> None:
     """A new tab label. A spinner frame (same width) repaints the tab alone: setting ``label``
     lays out the whole screen and re-places the tab underline, once per tab per frame."""
-    if spin and label.cell_length == tab.label.cell_length and internals.available(internals.TAB_LABEL):
+    if (
+        spin
+        and label.cell_length == tab.label.cell_length
+        and internals.available(internals.TAB_LABEL)
+    ):
         tab._label = label
         Static.update(tab, label, layout=False)
     else:
@@ -102,7 +106,9 @@ def option_at(option_list: OptionList, line: int) -> tuple[int, int] | None:
     return index, offset
 
 
-async def run_bindings_first(widget: Widget, event: events.Key, own: Callable[[], Mapping[str, str]]) -> bool:
+async def run_bindings_first(
+    widget: Widget, event: events.Key, own: Callable[[], Mapping[str, str]]
+) -> bool:
     """Run the widget's key bindings (with the app's keymap) for a key, now, in order with
     the characters typed around it; True when one ran (the key is used up).
 

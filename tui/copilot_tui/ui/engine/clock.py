@@ -47,4 +47,3 @@ def flushed(key: int) -> float:
     """Note that a pane flushed now; returns the time (monotonic)."""
     now = _flushed[key] = time.monotonic()
     return now
-

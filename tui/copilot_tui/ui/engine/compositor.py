@@ -26,7 +26,9 @@ from textual.strip import Strip
 class SpanCompositor(Compositor):
     def render_partial_update(self) -> _compositor.ChopsUpdate | None:
         screen = self.size.region
-        regions = [clipped for region in self._dirty_regions if (clipped := region.intersection(screen))]
+        regions = [
+            clipped for region in self._dirty_regions if (clipped := region.intersection(screen))
+        ]
         self._dirty_regions.clear()
         if not regions:
             return None
@@ -63,7 +65,9 @@ class SpanCompositor(Compositor):
             if not wanted:
                 continue
             first, last = min(wanted), max(wanted) + 1
-            strips = widget.render_lines(Region(left - region.x, first - region.y, width, last - first))
+            strips = widget.render_lines(
+                Region(left - region.x, first - region.y, width, last - first)
+            )
             for y, strip in zip(range(first, last), strips, strict=False):
                 row = wanted.get(y)
                 if row is None:

@@ -70,16 +70,36 @@ def _markdown() -> bool:
     from rich.markdown import Markdown
 
     return _params(Markdown.__init__) == [
-        "self", "markup", "code_theme", "justify", "style", "hyperlinks", "inline_code_lexer", "inline_code_theme"
-    ] and _stores(Markdown.__init__, "markup", "parsed", "code_theme", "justify", "style", "hyperlinks",
-                  "inline_code_lexer", "inline_code_theme")
+        "self",
+        "markup",
+        "code_theme",
+        "justify",
+        "style",
+        "hyperlinks",
+        "inline_code_lexer",
+        "inline_code_theme",
+    ] and _stores(
+        Markdown.__init__,
+        "markup",
+        "parsed",
+        "code_theme",
+        "justify",
+        "style",
+        "hyperlinks",
+        "inline_code_lexer",
+        "inline_code_theme",
+    )
 
 
 def _tab_label() -> bool:
     from textual.widgets import Tab
 
     label = getattr(Tab, "label", None)
-    return isinstance(label, property) and _stores(label.fget, "_label") and _stores(label.fset, "_label")
+    return (
+        isinstance(label, property)
+        and _stores(label.fget, "_label")
+        and _stores(label.fset, "_label")
+    )
 
 
 def _option_prompt() -> bool:
@@ -96,7 +116,10 @@ def _option_prompt() -> bool:
 def _option_lines() -> bool:
     from textual.widgets import OptionList
 
-    return all(isinstance(getattr(OptionList, name, None), property) for name in ("_lines", "_index_to_line", "_heights"))
+    return all(
+        isinstance(getattr(OptionList, name, None), property)
+        for name in ("_lines", "_index_to_line", "_heights")
+    )
 
 
 def _key_bindings() -> bool:
@@ -125,24 +148,54 @@ def _app_errors() -> bool:
 
 
 INTERNALS: tuple[Internal, ...] = (
-    Internal(COMPOSITOR, "textual._compositor.Compositor internals, ChopsUpdate, Screen._compositor",
-             "Textual's own Compositor: partial updates draw the whole box around the changes", _compositor),
-    Internal(ACTIVE_APP, "textual._context.active_app",
-             "the app the engine was started with", _active_app),
-    Internal(MARKDOWN, "rich.markdown.Markdown built without its __init__ (one parser per thread)",
-             "Markdown through its public constructor (a parser per block)", _markdown),
-    Internal(TAB_LABEL, "Tab._label",
-             "tab.label = ... (lays out the screen on every spinner frame)", _tab_label),
-    Internal(OPTION_PROMPT, "Option._set_prompt, OptionList._option_render_cache",
-             "OptionList.replace_option_prompt (drops every cached line)", _option_prompt),
-    Internal(OPTION_LINES, "OptionList._lines, _index_to_line, _heights",
-             "spinner frames replace the streaming rows' prompts", _option_lines),
-    Internal(KEY_BINDINGS, "DOMNode._bindings, App._keymap",
-             "Textual's own key dispatch (bindings can overtake typed characters)", _key_bindings),
-    Internal(ANCHOR, "Widget._anchor_released",
-             "a pane follows its reply while it is anchored", _anchor),
-    Internal(APP_ERRORS, "App._handle_exception",
-             "Textual's error screen for every error", _app_errors),
+    Internal(
+        COMPOSITOR,
+        "textual._compositor.Compositor internals, ChopsUpdate, Screen._compositor",
+        "Textual's own Compositor: partial updates draw the whole box around the changes",
+        _compositor,
+    ),
+    Internal(
+        ACTIVE_APP,
+        "textual._context.active_app",
+        "the app the engine was started with",
+        _active_app,
+    ),
+    Internal(
+        MARKDOWN,
+        "rich.markdown.Markdown built without its __init__ (one parser per thread)",
+        "Markdown through its public constructor (a parser per block)",
+        _markdown,
+    ),
+    Internal(
+        TAB_LABEL,
+        "Tab._label",
+        "tab.label = ... (lays out the screen on every spinner frame)",
+        _tab_label,
+    ),
+    Internal(
+        OPTION_PROMPT,
+        "Option._set_prompt, OptionList._option_render_cache",
+        "OptionList.replace_option_prompt (drops every cached line)",
+        _option_prompt,
+    ),
+    Internal(
+        OPTION_LINES,
+        "OptionList._lines, _index_to_line, _heights",
+        "spinner frames replace the streaming rows' prompts",
+        _option_lines,
+    ),
+    Internal(
+        KEY_BINDINGS,
+        "DOMNode._bindings, App._keymap",
+        "Textual's own key dispatch (bindings can overtake typed characters)",
+        _key_bindings,
+    ),
+    Internal(
+        ANCHOR, "Widget._anchor_released", "a pane follows its reply while it is anchored", _anchor
+    ),
+    Internal(
+        APP_ERRORS, "App._handle_exception", "Textual's error screen for every error", _app_errors
+    ),
 )
 
 _results: dict[str, bool] = {}

@@ -60,7 +60,9 @@ def markdown(text: str) -> Markdown:
     """Reply Markdown; hyperlinks off so a link shows its address instead of a terminal link."""
     if internals.available(internals.MARKDOWN):
         return _Markdown(clean(text))
-    return Markdown(clean(text), code_theme=CODE_THEME, hyperlinks=False, inline_code_theme=CODE_THEME)
+    return Markdown(
+        clean(text), code_theme=CODE_THEME, hyperlinks=False, inline_code_theme=CODE_THEME
+    )
 
 
 def code_blocks(text: str) -> list[str]:
@@ -122,10 +124,17 @@ RENDER_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
 POLISH_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-polish")
 
 
-def render_lines(renderable: RenderableType, width: int, console: Console, options: ConsoleOptions) -> list[Strip]:
+def render_lines(
+    renderable: RenderableType, width: int, console: Console, options: ConsoleOptions
+) -> list[Strip]:
     """Lines of a renderable at ``width``, exactly as Textual would draw it, without the base style."""
     segments = console.render(renderable, options.update(width=width, height=None, highlight=False))
-    return [Strip(line) for line in Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)]
+    return [
+        Strip(line)
+        for line in Segment.split_and_crop_lines(
+            segments, width, include_new_lines=False, pad=False
+        )
+    ]
 
 
 class Prerendered(Visual):
@@ -176,7 +185,9 @@ class Prerendered(Visual):
     def get_height(self, rules: RulesMap, width: int) -> int:
         return len(self.lines(width)) if width > 0 else 0
 
-    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
         if width <= 0:
             return []
         rich_style = style.rich_style
@@ -188,7 +199,19 @@ class Prerendered(Visual):
 
 # The languages replies fence most often. A lexer compiles its regular expressions on first
 # use (python ~30 ms, sql ~55 ms): in the middle of several streaming replies that was a pause.
-WARM_LANGUAGES = ("python", "bash", "json", "javascript", "typescript", "toml", "yaml", "diff", "go", "rust", "sql")
+WARM_LANGUAGES = (
+    "python",
+    "bash",
+    "json",
+    "javascript",
+    "typescript",
+    "toml",
+    "yaml",
+    "diff",
+    "go",
+    "rust",
+    "sql",
+)
 
 
 def warm_up(console: Console, options: ConsoleOptions) -> None:

@@ -46,7 +46,10 @@ class ChosenList(OptionList):
 
 
 class CompareScreen(Dialog[CompareRequest | None]):
-    BINDINGS = [*Dialog.BINDINGS, Binding("ctrl+s", "create", "Compare", id="compare_dialog.create")]
+    BINDINGS = [
+        *Dialog.BINDINGS,
+        Binding("ctrl+s", "create", "Compare", id="compare_dialog.create"),
+    ]
 
     def __init__(self, client: CopilotClient) -> None:
         super().__init__()
@@ -60,17 +63,25 @@ class CompareScreen(Dialog[CompareRequest | None]):
                 with Vertical(classes="left"):
                     yield ModelPicker(self._client.default_model)
                 with Vertical(classes="right"):
-                    yield Label(f"Panes ({MIN_PANES}-{MAX_PANES}) · enter adds a model · del removes")
+                    yield Label(
+                        f"Panes ({MIN_PANES}-{MAX_PANES}) · enter adds a model · del removes"
+                    )
                     yield ChosenList(id="chosen")
                     yield Label("System message of the highlighted pane (optional)")
-                    yield Input(placeholder="e.g. Answer like a pirate", id="pane-system", disabled=True)
+                    yield Input(
+                        placeholder="e.g. Answer like a pirate", id="pane-system", disabled=True
+                    )
             yield Label("Shared system message (optional, for panes without their own)")
             yield Input(placeholder="e.g. Be concise", id="shared-system")
             yield Label("Prompt")
             yield Prompt(id="compare-first-prompt")
             yield Static("", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Static("enter in the prompt or ctrl+s starts · esc cancels", classes="hint", markup=False)
+                yield Static(
+                    "enter in the prompt or ctrl+s starts · esc cancels",
+                    classes="hint",
+                    markup=False,
+                )
                 yield Button("Cancel", id="cancel")
                 yield Button("Compare", variant="primary", id="create")
 
@@ -117,7 +128,9 @@ class CompareScreen(Dialog[CompareRequest | None]):
             options.append(Option(Text("(none yet)", style="dim"), disabled=True))
         chosen.set_options(options)
         if self._panes:
-            chosen.highlighted = min(highlight if highlight is not None else 0, len(self._panes) - 1)
+            chosen.highlighted = min(
+                highlight if highlight is not None else 0, len(self._panes) - 1
+            )
         self._sync_pane_system()
 
     def _sync_pane_system(self) -> None:
@@ -155,7 +168,9 @@ class CompareScreen(Dialog[CompareRequest | None]):
         event.stop()
         index = self._current()
         if index is not None:
-            self._panes[index] = replace(self._panes[index], system_message=event.value.strip() or None)
+            self._panes[index] = replace(
+                self._panes[index], system_message=event.value.strip() or None
+            )
             self._show_chosen(index)
 
     @on(Input.Submitted, "#pane-system")
@@ -183,7 +198,9 @@ class CompareScreen(Dialog[CompareRequest | None]):
         for i, spec in enumerate(self._panes, 1):
             key = (spec.model, spec.system_message or system)
             if key in seen:
-                error.update(f"Pane {i} repeats another one: give it its own system message or another model.")
+                error.update(
+                    f"Pane {i} repeats another one: give it its own system message or another model."
+                )
                 return
             seen.add(key)
         prompt = self.query_one("#compare-first-prompt", Prompt).text

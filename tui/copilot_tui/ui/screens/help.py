@@ -26,8 +26,17 @@ class HelpScreen(Dialog[None]):
         table.add_column("where", style="dim", no_wrap=True)
         table.add_column("id", style="dim", no_wrap=True)
         for spec in ALL_KEYS:
-            table.add_row(display_key(effective_key(spec, self._keymap)).replace(" / ", "\n"), spec.description, spec.scope, spec.id)
+            table.add_row(
+                display_key(effective_key(spec, self._keymap)).replace(" / ", "\n"),
+                spec.description,
+                spec.scope,
+                spec.id,
+            )
         with Vertical(classes="dialog"):
-            yield Static("Keys  (remap any id under [keys] in the config; ctrl+p lists every action)", classes="title", markup=False)
+            yield Static(
+                "Keys  (remap any id under [keys] in the config; ctrl+p lists every action)",
+                classes="title",
+                markup=False,
+            )
             with VerticalScroll(id="keys"):
                 yield Static(table)

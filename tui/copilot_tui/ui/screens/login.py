@@ -59,10 +59,14 @@ class LoginScreen(Dialog[bool]):
     def _show_code(self, code: DeviceCode) -> None:
         self._code = code
         minutes = max(1, code.expires_in // 60)
-        self.query_one("#step", Static).update(f"Open this address in a browser and enter the code (valid {minutes} min):")
+        self.query_one("#step", Static).update(
+            f"Open this address in a browser and enter the code (valid {minutes} min):"
+        )
         self.query_one("#url", Static).update(one_line(code.verification_uri))
         self.query_one("#code", Static).update(one_line(code.user_code))
-        self.query_one("#keys", Static).update("Waiting for approval… · ctrl+y copies the code · esc cancels")
+        self.query_one("#keys", Static).update(
+            "Waiting for approval… · ctrl+y copies the code · esc cancels"
+        )
 
     def _finish(self, message: str, *, ok: bool) -> None:
         self._done, self._finished = ok, True

@@ -68,8 +68,16 @@ class MainScreen(Screen[None]):
     # auto-focus on resume would grab the sidebar filter before that happens.
     AUTO_FOCUS = ""
 
-    def __init__(self, client: CopilotClient, live: LiveText, *, start_session: str | None = None,
-                 start_model: str | None = None, show_sidebar: bool = True, show_meta: bool = True) -> None:
+    def __init__(
+        self,
+        client: CopilotClient,
+        live: LiveText,
+        *,
+        start_session: str | None = None,
+        start_model: str | None = None,
+        show_sidebar: bool = True,
+        show_meta: bool = True,
+    ) -> None:
         super().__init__()
         use_span_compositor(self)  # scattered changes draw alone (see engine.compositor)
         self.client = client
@@ -129,7 +137,9 @@ class MainScreen(Screen[None]):
             open_tabs, active = [], None
         for session_id in open_tabs:
             if isinstance(session_id, str) and session_id.startswith(GROUP_PREFIX):
-                await self._open_compare(session_id.removeprefix(GROUP_PREFIX), activate=False, quiet=True)
+                await self._open_compare(
+                    session_id.removeprefix(GROUP_PREFIX), activate=False, quiet=True
+                )
             elif isinstance(session_id, str) and session_id in self._infos:
                 await self._open(session_id, activate=False)
         if self._start_session:
@@ -197,8 +207,15 @@ class MainScreen(Screen[None]):
                 self.query_one(TopBar).note = event.data.get("status") or ""
         elif kind == ev.SESSION_ERROR:
             self._errored.add(sid)
-            if pane is None and compare is None and self._capture is None and not self._grouped(sid):
-                self.notify(f"{self._title_of(sid)}: {event.data.message}", severity="error", markup=False)
+            if (
+                pane is None
+                and compare is None
+                and self._capture is None
+                and not self._grouped(sid)
+            ):
+                self.notify(
+                    f"{self._title_of(sid)}: {event.data.message}", severity="error", markup=False
+                )
         elif kind == ev.SESSION_IDLE:
             message_id = event.data.get("message_id")
             if message_id:
@@ -350,7 +367,14 @@ class MainScreen(Screen[None]):
     def _tab_panes(self) -> list[TabPane]:
         return [p for p in self.tabs.query(TabPane) if isinstance(p, (ChatPane, CompareTab))]
 
-    async def _open(self, sid: str, *, activate: bool = True, message_id: str | None = None, seq: int | None = None) -> None:
+    async def _open(
+        self,
+        sid: str,
+        *,
+        activate: bool = True,
+        message_id: str | None = None,
+        seq: int | None = None,
+    ) -> None:
         pane = self._panes.get(sid)
         if pane is None:
             try:
@@ -359,7 +383,13 @@ class MainScreen(Screen[None]):
                 self.notify(str(exc), severity="error", markup=False)
                 return
             self._pane_counter += 1
-            pane = ChatPane(session, self.live, self._tab_label(sid), id=f"pane-{self._pane_counter}", show_meta=self._show_meta)
+            pane = ChatPane(
+                session,
+                self.live,
+                self._tab_label(sid),
+                id=f"pane-{self._pane_counter}",
+                show_meta=self._show_meta,
+            )
             self._panes[sid] = pane
             await self.tabs.add_pane(pane)
             pane.set_visible(False)
@@ -379,7 +409,9 @@ class MainScreen(Screen[None]):
         self._save_tabs()
         self.call_after_refresh(self._on_active_changed)
 
-    async def _open_compare(self, group_id: str, *, activate: bool = True, quiet: bool = False) -> None:
+    async def _open_compare(
+        self, group_id: str, *, activate: bool = True, quiet: bool = False
+    ) -> None:
         tab = self._compares.get(group_id)
         if tab is None:
             try:
@@ -394,12 +426,19 @@ class MainScreen(Screen[None]):
             self._on_active_changed()
         self._save_tabs()
 
-    async def _add_compare(self, comparison: Comparison, *, fresh: bool,
-                           early: list[ev.SessionEvent] | None = None) -> CompareTab:
+    async def _add_compare(
+        self, comparison: Comparison, *, fresh: bool, early: list[ev.SessionEvent] | None = None
+    ) -> CompareTab:
         """Mount a compare tab; ``early`` events (sent before it existed) are replayed first."""
         self._pane_counter += 1
-        tab = CompareTab(comparison, self.live, "⚖", id=f"pane-{self._pane_counter}",
-                         show_meta=self._show_meta, fresh=fresh)
+        tab = CompareTab(
+            comparison,
+            self.live,
+            "⚖",
+            id=f"pane-{self._pane_counter}",
+            show_meta=self._show_meta,
+            fresh=fresh,
+        )
         self._compares[comparison.group_id] = tab
         for sid in tab.session_ids:
             self._compare_of[sid] = tab
@@ -464,7 +503,10 @@ class MainScreen(Screen[None]):
         if ready.model:
             self.start_from_welcome(ready.model, event.text)
         elif ready.checking:
-            self.notify("Still checking which providers can answer: press enter again in a moment.", markup=False)
+            self.notify(
+                "Still checking which providers can answer: press enter again in a moment.",
+                markup=False,
+            )
         else:
             self.action_new_session()
 
@@ -580,7 +622,12 @@ class MainScreen(Screen[None]):
                 callback(result)
             if self.has_class("-empty"):
                 self._refresh_welcome()  # a dialog may have checked the providers, or logged in
-            if in_sidebar and previous is not None and previous.is_attached and not self.sidebar.has_class("-hidden"):
+            if (
+                in_sidebar
+                and previous is not None
+                and previous.is_attached
+                and not self.sidebar.has_class("-hidden")
+            ):
                 self.call_after_refresh(previous.focus)
             else:
                 self.call_after_refresh(self._refocus)
@@ -620,7 +667,10 @@ class MainScreen(Screen[None]):
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.notify("Logged out of GitHub Copilot." if removed else "Not logged in to GitHub Copilot.", markup=False)
+        self.notify(
+            "Logged out of GitHub Copilot." if removed else "Not logged in to GitHub Copilot.",
+            markup=False,
+        )
 
     def action_new_session(self) -> None:
         def created(request: NewSessionRequest | None) -> None:
@@ -632,7 +682,9 @@ class MainScreen(Screen[None]):
     @work(group="create")
     async def create_session(self, request: NewSessionRequest) -> None:
         try:
-            session = await self.client.create_session(request.model, request.session_id, request.system_message)
+            session = await self.client.create_session(
+                request.model, request.session_id, request.system_message
+            )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)
             return
@@ -730,7 +782,9 @@ class MainScreen(Screen[None]):
         for i, block in enumerate(blocks, 1):
             first = one_line(block.splitlines()[0] if block.strip() else "(empty)")[:60]
             name = f"{i}. {first}".replace("[", "(").replace("]", ")")
-            commands.append(SimpleCommand(name, self._block_copier(block), f"{len(block.splitlines())} lines"))
+            commands.append(
+                SimpleCommand(name, self._block_copier(block), f"{len(block.splitlines())} lines")
+            )
         self.app.search_commands(commands, placeholder="Copy which code block? (newest first)")
 
     def _block_copier(self, block: str) -> Callable[[], None]:
@@ -788,7 +842,9 @@ class MainScreen(Screen[None]):
             if yes:
                 self.do_delete(sid)
 
-        self._dialog(ConfirmScreen(f"Delete “{self._title_of(sid)}” and all its messages?"), confirmed)
+        self._dialog(
+            ConfirmScreen(f"Delete “{self._title_of(sid)}” and all its messages?"), confirmed
+        )
 
     @work(group="delete")
     async def do_delete(self, sid: str) -> None:
@@ -811,14 +867,18 @@ class MainScreen(Screen[None]):
         """Start it and show it; events of its panes that arrive before the tab exists are kept."""
         self._capture = []
         try:
-            comparison = await self.client.compare(request.panes, request.prompt, request.system_message)
+            comparison = await self.client.compare(
+                request.panes, request.prompt, request.system_message
+            )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)
             return
         finally:
             early, self._capture = self._capture or [], None
         sessions = {p.session_id for p in comparison.panes}
-        tab = await self._add_compare(comparison, fresh=True, early=[e for e in early if e.session_id in sessions])
+        tab = await self._add_compare(
+            comparison, fresh=True, early=[e for e in early if e.session_id in sessions]
+        )
         if tab.id:
             self.tabs.active = tab.id
             self._on_active_changed()
@@ -827,14 +887,22 @@ class MainScreen(Screen[None]):
 
     def _group_action(self, action: str, group_id: str) -> None:
         if action == "delete":
-            title = next((t.comparison.title for t in self._compares.values() if t.group_id == group_id), None)
+            title = next(
+                (t.comparison.title for t in self._compares.values() if t.group_id == group_id),
+                None,
+            )
             title = title or self.sidebar.group_title(group_id)
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
                     self.delete_comparison(group_id)
 
-            self._dialog(ConfirmScreen(f"Delete the comparison “{one_line(title)}” and its panes' sessions?"), confirmed)
+            self._dialog(
+                ConfirmScreen(
+                    f"Delete the comparison “{one_line(title)}” and its panes' sessions?"
+                ),
+                confirmed,
+            )
         elif action == "rename":
             self.notify("A comparison keeps the title of its first prompt.", markup=False)
 

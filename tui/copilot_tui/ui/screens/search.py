@@ -76,7 +76,11 @@ class SearchScreen(Dialog[OpenSession | None]):
         self._hits = {f"h{i}": hit for i, hit in enumerate(hits)}
         option_list = self.query_one("#hits", OptionList)
         option_list.set_options([Option(hit_label(hit), id=key) for key, hit in self._hits.items()])
-        hint.update(f"{len(hits)} match{'es' if len(hits) != 1 else ''} · enter opens" if text.strip() else "")
+        hint.update(
+            f"{len(hits)} match{'es' if len(hits) != 1 else ''} · enter opens"
+            if text.strip()
+            else ""
+        )
 
     @on(OptionList.OptionSelected, "#hits")
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -24,7 +24,9 @@ HISTORY_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
 
 
 class ChatPane(TabPane):
-    def __init__(self, session: Session, live: LiveText, title: object, *, id: str, show_meta: bool = True) -> None:
+    def __init__(
+        self, session: Session, live: LiveText, title: object, *, id: str, show_meta: bool = True
+    ) -> None:
         super().__init__(title, id=id)  # type: ignore[arg-type]
         self.session = session
         self._live = live
@@ -82,7 +84,9 @@ class ChatPane(TabPane):
         """Load the batch before ``before_seq``; with ``until_seq``, everything back to it."""
         try:
             if until_seq is None:
-                messages = await self.session.get_messages(limit=OLDER_BATCH + 1, before_seq=before_seq)
+                messages = await self.session.get_messages(
+                    limit=OLDER_BATCH + 1, before_seq=before_seq
+                )
                 has_older = len(messages) > OLDER_BATCH
                 messages = messages[-OLDER_BATCH:]
             else:
@@ -94,13 +98,20 @@ class ChatPane(TabPane):
             self.notify(str(exc), severity="error", markup=False)
             return
         conversation = self.conversation
-        views = [MessageView(m, show_meta=conversation.show_meta) for m in messages if m.role in ("user", "assistant")]
+        views = [
+            MessageView(m, show_meta=conversation.show_meta)
+            for m in messages
+            if m.role in ("user", "assistant")
+        ]
         widths = self._message_widths()
         if widths:
             # Draw the page in a thread: laid out on the event loop, 40 Markdown replies froze
             # the screen for up to a second per page.
             app = self.app
-            jobs = [(v.prerendered, widths.get("user" if v.message.role == "user" else "reply")) for v in views]
+            jobs = [
+                (v.prerendered, widths.get("user" if v.message.role == "user" else "reply"))
+                for v in views
+            ]
 
             def draw() -> None:
                 for prerendered, width in jobs:
@@ -136,11 +147,17 @@ class ChatPane(TabPane):
             return
         if seq is not None and seq < oldest:
             self.load_older(oldest, seq)
-            self.call_after_refresh(lambda: self.set_timer(0.1, lambda: conversation.reveal(message_id)))
+            self.call_after_refresh(
+                lambda: self.set_timer(0.1, lambda: conversation.reveal(message_id))
+            )
 
     def handle_event(self, event: ev.SessionEvent) -> None:
         self.conversation.handle_event(event)
-        if event.type == ev.SESSION_ERROR and not event.data.get("had_text") and event.data.get("prompt"):
+        if (
+            event.type == ev.SESSION_ERROR
+            and not event.data.get("had_text")
+            and event.data.get("prompt")
+        ):
             self.prompt.restore(event.data.prompt)
 
     @on(Prompt.Submitted)

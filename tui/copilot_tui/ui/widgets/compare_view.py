@@ -184,7 +184,10 @@ class ComparePaneView(Vertical):
         if self._buffer is not None:
             self._buffer.append(event)
             return
-        if event.type in (ev.USER_MESSAGE, ev.TURN_START) and event.data.get("message_id") in self._loaded_ids:
+        if (
+            event.type in (ev.USER_MESSAGE, ev.TURN_START)
+            and event.data.get("message_id") in self._loaded_ids
+        ):
             return  # already read from the store
         self.conversation.handle_event(event)
 
@@ -200,7 +203,9 @@ class ComparePaneView(Vertical):
     @work(group="older")
     async def load_older(self, before_seq: int) -> None:
         try:
-            messages = await self.pane.session.get_messages(limit=OLDER_BATCH + 1, before_seq=before_seq)
+            messages = await self.pane.session.get_messages(
+                limit=OLDER_BATCH + 1, before_seq=before_seq
+            )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -221,8 +226,16 @@ class CompareTab(TabPane):
 
         tab: CompareTab
 
-    def __init__(self, comparison: Comparison, live: LiveText, title: object, *, id: str,
-                 show_meta: bool = True, fresh: bool = False) -> None:
+    def __init__(
+        self,
+        comparison: Comparison,
+        live: LiveText,
+        title: object,
+        *,
+        id: str,
+        show_meta: bool = True,
+        fresh: bool = False,
+    ) -> None:
         super().__init__(title, id=id)  # type: ignore[arg-type]
         self.comparison = comparison
         self._live = live
@@ -234,7 +247,9 @@ class CompareTab(TabPane):
         self.views = [ComparePaneView(p, live, show_meta=show_meta) for p in comparison.panes]
         self._by_session = {v.session_id: v for v in self.views}
         self.prompt = Prompt(id="compare-prompt")
-        self.prompt.placeholder = "Follow-up to every pane…  (enter send · esc stop pane · ctrl+x stop all)"
+        self.prompt.placeholder = (
+            "Follow-up to every pane…  (enter send · esc stop pane · ctrl+x stop all)"
+        )
         if comparison.last_prompt:
             self.prompt.sent = [comparison.last_prompt]
 
@@ -288,7 +303,9 @@ class CompareTab(TabPane):
             self._change_posted = True
             self.post_message(self.Changed(self))
         if kind == COMPARE_DONE:
-            self.post_message(self.Changed(self))  # the marks appear now, even if a repaint is pending
+            self.post_message(
+                self.Changed(self)
+            )  # the marks appear now, even if a repaint is pending
 
     @on(Changed)
     def _changed(self, message: Changed) -> None:
@@ -325,8 +342,11 @@ class CompareTab(TabPane):
         marks = len(comparison.answered) >= 2
         i = view.pane.index
         view.header.show(
-            header_text(view.pane, fastest_ttft=marks and i == comparison.fastest_ttft,
-                        fastest_total=marks and i == comparison.fastest_total),
+            header_text(
+                view.pane,
+                fastest_ttft=marks and i == comparison.fastest_ttft,
+                fastest_total=marks and i == comparison.fastest_total,
+            ),
             error=view.pane.status == "error",
         )
 

@@ -50,9 +50,15 @@ from .live_reply import LiveReply, lead_blanks
 class MessageView(Static):
     """One finished message, rendered once per width (see Prerendered)."""
 
-    def __init__(self, message: Message, *, show_meta: bool = True, renderable: RenderableType | None = None) -> None:
+    def __init__(
+        self, message: Message, *, show_meta: bool = True, renderable: RenderableType | None = None
+    ) -> None:
         if renderable is None:
-            renderable = user_renderable(message.content) if message.role == "user" else reply_renderable(message, show_meta=show_meta)
+            renderable = (
+                user_renderable(message.content)
+                if message.role == "user"
+                else reply_renderable(message, show_meta=show_meta)
+            )
         role = "user" if message.role == "user" else "reply"
         super().__init__(renderable, id=f"m-{message.id}", classes=f"msg {role} -{message.status}")
         self.auto_links = False  # replies render links as text; skip restyling every line
@@ -102,7 +108,9 @@ class Conversation(VerticalScroll, can_focus=True):
         conversation: Conversation
         message: Message
 
-    def __init__(self, session_id: str, live: LiveText, *, show_meta: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self, session_id: str, live: LiveText, *, show_meta: bool = True, id: str | None = None
+    ) -> None:
         super().__init__(id=id, classes="conversation")
         self.session_id = session_id
         self.show_meta = show_meta
@@ -118,7 +126,9 @@ class Conversation(VerticalScroll, can_focus=True):
         self._replies: list[Message] = []  # finished replies loaded, oldest first
         self._shift_on_layout = 0  # lines to move the view down by when the next layout lands
         self._pending_up = 0.0  # lines the user scrolled up meanwhile, applied after that shift
-        self._keep: tuple[Widget, int, float] | None = None  # (widget, its y, view's offset from it)
+        self._keep: tuple[Widget, int, float] | None = (
+            None  # (widget, its y, view's offset from it)
+        )
 
     def on_mount(self) -> None:
         self.anchor()
@@ -133,7 +143,11 @@ class Conversation(VerticalScroll, can_focus=True):
         if has_older:
             widgets.append(OlderMarker(Text("↑ older messages: scroll up to load", style="dim")))
         for m in messages:
-            if m.role == "assistant" and m.status == "streaming" and m.id == self._live.current(self.session_id):
+            if (
+                m.role == "assistant"
+                and m.status == "streaming"
+                and m.id == self._live.current(self.session_id)
+            ):
                 self._state = _LiveState(m.id, m.model)
                 widgets.append(LiveReply(m.id, m.model, id=f"live-{m.id}"))
             elif m.role in ("user", "assistant"):
@@ -145,7 +159,9 @@ class Conversation(VerticalScroll, can_focus=True):
         if self._state is not None:
             self.call_after_refresh(self.flush)
 
-    def prepend(self, messages: list[Message], *, has_older: bool, views: list[MessageView] | None = None) -> None:
+    def prepend(
+        self, messages: list[Message], *, has_older: bool, views: list[MessageView] | None = None
+    ) -> None:
         """Add older messages above the loaded ones, keeping the view where it was.
 
         ``views``, when given, are those messages' views already built (and drawn) elsewhere."""
@@ -157,7 +173,11 @@ class Conversation(VerticalScroll, can_focus=True):
             return
         self._oldest_seq = messages[0].seq
         if views is None:
-            views = [MessageView(m, show_meta=self.show_meta) for m in messages if m.role in ("user", "assistant")]
+            views = [
+                MessageView(m, show_meta=self.show_meta)
+                for m in messages
+                if m.role in ("user", "assistant")
+            ]
         self._replies[:0] = [m for m in messages if m.role == "assistant"]
         widgets: list[Static] = []
         if has_older:
@@ -184,7 +204,12 @@ class Conversation(VerticalScroll, can_focus=True):
         widget = self._live_widget()
         if widget is not None and widget.window is not None and not self.following:
             self._whole_reply(widget)
-        if new_value <= 0 and self._has_older and not self._loading_older and self._oldest_seq is not None:
+        if (
+            new_value <= 0
+            and self._has_older
+            and not self._loading_older
+            and self._oldest_seq is not None
+        ):
             self._loading_older = True
             self.post_message(self.NeedOlder(self, self._oldest_seq))
 
@@ -258,7 +283,9 @@ class Conversation(VerticalScroll, can_focus=True):
             self.scroll_end(animate=False)
             self.anchor()
         elif event.type == ev.TURN_START:
-            if self._state is not None and self._ending is not None:  # the last reply waits for its width
+            if (
+                self._state is not None and self._ending is not None
+            ):  # the last reply waits for its width
                 self._finish(self._state.message_id, self._ending, tries=40)
             self._state = _LiveState(data.message_id, data.get("model"))
             self.mount(LiveReply(data.message_id, data.get("model"), id=f"live-{data.message_id}"))
@@ -270,13 +297,23 @@ class Conversation(VerticalScroll, can_focus=True):
             self._state.content = data.content
         elif event.type == ev.USAGE and self._state and self._state.message_id == data.message_id:
             self._state.stats = ReplyStats(
-                ttft=data.get("ttft"), duration=data.get("duration"), output_tokens=data.get("output_tokens"),
-                input_tokens=data.get("input_tokens"), tokens_estimated=bool(data.get("estimated")),
+                ttft=data.get("ttft"),
+                duration=data.get("duration"),
+                output_tokens=data.get("output_tokens"),
+                input_tokens=data.get("input_tokens"),
+                tokens_estimated=bool(data.get("estimated")),
             )
-        elif event.type == ev.SESSION_ERROR and self._state and self._state.message_id == data.get("message_id"):
+        elif (
+            event.type == ev.SESSION_ERROR
+            and self._state
+            and self._state.message_id == data.get("message_id")
+        ):
             self._state.error = data.message
         elif event.type == ev.SESSION_IDLE:
-            self._finish(data.get("message_id"), data.get("status") or ("aborted" if data.get("aborted") else "complete"))
+            self._finish(
+                data.get("message_id"),
+                data.get("status") or ("aborted" if data.get("aborted") else "complete"),
+            )
 
     def _live_widget(self) -> LiveReply | None:
         if self._state is None:
@@ -293,7 +330,12 @@ class Conversation(VerticalScroll, can_focus=True):
         if state.content is None:  # the live text is let go once the reply has ended
             state.content = self._live.text(state.message_id)
         widget = self._live_widget_by_id(state.message_id)
-        if not self.paused and widget is not None and (not widget.is_mounted or widget.content_region.width <= 0) and tries < 40:
+        if (
+            not self.paused
+            and widget is not None
+            and (not widget.is_mounted or widget.content_region.width <= 0)
+            and tries < 40
+        ):
             # Not laid out yet (a reply can end before its pane has drawn once): wait for its
             # width, so the finished reply is rendered in the render thread at that width, not
             # on the event loop in the middle of a layout (170 ms for a long reply). A hidden
@@ -303,8 +345,14 @@ class Conversation(VerticalScroll, can_focus=True):
             return
         self._state = self._ending = None
         message = Message(
-            state.message_id, self.session_id, "assistant", state.content, state.model, status,  # type: ignore[arg-type]
-            state.error, stats=state.stats or ReplyStats(),
+            state.message_id,
+            self.session_id,
+            "assistant",
+            state.content,
+            state.model,
+            status,  # type: ignore[arg-type]
+            state.error,
+            stats=state.stats or ReplyStats(),
         )
         if widget is None or not widget.is_mounted:
             self._replies.append(message)
@@ -323,12 +371,19 @@ class Conversation(VerticalScroll, can_focus=True):
         """
         try:
             loop = asyncio.get_running_loop()
-            renderable = await loop.run_in_executor(RENDER_POOL, partial(reply_renderable, message, show_meta=self.show_meta))
+            renderable = await loop.run_in_executor(
+                RENDER_POOL, partial(reply_renderable, message, show_meta=self.show_meta)
+            )
             view = MessageView(message, show_meta=self.show_meta, renderable=renderable)
             width = live.content_region.width
             # Stitch when most of the reply is drawn already; otherwise one full render costs
             # less than stitching the rest now and polishing the whole later.
-            if width > 0 and not self.paused and message.content.strip() and live.installed_upto * 2 >= len(message.content):
+            if (
+                width > 0
+                and not self.paused
+                and message.content.strip()
+                and live.installed_upto * 2 >= len(message.content)
+            ):
                 await self._stitch(live, view, width)
                 return
             if width > 0:
@@ -337,7 +392,9 @@ class Conversation(VerticalScroll, can_focus=True):
                     widths.append(width - self.styles.scrollbar_size_vertical)
                 app = self.app
                 for w in widths:
-                    await loop.run_in_executor(RENDER_POOL, view.prerendered.prepare, w, app.console, app.console_options)
+                    await loop.run_in_executor(
+                        RENDER_POOL, view.prerendered.prepare, w, app.console, app.console_options
+                    )
             await self._put_in_place(live, view)
         finally:
             self._finishing -= 1
@@ -367,7 +424,11 @@ class Conversation(VerticalScroll, can_focus=True):
             await loop.run_in_executor(RENDER_POOL, live.prepare_blocks, widths[1], *target)
         seeded: dict[int, list[Strip]] = {}
         for w in widths:
-            rest_lines = await loop.run_in_executor(RENDER_POOL, render_lines, rest, w, *target) if rest.markup.strip() else []
+            rest_lines = (
+                await loop.run_in_executor(RENDER_POOL, render_lines, rest, w, *target)
+                if rest.markup.strip()
+                else []
+            )
             rest_lines = rest_lines[lead_blanks(rest_lines) :]
             lines = live.frozen_lines(w)
             if lines and rest_lines:
@@ -379,7 +440,10 @@ class Conversation(VerticalScroll, can_focus=True):
         view.prerendered.seed(seeded)
         await self._put_in_place(live, view)
         # The reply is on screen and finished; the polish is a later refinement of it.
-        self.run_worker(self._polish(view, widths, {w: len(lines) for w, lines in seeded.items()}), group="polish")
+        self.run_worker(
+            self._polish(view, widths, {w: len(lines) for w, lines in seeded.items()}),
+            group="polish",
+        )
 
     async def _polish(self, view: MessageView, widths: list[int], heights: dict[int, int]) -> None:
         """The one full render of a finished reply (fences and tables exactly right)."""
@@ -387,7 +451,9 @@ class Conversation(VerticalScroll, can_focus=True):
         loop = asyncio.get_running_loop()
         await self._quiet()
         for w in widths:
-            full = await loop.run_in_executor(POLISH_POOL, view.prerendered.rerender, w, app.console, app.console_options)
+            full = await loop.run_in_executor(
+                POLISH_POOL, view.prerendered.rerender, w, app.console, app.console_options
+            )
             if view.is_attached and view.content_region.width == w:
                 view.refresh(layout=len(full) != heights[w])
 

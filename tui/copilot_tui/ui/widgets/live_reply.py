@@ -57,7 +57,6 @@ class _LiveVisual(Visual):
         self._frozen: list[Strip] = []  # the blocks' lines at _frozen_width, joined
         self._frozen_count = 0
 
-
     def _frozen_lines(self, width: int) -> list[Strip]:
         if width != self._frozen_width:
             self._frozen_width, self._frozen, self._frozen_count = width, [], 0
@@ -127,7 +126,9 @@ class _LiveVisual(Visual):
     def get_height(self, rules: RulesMap, width: int) -> int:
         return self.shown_height(width) if width > 0 else 0
 
-    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
         if width <= 0:
             return []
         rich_style = style.rich_style
@@ -236,7 +237,9 @@ class LiveReply(Widget):
             text, self._waiting = self._waiting, None
             self.show_text(text)
 
-    def _rendered(self, future: asyncio.Future[tuple[list[Prerendered], Prerendered | None]], upto: int) -> None:
+    def _rendered(
+        self, future: asyncio.Future[tuple[list[Prerendered], Prerendered | None]], upto: int
+    ) -> None:
         if future.cancelled() or not self.is_attached:
             self._in_flight = False
             return

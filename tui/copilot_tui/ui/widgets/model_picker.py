@@ -95,7 +95,9 @@ class ModelPicker(Vertical):
                 if not needle or needle in status.name.lower():
                     unusable.append(Option(provider_entry(status), id=f"{UNUSABLE}{status.name}"))
                 continue
-            models = [m for m in status.models if m.supported and (not needle or needle in m.id.lower())]
+            models = [
+                m for m in status.models if m.supported and (not needle or needle in m.id.lower())
+            ]
             if not models:
                 continue
             options.append(Option(provider_header(status), disabled=True))

@@ -21,7 +21,9 @@ class Prompt(TextArea):
         text: str
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, classes="prompt", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        super().__init__(
+            id=id, classes="prompt", soft_wrap=True, show_line_numbers=False, tab_behavior="focus"
+        )
         self.sent: list[str] = []
         self._recall_index: int | None = None
         self.placeholder = "Message…  (enter send · shift+enter / ctrl+j newline · esc stop)"
@@ -43,7 +45,11 @@ class Prompt(TextArea):
     def _own_keys(self) -> dict[str, str]:
         """The prompt's keys (key -> action) with the user's keymap applied."""
         overrides = getattr(self.app, "keymap_overrides", {})
-        return {key.strip(): spec.action for spec in PROMPT_KEYS for key in effective_key(spec, overrides).split(",")}
+        return {
+            key.strip(): spec.action
+            for spec in PROMPT_KEYS
+            for key in effective_key(spec, overrides).split(",")
+        }
 
     def action_send(self) -> None:
         text = self.text
@@ -58,7 +64,11 @@ class Prompt(TextArea):
 
     def action_recall(self) -> None:
         """Up in an empty prompt (or while stepping through history) recalls earlier prompts."""
-        if self.sent and (not self.text or self._recall_index is not None) and self.cursor_location[0] == 0:
+        if (
+            self.sent
+            and (not self.text or self._recall_index is not None)
+            and self.cursor_location[0] == 0
+        ):
             index = len(self.sent) if self._recall_index is None else self._recall_index
             index = max(0, index - 1)
             self._recall_index = index

@@ -47,7 +47,9 @@ def relative_time(ts: float, now: float | None = None) -> str:
 
 
 def _line_widths(prompt: object) -> list[int] | None:
-    return [cell_len(line) for line in prompt.plain.split("\n")] if isinstance(prompt, Text) else None
+    return (
+        [cell_len(line) for line in prompt.plain.split("\n")] if isinstance(prompt, Text) else None
+    )
 
 
 class SessionList(OptionList):
@@ -155,10 +157,14 @@ class Sidebar(Vertical):
     def session_list(self) -> SessionList:
         return self.query_one(SessionList)
 
-    def set_sessions(self, sessions: list[SessionInfo], groups: list[GroupInfo] | None = None) -> None:
+    def set_sessions(
+        self, sessions: list[SessionInfo], groups: list[GroupInfo] | None = None
+    ) -> None:
         self._sessions = sessions
         known = {s.session_id for s in sessions}
-        self._groups = {g.group_id: g for g in groups or [] if any(sid in known for sid in g.session_ids)}
+        self._groups = {
+            g.group_id: g for g in groups or [] if any(sid in known for sid in g.session_ids)
+        }
         self._group_of = {s.session_id: s.group_id for s in sessions if s.group_id in self._groups}
         self._rebuild()
 
@@ -231,7 +237,10 @@ class Sidebar(Vertical):
 
     def _prompt(self, info: SessionInfo) -> Text:
         line = Text.assemble(mark(self._marks.get(info.session_id), self._frame), " ")
-        line.append(one_line(info.title) or "(untitled)", style="bold" if self._marks.get(info.session_id) == "unread" else "")
+        line.append(
+            one_line(info.title) or "(untitled)",
+            style="bold" if self._marks.get(info.session_id) == "unread" else "",
+        )
         line.truncate(35, overflow="ellipsis")
         line.append("\n  ")
         line.append(f"{one_line(info.model)} · {relative_time(info.updated_at)}", style="dim")
@@ -286,7 +295,9 @@ class Sidebar(Vertical):
                 continue
             options.append(Option(self._group_prompt(group, members), id=group_option(group_id)))
             for i, member in enumerate(members):
-                options.append(Option(self._member_prompt(member, i == len(members) - 1), id=member.session_id))
+                options.append(
+                    Option(self._member_prompt(member, i == len(members) - 1), id=member.session_id)
+                )
         return options
 
     def _rebuild(self) -> None:
@@ -315,9 +326,15 @@ class Sidebar(Vertical):
         """
         option_list = self.session_list
         current = option_list.options
-        if len(current) != len(options) or any(a.id != b.id for a, b in zip(current, options, strict=True)):
+        if len(current) != len(options) or any(
+            a.id != b.id for a, b in zip(current, options, strict=True)
+        ):
             return False
-        changed = [(old, new) for old, new in zip(current, options, strict=True) if old.prompt != new.prompt]
+        changed = [
+            (old, new)
+            for old, new in zip(current, options, strict=True)
+            if old.prompt != new.prompt
+        ]
         if any(_line_widths(old.prompt) != _line_widths(new.prompt) for old, new in changed):
             return False
         for _, new in changed:
@@ -332,7 +349,9 @@ class Sidebar(Vertical):
         group_id = self._group_of.get(session_id)
         if group_id is not None:
             members = self._members(self._groups[group_id])
-            prompt = self._member_prompt(info, bool(members) and members[-1].session_id == session_id)
+            prompt = self._member_prompt(
+                info, bool(members) and members[-1].session_id == session_id
+            )
         else:
             prompt = self._prompt(info)
         try:
@@ -345,7 +364,9 @@ class Sidebar(Vertical):
         if group is None:
             return
         try:
-            self.session_list.set_prompt(group_option(group_id), self._group_prompt(group, self._members(group)))
+            self.session_list.set_prompt(
+                group_option(group_id), self._group_prompt(group, self._members(group))
+            )
         except OptionDoesNotExist:
             pass  # filtered out
 

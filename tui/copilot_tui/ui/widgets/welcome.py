@@ -13,19 +13,27 @@ from ..safe import one_line
 from .prompt import Prompt
 
 KEYS = "ctrl+n picks another model · ctrl+k compares models · ctrl+o opens a session · f1 lists every key"
-SETUP_KEYS = "ctrl+n lists every provider · ctrl+p → 'Log in to GitHub Copilot' logs in · f1 lists every key"
+SETUP_KEYS = (
+    "ctrl+n lists every provider · ctrl+p → 'Log in to GitHub Copilot' logs in · f1 lists every key"
+)
 
 
 def headline(ready: Readiness) -> Text:
     """The centred lines above the prompt: what enter would do now, and the keys for more."""
     text = Text()
     if ready.model:
-        text.append(f"Start a conversation with {one_line(ready.model)}: type below and press enter.\n")
+        text.append(
+            f"Start a conversation with {one_line(ready.model)}: type below and press enter.\n"
+        )
         if ready.checking:
-            text.append(f"Still checking {one_line(', '.join(ready.waiting_for))}…\n", style="italic")
+            text.append(
+                f"Still checking {one_line(', '.join(ready.waiting_for))}…\n", style="italic"
+            )
         text.append(KEYS)
     elif ready.checking:
-        text.append(f"Checking which providers can answer ({one_line(', '.join(ready.waiting_for))})…\n")
+        text.append(
+            f"Checking which providers can answer ({one_line(', '.join(ready.waiting_for))})…\n"
+        )
         text.append("f1 lists every key")
     elif ready.configured:
         text.append(f"The default model {one_line(ready.configured)} cannot answer.", style="bold")
@@ -34,7 +42,9 @@ def headline(ready: Readiness) -> Text:
         text.append("\nctrl+n picks a model of another provider · f1 lists every key")
     else:
         text.append("No model can answer yet: no provider is usable.", style="bold")
-        text.append("\nSet one up as below, then restart copilot-tui (or press ctrl+n to check again).\n")
+        text.append(
+            "\nSet one up as below, then restart copilot-tui (or press ctrl+n to check again).\n"
+        )
         text.append(SETUP_KEYS)
     return text
 

@@ -130,10 +130,10 @@ def pane_index(rt: Runtime, group: GroupInfo, models: Sequence[str], name: str) 
     found = [i for i, m in enumerate(models) if m in candidates]
     if len(found) == 1:
         return found[0]
-    names = ", ".join(
-        f"{letter_of(group, i)}" if group.letters else f"{i + 1} ({m})"
-        for i, m in enumerate(models)
-    )
+    if group.letters:
+        names = ", ".join(sorted(group.letters))
+    else:
+        names = ", ".join(f"{i + 1} ({m})" for i, m in enumerate(models))
     if len(found) > 1:
         raise InvalidVote(f"{text!r} is in several panes; name one by number: {names}.")
     raise InvalidVote(f"{text!r} is not a pane of this comparison; its panes are {names}.")

@@ -143,7 +143,7 @@ async def run_batch(client: CopilotClient, args: argparse.Namespace, specs: list
         write(table(rows, ["LINE", "COMPARISON", "ANSWERED", "TITLE"]) + "\n")
         if args.blind:
             print(
-                "vote on each in the TUI (ctrl+k, then the vote queue) or with "
+                "vote on each in the TUI (f9: the leaderboard lists those waiting for a vote) or with "
                 "copilot-tui vote ID --winner LETTER",
                 file=sys.stderr,
             )

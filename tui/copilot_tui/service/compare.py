@@ -23,10 +23,11 @@ from typing import Any, Literal, Protocol
 
 from .. import events as ev
 from ..errors import CopilotTuiError, SessionNotFound
-from ..types import GroupInfo, Message, ReplyStats
+from ..types import GroupInfo, Message, ReplyStats, Vote
 from .bus import EventBus
 from .runtime import Runtime
 from .session import Session, auto_title
+from .votes import cast_vote
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +353,23 @@ class Comparison:
 
     def __len__(self) -> int:
         return len(self.panes)
+
+    async def vote(
+        self,
+        *,
+        winner: str | None = None,
+        ranking: Sequence[Sequence[str]] | None = None,
+        tie: bool = False,
+        all_bad: bool = False,
+        turn: int | None = None,
+    ) -> Vote:
+        """Record or change the verdict on a prompt (the latest by default); see ``votes``."""
+        tiers = [[winner]] if winner is not None else ranking
+        vote = await cast_vote(
+            self._rt, self.group_id, ranking_names=tiers, tie=tie, all_bad=all_bad, turn=turn
+        )
+        self.voted.add(vote.turn)
+        return vote
 
     @property
     def blind(self) -> bool:

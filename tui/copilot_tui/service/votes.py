@@ -212,7 +212,7 @@ async def cast_vote(
     vote = Vote(group_id, turn, verdict, tiers, record, earlier.created_at if earlier else now, now)
     await rt.store.put_vote(vote)
     if live is not None:
-        live.voted.add(turn)
+        live.voted.add(turn)  # a comparison open in a view reveals its models
     return vote
 
 

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 from ...errors import CopilotTuiError
 from ...service import CopilotClient
 from ...service.votes import Leaderboard
+from ...types import GroupInfo
 from ..safe import one_line
 from .base import Dialog
 
@@ -73,13 +74,16 @@ class LeaderboardScreen(Dialog[str | None]):
     @work(exclusive=True, group="leaderboard")
     async def load(self) -> None:
         tag = " ".join(self.query_one("#tag", Input).value.split()).lower() or None
-        try:
-            board = await self._client.leaderboard(by=self._by, tag=tag)
+        try:  # the queue first: it is quick, and enter opens its first entry
             queue = await self._client.unvoted_comparisons()
+            self._show_queue(queue)
+            board = await self._client.leaderboard(by=self._by, tag=tag)
         except CopilotTuiError as exc:
             self.query_one("#summary", Static).update(str(exc))
             return
         self._show(board)
+
+    def _show_queue(self, queue: list[GroupInfo]) -> None:
         options = [
             Option(
                 f"{'blind · ' if g.letters else ''}{one_line(g.title)[:60]}"

@@ -25,7 +25,8 @@ from ..errors import CopilotTuiError, SessionNotFound
 from ..types import GroupInfo, Message, ReplyStats
 from .bus import EventBus
 from .runtime import Runtime
-from .session import Session, auto_title
+from .session import Session
+from .turn import auto_title
 
 log = logging.getLogger(__name__)
 

@@ -96,6 +96,24 @@ async def test_stopped_mid_stream_keeps_the_text(client: CopilotClient, fake: Fa
     assert turn.state == "idle" and not turn.live
 
 
+async def test_progress_is_live_then_final(client: CopilotClient, fake: FakeOpenAI) -> None:
+    fake.script("gpt-4o-mini", Script(chunks=["one ", "two ", "three"], hold_at=2, usage=False))
+    turn, _, two_pieces = await _turn(client)
+    task = asyncio.create_task(turn.run())
+    try:
+        await asyncio.wait_for(two_pieces.wait(), 30)
+        live = turn.progress()
+        assert live.output_tokens == 2 and live.tokens_estimated and live.queued == 0.0
+        assert live.ttft is not None and live.duration is not None and live.ttft <= live.duration
+        assert turn.text == "one two "
+    finally:
+        fake.release()
+    await task
+    final = turn.progress()
+    assert final is turn.reply.stats and final.output_tokens == 3
+    assert turn.text == turn.reply.content == "one two three"
+
+
 async def test_a_turn_stopped_before_it_began_still_ends_once(client: CopilotClient) -> None:
     turn, seen, _ = await _turn(client)
     turn.end_unstarted()

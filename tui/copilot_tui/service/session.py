@@ -50,6 +50,11 @@ class Session:
         return self.info.title
 
     @property
+    def turn(self) -> Turn | None:
+        """The turn running now: its text and figures so far (a comparison's pane reads them)."""
+        return self._turn
+
+    @property
     def state(self) -> State:
         return self._turn.state if self._turn is not None else "idle"
 

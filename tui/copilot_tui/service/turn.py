@@ -131,11 +131,14 @@ class Turn:
             uuid.uuid4().hex, sid, "assistant", "", model, "streaming", None, now, now
         )
         self._parts: list[str] = []
+        self._joined, self._joined_count = "", 0  # the text as last read, and its piece count
         self._pieces = 0  # the provider's text events: the token estimate without usage
         self._usage_in: int | None = None
         self._usage_out: int | None = None
         self._stats = ReplyStats()
         self._started = time.monotonic()  # replaced by the moment the request goes out
+        self._requested = False  # the request went out (the turn holds a slot of the provider)
+        self._waiting_since: float | None = None  # when it began waiting for a slot
         self._last_flush = self._started
         self._guard = ReplyGuard()  # the provider boundary: text cleaned, secrets masked
         self._saving: asyncio.Future[Exception | None] | None = None
@@ -145,8 +148,35 @@ class Turn:
 
     @property
     def text(self) -> str:
-        """The reply's text received so far."""
-        return "".join(self._parts)
+        """The reply's text received so far: joined when read, not per piece (joining per piece
+        copies the whole reply each time, quadratic in its length)."""
+        if self._joined_count != len(self._parts):
+            self._joined, self._joined_count = "".join(self._parts), len(self._parts)
+        return self._joined
+
+    def progress(self) -> ReplyStats:
+        """The reply's figures so far (its final stats once the turn has ended): times from the
+        moment the request went out, the wait for a provider slot kept apart as ``queued``."""
+        if not self.live:
+            return self.reply.stats
+        now = time.monotonic()
+        stats = self._stats
+        if not self._requested:
+            since = self._waiting_since
+            return ReplyStats(queued=now - since if since is not None else 0.0)
+        tokens: int | None
+        if self._usage_out is not None:
+            tokens, estimated = self._usage_out, False
+        else:
+            tokens, estimated = (self._pieces if self._parts else None), True
+        return ReplyStats(
+            ttft=stats.ttft,
+            duration=now - self._started,
+            output_tokens=tokens,
+            input_tokens=self._usage_in,
+            tokens_estimated=estimated,
+            queued=stats.queued,
+        )
 
     # -- the whole turn ----------------------------------------------------------------------
 
@@ -211,15 +241,17 @@ class Turn:
         """Wait for a slot of the provider, then stream the reply, retrying before its first word."""
         limiter = self._limiter = self._rt.providers.limiter(provider)
         must_wait = limiter.locked()
-        if must_wait:
-            self._set_state("waiting", limiter.waiting_note)
         before_slot = time.monotonic()
+        if must_wait:
+            self._waiting_since = before_slot
+            self._set_state("waiting", limiter.waiting_note)
         await limiter.acquire()
         self._holding = True
         try:
             # times are the model's: measured from here, the queue wait kept apart
             self._started = self._last_flush = time.monotonic()
             self._stats.queued = self._started - before_slot if must_wait else 0.0
+            self._requested = True
             attempt = 0
             while True:
                 attempt += 1
@@ -406,7 +438,10 @@ class Turn:
 
     def _final_stats(self) -> ReplyStats:
         stats = self._stats
-        stats.duration = time.monotonic() - self._started
+        now = time.monotonic()
+        stats.duration = now - self._started
+        if not self._requested and self._waiting_since is not None:
+            stats.queued = now - self._waiting_since  # it ended while waiting for a slot
         stats.input_tokens = self._usage_in
         if self._usage_out is not None:
             stats.output_tokens, stats.tokens_estimated = self._usage_out, False

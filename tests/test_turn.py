@@ -122,6 +122,26 @@ async def test_a_turn_stopped_before_it_began_still_ends_once(client: CopilotCli
     assert seen[0].data.turn_id == turn.id
 
 
+async def test_a_turn_cancelled_mid_stream_ends_once(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
+    """Cancelled from outside (the client stopping), not stopped: the cancel goes on up, the
+    text is kept as aborted, and the one idle event is the turn's own."""
+    fake.script("gpt-4o-mini", Script(chunks=["one ", "two ", "three"], hold_at=2))
+    turn, seen, two_pieces = await _turn(client)
+    task = asyncio.create_task(turn.run())
+    try:
+        await asyncio.wait_for(two_pieces.wait(), 30)
+        task.cancel()
+        await asyncio.wait({task})
+    finally:
+        fake.release()
+    assert task.cancelled()
+    turn.end_unstarted()  # what the session's worker does with a cancelled turn: nothing here
+    assert _types(seen).count(ev.SESSION_IDLE) == 1
+    assert turn.reply.status == "aborted" and turn.reply.content == "one two "
+
+
 async def test_history_is_read_once_then_kept(client: CopilotClient, fake: FakeOpenAI) -> None:
     """The second turn's request carries the first turn without reading the store again."""
     turn, _, _ = await _turn(client, "first")

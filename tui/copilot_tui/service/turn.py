@@ -123,6 +123,7 @@ class Turn:
         self.note: str | None = None  # "waiting for the local model", "retrying in 3 s"
         self.live = False  # the reply is streaming (what the session shows as its live message)
         self.stopping = False  # an abort was asked for: what fails after it is not the outcome
+        self._ran = False
         now = time.time()
         model = self.model = info.model  # the session's model when the turn began
         sid = info.session_id
@@ -182,6 +183,7 @@ class Turn:
 
     async def run(self) -> None:
         """Every step in order; ends with exactly one idle event whatever happens."""
+        self._ran = True
         try:
             provider, request = await self.begin()
             await self.stream(provider, request)
@@ -204,6 +206,8 @@ class Turn:
 
     def end_unstarted(self) -> None:
         """Stopped before it even began: the turn still ends with its one idle event."""
+        if self._ran:
+            return  # it began, and so ended with its own
         self._emit(
             ev.SESSION_IDLE, aborted=True, message_id=None, turn_id=self.id, status="aborted"
         )

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.providers.test_limits import served
 from tests.servers.hostile import MiB, gzip_bomb
 from tests.servers.openai_server import FakeOpenAI
-from tests.test_limits import served
 from tests.ui.helpers import open_tab, send, shown, started, tap, wait_for, wait_idle
 
 from copilot_tui import CopilotClient

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import write_config
-from tests.test_provider_discovery import fresh_machine
+from tests.service.test_discovery import fresh_machine
 from tests.ui.helpers import started, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -23,16 +24,37 @@ from typing import Any, Literal, Protocol
 
 from .. import events as ev
 from ..errors import CopilotTuiError, SessionNotFound
-from ..types import GroupInfo, Message, ReplyStats
+from ..types import GroupInfo, Message, ReplyStats, Vote
 from .bus import EventBus
 from .runtime import Runtime
 from .session import Session
 from .turn import Turn, auto_title
+from .votes import cast_vote
 
 log = logging.getLogger(__name__)
 
 MIN_PANES = 2
 MAX_PANES = 8
+TIMING = ("ttft", "duration", "tokens_per_second", "queued")  # what a blind pane still shows
+LETTERS = "ABCDEFGH"  # blind panes' names, one per pane up to MAX_PANES
+MAX_TAGS = 16
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as stored: trimmed, lower case, no blanks or repeats, in the order given."""
+    out: list[str] = []
+    for tag in tags:
+        tag = " ".join(str(tag).split()).lower()
+        if not tag:
+            continue
+        if len(tag) > 40:
+            raise InvalidComparison(f"The tag {tag[:40]!r}... is longer than 40 characters.")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise InvalidComparison(f"At most {MAX_TAGS} tags per comparison.")
+    return out
+
 
 PaneStatus = Literal["idle", "waiting", "streaming", "done", "aborted", "error"]
 
@@ -262,6 +284,9 @@ class Comparison:
         self.created_at = group.created_at
         self.panes: list[Pane] = [Pane(i, s) for i, s in enumerate(sessions)]
         self.last_prompt: str | None = None
+        self.letters = group.letters  # blind: pane i is shown as letters[i] until a vote
+        self.tags: list[str] = list(group.tags)
+        self.voted: set[int] = set(group.voted_turns)  # prompts (1-based) a verdict was given on
         self._events: EventBus[CompareEvent] = EventBus(f"comparison {group.group_id}")
         self._changed = asyncio.Event()
         self._round_open = False
@@ -281,6 +306,46 @@ class Comparison:
 
     def __len__(self) -> int:
         return len(self.panes)
+
+    async def vote(
+        self,
+        *,
+        winner: str | None = None,
+        ranking: Sequence[Sequence[str]] | None = None,
+        tie: bool = False,
+        all_bad: bool = False,
+        turn: int | None = None,
+    ) -> Vote:
+        """Record or change the verdict on a prompt (the latest by default); see ``votes``."""
+        tiers = [[winner]] if winner is not None else ranking
+        vote = await cast_vote(
+            self._rt, self.group_id, ranking_names=tiers, tie=tie, all_bad=all_bad, turn=turn
+        )
+        self.voted.add(vote.turn)
+        return vote
+
+    @property
+    def blind(self) -> bool:
+        return bool(self.letters)
+
+    @property
+    def hidden(self) -> bool:
+        """Model names are hidden: a blind comparison nobody has voted on yet."""
+        return self.blind and not self.voted
+
+    def name_of(self, pane: Pane) -> str:
+        """What a view calls a pane: its letter while hidden, its model otherwise."""
+        if not self.blind:
+            return pane.label
+        letter = self.letters[pane.index]
+        return letter if self.hidden else f"{letter} · {pane.label}"
+
+    @property
+    def shown_order(self) -> list[Pane]:
+        """Panes in the order a view shows them: by letter when blind, else as created."""
+        if not self.blind:
+            return list(self.panes)
+        return sorted(self.panes, key=lambda p: self.letters[p.index])
 
     def _label_panes(self) -> None:
         counts: dict[str, int] = {}
@@ -407,13 +472,25 @@ class Comparison:
         return [p for p in self.panes if p.answered]
 
     def to_dict(self) -> dict[str, Any]:
-        """A machine-readable summary (the CLI's ``--json``)."""
+        """A machine-readable summary (the CLI's ``--json``); a hidden comparison names no model."""
+        panes = []
+        for pane in self.shown_order:
+            data = pane.to_dict()
+            if self.blind:
+                data["letter"] = self.letters[pane.index]
+            if self.hidden:  # the order panes were given in, token counts: all tell the model
+                for key in ("index", "model", "label", "system_message", "session_id"):
+                    data.pop(key, None)
+                data["stats"] = {k: v for k, v in data["stats"].items() if k in TIMING}
+            panes.append(data)
         return {
             "group_id": self.group_id,
             "title": self.title,
             "prompt": self.last_prompt,
-            "models": self.models,
-            "panes": [p.to_dict() for p in self.panes],
+            "models": None if self.hidden else self.models,
+            "blind": self.blind,
+            "tags": self.tags,
+            "panes": panes,
             "fastest_ttft": self.fastest_ttft,
             "fastest_total": self.fastest_total,
             "answered": len(self.answered),
@@ -493,6 +570,8 @@ async def start_comparison(
     system_message: str | None = None,
     title: str | None = None,
     max_tokens: int | None = None,
+    blind: bool = False,
+    tags: Sequence[str] = (),
 ) -> Comparison:
     """Create a comparison (a group and one session per pane) and send the prompt to every pane.
 
@@ -518,7 +597,13 @@ async def start_comparison(
     group_id = uuid.uuid4().hex[:12]
     group_title = " ".join((title or "").split()) or auto_title(prompt)
     now = time.time()
-    await rt.store.create_group(group_id, group_title, now)
+    letters = ""
+    if blind:
+        order = list(LETTERS[: len(specs)])
+        random.SystemRandom().shuffle(order)
+        letters = "".join(order)
+    tag_list = clean_tags(tags)
+    await rt.store.create_group(group_id, group_title, now, letters=letters, tags=tag_list)
     sessions: list[Session] = []
     try:
         for spec in specs:
@@ -534,9 +619,10 @@ async def start_comparison(
         with contextlib.suppress(Exception):
             await rt.store.delete_group(group_id)
         raise
-    comparison = Comparison(
-        rt, GroupInfo(group_id, group_title, now, [s.session_id for s in sessions]), sessions
+    group = GroupInfo(
+        group_id, group_title, now, [s.session_id for s in sessions], letters, tag_list
     )
+    comparison = Comparison(rt, group, sessions)
     await comparison.send(prompt, max_tokens=max_tokens)
     return comparison
 

@@ -41,6 +41,7 @@ from ..messages import (
     StreamDirty,
 )
 from ..safe import one_line
+from ..votes import VoteChoice
 from ..widgets.chat_pane import ChatPane
 from ..widgets.compare_view import CompareTab
 from ..widgets.marks import mark
@@ -49,11 +50,13 @@ from ..widgets.sidebar import GROUP_PREFIX, Sidebar, group_option
 from ..widgets.topbar import TopBar
 from ..widgets.welcome import Welcome
 from .compare_dialog import CompareRequest, CompareScreen
+from .leaderboard import LeaderboardScreen
 from .login import LoginScreen
 from .new_session import NewSessionRequest, NewSessionScreen
 from .search import SearchScreen
 from .simple import ConfirmScreen, RenameScreen
 from .switch_model import SwitchModelScreen
+from .vote import VoteScreen
 
 TABS_KEY = "ui.open_tabs"
 ACTIVE_KEY = "ui.active_tab"
@@ -550,7 +553,7 @@ class MainScreen(Screen[None]):
             comparison = compare.comparison
             bar.session_id = f"{len(comparison.panes)} models"
             bar.session_title = f"⚖ {comparison.title}"
-            bar.model = ", ".join(comparison.models)
+            bar.model = "blind" if comparison.hidden else ", ".join(comparison.models)
             bar.note = ""
             return
         sid = self.active_session_id
@@ -855,6 +858,30 @@ class MainScreen(Screen[None]):
 
     # -- comparisons ---------------------------------------------------------------------
 
+    def action_leaderboard(self) -> None:
+        def picked(group_id: str | None) -> None:
+            if group_id:
+                self.run_worker(self._open_compare(group_id), group="compare-open")
+
+        self._dialog(LeaderboardScreen(self.client), picked)
+
+    @on(CompareTab.VoteRequested)
+    def _vote_requested(self, message: CompareTab.VoteRequested) -> None:
+        tab = message.tab
+        current = "given (voting again changes it)" if tab.comparison.voted else None
+        dialog = VoteScreen(tab.comparison.title, tab.vote_choices(), current=current)
+
+        def chosen(choice: VoteChoice | None) -> None:
+            if choice is not None:
+                tab.record_vote(choice)
+
+        self._dialog(dialog, chosen)
+
+    @on(CompareTab.Voted)
+    async def _voted(self, message: CompareTab.Voted) -> None:
+        self._update_topbar()
+        await self.refresh_sessions()  # a blind comparison's models appear in the sidebar
+
     def action_new_comparison(self) -> None:
         def chosen(request: CompareRequest | None) -> None:
             if request is not None:
@@ -868,7 +895,11 @@ class MainScreen(Screen[None]):
         self._capture = []
         try:
             comparison = await self.client.compare(
-                request.panes, request.prompt, request.system_message
+                request.panes,
+                request.prompt,
+                request.system_message,
+                blind=request.blind,
+                tags=request.tags,
             )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)

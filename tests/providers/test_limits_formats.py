@@ -14,6 +14,13 @@ import pytest
 
 from copilot_tui import errors as E
 from tests.provider_support import client_for, failed_turn, turn
+from tests.providers.test_limits import (
+    MAX_RSS_MB,
+    one_sentence,
+    send_measured,
+    served,
+    stored_reply,
+)
 from tests.servers import anthropic_server, ollama_server
 from tests.servers.anthropic_server import API_KEY, FakeAnthropic
 from tests.servers.base import FakeService, Script
@@ -27,7 +34,6 @@ from tests.servers.hostile import (
     huge_body,
 )
 from tests.servers.ollama_server import FakeOllama
-from tests.test_limits import MAX_RSS_MB, one_sentence, send_measured, served, stored_reply
 
 
 @dataclass(frozen=True)

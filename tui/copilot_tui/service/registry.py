@@ -16,6 +16,7 @@ from ..config import Config, ProviderConfig
 from ..errors import CopilotTuiError, UnknownModel, UnknownProvider
 from ..ids import split_model_ref
 from ..providers import Provider, provider_class
+from ..providers.copilot_sdk import SdkHost
 from ..types import ModelInfo, ProviderStatus, Readiness
 from . import discovery
 from .limiter import ProviderLimit
@@ -40,6 +41,19 @@ class ProviderRegistry:
         self._limits: dict[str, ProviderLimit] = {}
         self._model_cache: dict[str, tuple[float, list[ModelInfo]]] = {}
         self.statuses: dict[str, ProviderStatus] = {}  # the latest of each provider, for readiness
+        # the app's one Copilot runtime, shared by every provider whose sessions run on it;
+        # nothing starts until a session or a status check needs it
+        self.sdk = SdkHost(github_token=self._copilot_token)
+
+    def _copilot_token(self) -> str | None:
+        """The login the runtime starts with: the first copilot provider's saved token."""
+        for name, pc in self.configs.items():
+            if pc.type == "copilot" and pc.enabled:
+                with contextlib.suppress(CopilotTuiError):
+                    token = getattr(self.provider(name), "github_token", lambda: None)()
+                    if token:
+                        return str(token)
+        return None
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
@@ -47,7 +61,9 @@ class ProviderRegistry:
             if pc is None:
                 known = ", ".join(self.configs) or "none"
                 raise UnknownProvider(f"Unknown provider {name!r} (configured: {known}).")
-            self._providers[name] = provider_class(pc.type)(name, pc, self.http)
+            made = provider_class(pc.type)(name, pc, self.http)
+            made.sdk = self.sdk
+            self._providers[name] = made
         return self._providers[name]
 
     def prepare(self) -> None:
@@ -144,8 +160,11 @@ class ProviderRegistry:
         if provider is not None:
             with contextlib.suppress(Exception):
                 await provider.aclose()
+            if provider.type == "copilot" and self.sdk.started:
+                await self.sdk.aclose()  # the runtime starts again with the new login
 
     async def aclose(self) -> None:
+        await self.sdk.aclose()
         for provider in self._providers.values():
             with contextlib.suppress(Exception):
                 await provider.aclose()

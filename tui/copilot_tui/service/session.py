@@ -18,7 +18,8 @@ from ..providers.base import ChatMessage, ChatRequest
 from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
 from ..text import clean_text
-from ..types import Message, ReplyStats, SessionInfo
+from ..types import Message, PermissionDecision, PermissionRequest, ReplyStats, SessionInfo
+from .agent import PermissionHandler, Permissions, open_stream
 from .bus import EventBus
 from .runtime import Runtime
 
@@ -77,6 +78,11 @@ class Session:
         # the conversation so far, read from the store on the first turn and kept up to date by
         # each turn here, so a turn's request need not wait for the store (None: read it again)
         self._history: list[Message] | None = None
+        # an agent's permission requests (agent.py); the handler is on_permission_request
+        self.permissions = Permissions(
+            self._emit,
+            lambda note: self._set_state("waiting" if note else "streaming", note),
+        )
 
     # -- identity ------------------------------------------------------------------------
 
@@ -91,6 +97,32 @@ class Session:
     @property
     def title(self) -> str:
         return self.info.title
+
+    @property
+    def mode(self) -> str:
+        """ "chat" (no tools) or "agent" (the Copilot runtime's tools in ``cwd``)."""
+        return self.info.mode
+
+    @property
+    def cwd(self) -> str | None:
+        return self.info.cwd
+
+    @property
+    def on_permission_request(self) -> PermissionHandler | None:
+        """Decides an agent's permission requests (the SDK's name); None: ask through events."""
+        return self.permissions.handler
+
+    @on_permission_request.setter
+    def on_permission_request(self, handler: PermissionHandler | None) -> None:
+        self.permissions.handler = handler
+
+    @property
+    def pending_permissions(self) -> list[PermissionRequest]:
+        return list(self.permissions.pending.values())
+
+    def answer_permission(self, request_id: str, decision: PermissionDecision) -> bool:
+        """Answer a permission request asked through events; False when none is pending."""
+        return self.permissions.answer(request_id, decision)
 
     @property
     def busy(self) -> bool:
@@ -200,6 +232,7 @@ class Session:
     async def dispose(self) -> None:
         """Release the session's memory; its data stays on disk. A running turn is aborted."""
         await self.cancel_all()
+        await self._rt.providers.sdk.forget(self.session_id)
         self._disposed = True
         self._events.clear()
         self._rt.sessions.pop(self.session_id, None)
@@ -347,6 +380,10 @@ class Session:
                 model=model_name,
                 messages=self._chat_messages(history, pending.prompt),
                 max_tokens=pending.max_tokens,
+                session_id=self.session_id,
+                mode=self.info.mode,
+                cwd=self.info.cwd,
+                ask_permission=self.permissions.ask,
             )
             limiter = rt.providers.limiter(provider)
             turns = rt.turns
@@ -366,7 +403,15 @@ class Session:
                     attempt += 1
                     self._set_state("streaming", None)
                     try:
-                        async for chunk in guarded(provider.stream_chat(request), guard):
+                        async for chunk in guarded(open_stream(provider, request), guard):
+                            if chunk.tool is not None:
+                                started_or_done = chunk.tool.status == "running"
+                                self._emit(
+                                    ev.TOOL_START if started_or_done else ev.TOOL_COMPLETE,
+                                    tool=chunk.tool,
+                                    message_id=reply.id,
+                                    turn_id=turn_id,
+                                )
                             if chunk.status is not None and not parts:
                                 self._set_state(
                                     "waiting" if "wait" in chunk.status else "streaming",
@@ -541,6 +586,7 @@ class Session:
         return ok
 
     def _finish(self, turn_id: str, reply: Message, *, aborted: bool) -> None:
+        self.permissions.cancel_all()
         self.live = None
         self.state = "idle"
         self.status_note = None

@@ -69,6 +69,16 @@ class _Turn:
     tools: dict[str, ToolCall] = field(default_factory=dict)
 
 
+def _arrived(turn: _Turn, queue: asyncio.Queue[Any], event: Any) -> None:
+    """On the loop, in the runtime's order: a tool's name is known before the permission
+    request that follows its start is handled (which does not wait for the queue)."""
+    if getattr(getattr(event, "type", None), "value", None) == "tool.execution_start":
+        data = event.data
+        call_id = str(getattr(data, "tool_call_id", ""))
+        turn.tools.setdefault(call_id, ToolCall(call_id, str(getattr(data, "tool_name", "tool"))))
+    queue.put_nowait(event)
+
+
 def _transcript(history: list[ChatMessage]) -> str:
     lines = [f"{m.role.capitalize()}: {m.content}" for m in history if m.role != "system"]
     return "\n\n".join(lines)
@@ -350,7 +360,9 @@ class SdkHost:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         turn = self._turns[session_id] = _Turn(ask_permission)
-        unsubscribe = session.on(lambda event: loop.call_soon_threadsafe(queue.put_nowait, event))
+        unsubscribe = session.on(
+            lambda event: loop.call_soon_threadsafe(_arrived, turn, queue, event)
+        )
         ended = False
         try:
             try:
@@ -421,7 +433,7 @@ class SdkHost:
                     title=getattr(data, "tool_title", None),
                 )
                 turn.tools[call.call_id] = call
-                yield StreamChunk(extra={"tool": replace(call)})
+                yield StreamChunk(tool=replace(call))
             elif kind == "tool.execution_complete":
                 call_id = str(getattr(data, "tool_call_id", ""))
                 known = turn.tools.get(call_id) or ToolCall(call_id, "tool")
@@ -431,7 +443,7 @@ class SdkHost:
                     result=_result_text(data),
                 )
                 turn.tools[call_id] = done
-                yield StreamChunk(extra={"tool": done})
+                yield StreamChunk(tool=done)
             elif kind == "session.info" and getattr(data, "info_type", None) == "model_retry":
                 yield StreamChunk(
                     status=f"retrying: {one_line(Exception(getattr(data, 'message', '')))}"

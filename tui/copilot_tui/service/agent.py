@@ -81,17 +81,18 @@ class Permissions:
             )
             return "approve-once"
         self.pending[request.request_id] = request
-        self._emit(ev.PERMISSION_REQUESTED, request=request, **common)
-        self._set_waiting(f"waiting for permission: {request.summary}")
+        future: asyncio.Future[PermissionDecision] = asyncio.get_running_loop().create_future()
+        if self.handler is None:  # answered through answer(), maybe by a handler of this event
+            self._answers[request.request_id] = future
         decision: Any = "user-not-available"
         try:
+            self._set_waiting(f"waiting for permission: {request.summary}")
+            self._emit(ev.PERMISSION_REQUESTED, request=request, **common)
             if self.handler is not None:
                 decision = self.handler(request)
                 if inspect.isawaitable(decision):
                     decision = await decision
             else:
-                future = asyncio.get_running_loop().create_future()
-                self._answers[request.request_id] = future
                 decision = await future
         except Exception:
             log.warning("a permission handler failed; the request is denied", exc_info=True)

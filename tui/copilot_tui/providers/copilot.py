@@ -11,6 +11,7 @@ rate limits are never retried aggressively.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import os
 import uuid
@@ -41,6 +42,13 @@ from .http import get_json
 from .openai import stream_openai_chat
 
 TRANSPORTS = ("sdk", "http")
+
+
+@functools.cache
+def _sdk_installed() -> bool:
+    return importlib.util.find_spec("copilot") is not None
+
+
 CHAT = "/chat/completions"
 MESSAGES = "/v1/messages"
 
@@ -170,7 +178,7 @@ class CopilotProvider(Provider):
     def transport(self) -> str:
         value = self.config.extra.get("transport")
         if value is None:
-            return "sdk" if importlib.util.find_spec("copilot") is not None else "http"
+            return "sdk" if _sdk_installed() else "http"
         if value not in TRANSPORTS:
             raise E.BadRequest(
                 f'providers.{self.name}.transport must be "sdk" or "http" (got {value!r}).'

@@ -14,6 +14,7 @@ from ...errors import CopilotTuiError
 from ...service import Session
 from ..engine.live import LiveText
 from ..messages import PromptSubmitted
+from .agent_activity import AgentActivity
 from .conversation import Conversation, MessageView
 from .prompt import Prompt
 
@@ -45,6 +46,8 @@ class ChatPane(TabPane):
 
     def compose(self) -> ComposeResult:
         yield Conversation(self.session_id, self._live, show_meta=self._show_meta)
+        if self.session.mode == "agent":
+            yield AgentActivity(self.session)
         yield Prompt()
 
     @property
@@ -153,6 +156,12 @@ class ChatPane(TabPane):
 
     def handle_event(self, event: ev.SessionEvent) -> None:
         self.conversation.handle_event(event)
+        for activity in self.query(AgentActivity):
+            activity.handle_event(event)
+            if event.type == ev.PERMISSION_REQUESTED and not self.conversation.paused:
+                activity.focus()  # y / a / n answer it at once
+            elif event.type == ev.PERMISSION_COMPLETED and activity.has_focus:
+                self.prompt.focus()
         if (
             event.type == ev.SESSION_ERROR
             and not event.data.get("had_text")
@@ -181,4 +190,5 @@ class ChatPane(TabPane):
         """Hidden panes only buffer; showing one renders what arrived meanwhile, once."""
         self.conversation.paused = not visible
         if visible:
-            self.prompt.focus()
+            asking = [a for a in self.query(AgentActivity) if a.asking is not None]
+            (asking[0] if asking else self.prompt).focus()

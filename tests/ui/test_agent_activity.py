@@ -1,0 +1,60 @@
+"""An agent's pane: its tool calls as compact lines, a permission request answered by a key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.servers.openai_server import FakeOpenAI, Script
+from tests.ui.helpers import (
+    open_tab,
+    send,
+    shown,
+    sidebar_mark,
+    started,
+    tap,
+    wait_for,
+    wait_idle,
+)
+
+from copilot_tui import CopilotClient
+from copilot_tui.ui.app import CopilotApp
+from copilot_tui.ui.widgets.agent_activity import AgentActivity
+
+pytestmark = pytest.mark.usefixtures("copilot_runtime")
+
+
+@pytest.mark.parametrize(
+    ("key", "mark", "words"), [("y", "\u2713", "pumpkin"), ("n", "\u2717", None)]
+)
+async def test_a_permission_request_is_answered_from_the_keyboard(
+    client: CopilotClient,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    key: str,
+    mark: str,
+    words: str | None,
+) -> None:
+    (tmp_path / "notes.txt").write_text("the secret word is pumpkin\n")
+    fake.script(
+        "gpt-4o-mini",
+        Script(tool_calls=[("view", {"path": str(tmp_path / "notes.txt")})]),
+        Script(echo_tool=True),
+    )
+    session = await client.create_session(mode="agent", cwd=tmp_path)
+    app = CopilotApp(client)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        await send(pilot, pane, "what is in notes.txt?")
+        activity = pane.query_one(AgentActivity)
+        await wait_for(pilot, lambda: activity.asking is not None, 60, what="permission asked")
+        assert "Read file:" in shown(activity.query_one("#agent-ask"))
+        assert sidebar_mark(pilot, session.session_id) == "waiting"  # the session waits
+        await wait_for(pilot, lambda: activity.has_focus, what="the request has the keys")
+        await tap(pilot, key)
+        await wait_idle(pilot, pane, timeout=60)
+        assert activity.asking is None and not activity.query_one("#agent-ask").display
+        assert f"{mark} view" in shown(activity.query_one("#agent-tools"))
+        reply = [m for m in await session.get_messages() if m.role == "assistant"][-1]
+        assert (words in reply.content) if words else "pumpkin" not in reply.content

@@ -94,6 +94,22 @@ def copilot_runtime() -> Path:
     return COPILOT_RUNTIME
 
 
+@pytest.fixture(scope="module")
+def runtime_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """For a module whose tests share one client, and so one Copilot runtime process (each
+    start costs 1-3 s): the environment that client is made in, isolated as for every test."""
+    home = tmp_path_factory.mktemp("shared-runtime")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COPILOT_HOME", str(home / "copilot-home"))
+        mp.setenv("COPILOT_TUI_CONFIG", str(home / "cfg" / "config.toml"))
+        mp.setenv("COPILOT_TUI_DATA_DIR", str(home / "data"))
+        for var in ("OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN"):
+            mp.delenv(var, raising=False)
+        if COPILOT_RUNTIME.is_file():
+            mp.setenv("COPILOT_CLI_PATH", str(COPILOT_RUNTIME))
+        yield home
+
+
 @pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry waits a hundredth as long, for tests of what a retried request ends as; the waits

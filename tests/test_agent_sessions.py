@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from copilot_tui import CopilotClient
 from copilot_tui import events as ev
@@ -14,7 +15,8 @@ from copilot_tui.types import PermissionRequest
 from tests.conftest import write_config
 from tests.servers.openai_server import FakeOpenAI, Script
 
-pytestmark = pytest.mark.usefixtures("copilot_runtime")
+# the module's tests share one client, and so one runtime process
+pytestmark = [pytest.mark.usefixtures("copilot_runtime"), pytest.mark.asyncio(loop_scope="module")]
 
 
 @pytest.fixture
@@ -26,11 +28,16 @@ def workdir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-async def client(tmp_path: Path, fake: FakeOpenAI) -> AsyncIterator[CopilotClient]:
-    config = write_config(tmp_path / "cfg" / "config.toml", fake.base_url)
-    async with CopilotClient(config_path=config, data_dir=tmp_path / "data") as c:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(runtime_env: Path, server: FakeOpenAI) -> AsyncIterator[CopilotClient]:
+    config = write_config(runtime_env / "cfg" / "config.toml", server.base_url)
+    async with CopilotClient(config_path=config, data_dir=runtime_env / "data") as c:
         yield c
+
+
+@pytest.fixture
+def client(shared: CopilotClient, fake: FakeOpenAI) -> CopilotClient:
+    return shared
 
 
 def read_then_answer(fake: FakeOpenAI, *paths: Path) -> None:

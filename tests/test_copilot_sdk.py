@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from copilot_tui import CopilotClient
 from copilot_tui import events as ev
 from tests.servers.openai_server import FakeOpenAI, Script
 
-pytestmark = pytest.mark.usefixtures("copilot_runtime")
+pytestmark = [pytest.mark.usefixtures("copilot_runtime"), pytest.mark.asyncio(loop_scope="module")]
 
 
 def runtime_config(path: Path, base_url: str) -> Path:
@@ -39,11 +40,16 @@ def runtime_config(path: Path, base_url: str) -> Path:
     return path
 
 
-@pytest.fixture
-async def rt_client(tmp_path: Path, fake: FakeOpenAI) -> AsyncIterator[CopilotClient]:
-    config = runtime_config(tmp_path / "cfg" / "config.toml", fake.base_url)
-    async with CopilotClient(config_path=config, data_dir=tmp_path / "data") as c:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(runtime_env: Path, server: FakeOpenAI) -> AsyncIterator[CopilotClient]:
+    config = runtime_config(runtime_env / "cfg" / "config.toml", server.base_url)
+    async with CopilotClient(config_path=config, data_dir=runtime_env / "data") as c:
         yield c
+
+
+@pytest.fixture
+def rt_client(shared: CopilotClient, fake: FakeOpenAI) -> CopilotClient:
+    return shared
 
 
 def chat_bodies(fake: FakeOpenAI) -> list[dict]:
@@ -134,9 +140,15 @@ async def test_provider_errors_are_one_sentence_and_the_session_goes_on(
 
 
 async def test_a_killed_runtime_is_one_sentence_and_the_next_message_restarts_it(
-    rt_client: CopilotClient, fake: FakeOpenAI
+    tmp_path: Path, fake: FakeOpenAI
 ) -> None:
     fake.script("gpt-4o-mini", Script(hold_at=1), Script())
+    config = runtime_config(tmp_path / "cfg" / "config.toml", fake.base_url)
+    async with CopilotClient(config_path=config, data_dir=tmp_path / "data") as own:
+        await _kill_and_restart(own, fake)
+
+
+async def _kill_and_restart(rt_client: CopilotClient, fake: FakeOpenAI) -> None:
     s = await rt_client.create_session()
     streamed = asyncio.Event()
     s.on(lambda e: streamed.set() if e.type == ev.MESSAGE_DELTA else None)

@@ -76,6 +76,12 @@ class ProviderRegistry:
                 provider_class(pc.type)
         with contextlib.suppress(ImportError):
             importlib.import_module("anyio._backends._asyncio")
+        if any(
+            pc.type == "copilot" or pc.extra.get("runtime") == "copilot"
+            for pc in list(self.configs.values())
+        ):  # the Copilot SDK takes ~0.8 s to import: not on the loop, not on the first send
+            with contextlib.suppress(ImportError):
+                importlib.import_module("copilot")
 
     def resolve_model(self, ref: str) -> tuple[str, str]:
         default_provider = self.config.default_provider

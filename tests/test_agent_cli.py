@@ -108,3 +108,15 @@ async def test_flags_then_the_terminal_decide(
             prompts[0]
             == "Allow bash: Run: rm -rf build? [y]es once, [a]lways in this session, [N]o: "
         )
+
+
+def test_a_runtime_that_will_not_start_is_one_line(
+    config_path: Path, data_dir: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPILOT_CLI_PATH", "/bin/false")  # exits at once, as a broken runtime
+    r = run(config_path, data_dir, "send", "--agent", "--cwd", str(project), "hello")
+    assert r.returncode == 1 and r.stdout == ""
+    errors = [line for line in r.stderr.splitlines() if not line.startswith("session: ")]
+    assert errors == [
+        "copilot-tui: The Copilot runtime did not start: CLI process exited with code 1."
+    ]

@@ -153,6 +153,10 @@ class SdkHost:
         async with self._lock:
             if self._client is not None:
                 return self._client
+            if not os.environ.get("COPILOT_TUI_DEBUG"):
+                # the SDK logs its own failures (with tracebacks) before raising them; ours are
+                # the one sentence the user sees
+                logging.getLogger("copilot").setLevel(logging.CRITICAL)
             try:
                 self._sdk = await asyncio.to_thread(importlib.import_module, "copilot")
             except ImportError:

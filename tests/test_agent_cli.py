@@ -110,6 +110,7 @@ async def test_flags_then_the_terminal_decide(
         )
 
 
+@pytest.mark.usefixtures("copilot_runtime")  # the SDK, which the test command installs with it
 def test_a_runtime_that_will_not_start_is_one_line(
     config_path: Path, data_dir: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

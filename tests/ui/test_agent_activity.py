@@ -58,3 +58,31 @@ async def test_a_permission_request_is_answered_from_the_keyboard(
         assert f"{mark} view" in shown(activity.query_one("#agent-tools"))
         reply = [m for m in await session.get_messages() if m.role == "assistant"][-1]
         assert (words in reply.content) if words else "pumpkin" not in reply.content
+
+
+async def test_the_new_session_dialog_makes_an_agent_in_a_folder(
+    client: CopilotClient, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    from copilot_tui.ui.screens.new_session import NewSessionScreen
+
+    app = CopilotApp(client)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog")
+        dialog = app.screen
+        dialog.query_one("#session-id", Input).value = "agent-ui"
+        folder = dialog.query_one("#agent-cwd", Input)
+        folder.value = str(tmp_path / "missing")
+        folder.focus()
+        await tap(pilot, "enter")
+        assert "does not exist" in shown(dialog.query_one(".error"))  # and the dialog stays
+        folder.value = str(tmp_path)
+        await tap(pilot, "enter")
+        await wait_for(pilot, lambda: screen.active_session_id == "agent-ui", what="created")
+        info = await client.get_session_info("agent-ui")
+        assert info.mode == "agent" and info.cwd == str(tmp_path)
+        pane = await open_tab(pilot, "agent-ui")
+        assert pane.query(AgentActivity)  # an agent's tab has the activity strip

@@ -96,6 +96,27 @@ async def test_three_sessions_send_at_once_then_follow_up(
     ]
     assert all(m.status == "complete" for m in stored)
     assert stored[1].stats is not None and stored[1].stats.output_tokens
+    # the runtime's own session carries the same custom id
+    runtime = await rt_client.runtime.providers.sdk.client()
+    assert "user-123-chat" in {m.session_id for m in await runtime.list_sessions()}
+
+
+async def test_an_aborted_reply_keeps_its_words_and_the_next_turn_is_clean(
+    rt_client: CopilotClient, fake: FakeOpenAI
+) -> None:
+    fake.script("gpt-4o-mini", Script(hold_at=1), Script())
+    s = await rt_client.create_session()
+    streamed = asyncio.Event()
+    s.on(lambda e: streamed.set() if e.type == ev.MESSAGE_DELTA else None)
+    await s.send("hold on")
+    await asyncio.wait_for(streamed.wait(), 60)
+    await s.abort()
+    fake.release()
+    (reply,) = [m for m in await s.get_messages() if m.role == "assistant"]
+    assert reply.status == "aborted" and reply.content == "Echo:"
+    # the runtime's late events of the aborted turn do not end the next one early
+    again = await s.send_and_wait("next", timeout=60)
+    assert again.content.startswith("Echo: ") and again.content.endswith("next")
 
 
 async def test_history_reaches_a_runtime_that_lost_the_session(

@@ -77,7 +77,11 @@ class ProviderRegistry:
         with contextlib.suppress(ImportError):
             importlib.import_module("anyio._backends._asyncio")
         if any(
-            pc.type == "copilot" or pc.extra.get("runtime") == "copilot"
+            pc.extra.get("runtime") == "copilot"
+            or (
+                pc.type == "copilot"
+                and (not pc.implicit or discovery.has_credentials("copilot", pc.data_dir))
+            )
             for pc in list(self.configs.values())
         ):  # the Copilot SDK takes ~0.8 s to import: not on the loop, not on the first send
             with contextlib.suppress(ImportError):

@@ -86,3 +86,40 @@ async def test_the_new_session_dialog_makes_an_agent_in_a_folder(
         assert info.mode == "agent" and info.cwd == str(tmp_path)
         pane = await open_tab(pilot, "agent-ui")
         assert pane.query(AgentActivity)  # an agent's tab has the activity strip
+
+
+async def test_a_killed_runtime_is_a_sentence_in_its_tab_and_the_app_goes_on(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    import os
+    import signal
+
+    from tests.conftest import write_config
+
+    from copilot_tui.ui.widgets.conversation import MessageView
+
+    fake.script("gpt-4o-mini", Script(hold_at=1), Script())
+    cfg = write_config(tmp_path / "c.toml", fake.base_url, runtime='"copilot"')
+    async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
+        session = await client.create_session()
+        app = CopilotApp(client)
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen = await started(pilot)
+            pane = await open_tab(pilot, session.session_id)
+            await send(pilot, pane, "hold on")
+            await wait_for(pilot, lambda: bool(pane.conversation.streaming), 60, what="streaming")
+            runtime = await client.runtime.providers.sdk.client()
+            os.kill(runtime._cli_process.pid, signal.SIGKILL)
+            await wait_for(
+                pilot,
+                lambda: screen.sidebar.get_mark(session.session_id) == "error",
+                timeout=60,
+                what="error mark",
+            )
+            await wait_idle(pilot, pane)
+            view = list(pane.conversation.query(MessageView))[-1]
+            assert "The Copilot runtime stopped" in " ".join(shown(view).split())
+            fake.release()
+            await send(pilot, pane, "again")  # the next message starts a new runtime
+            await wait_idle(pilot, pane, replies=2, timeout=60)
+            assert pane.conversation.last_reply().endswith("again")

@@ -170,8 +170,9 @@ class ProviderRegistry:
         if provider is not None:
             with contextlib.suppress(Exception):
                 await provider.aclose()
-            if provider.type == "copilot" and self.sdk.started:
-                await self.sdk.aclose()  # the runtime starts again with the new login
+        pc = self.configs.get(name)
+        if pc is not None and pc.type == "copilot" and self.sdk.started:
+            await self.sdk.aclose()  # the runtime starts again with the new login
 
     async def aclose(self) -> None:
         await self.sdk.aclose()

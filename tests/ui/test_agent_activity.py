@@ -1,4 +1,5 @@
-"""An agent's pane: its tool calls as compact lines, a permission request answered by a key."""
+"""An agent's pane: its tool calls as compact blocks in the conversation, a permission request
+answered by a key."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.ui.helpers import (
 
 from copilot_tui import CopilotClient
 from copilot_tui.ui.app import CopilotApp
-from copilot_tui.ui.widgets.agent_activity import AgentActivity
+from copilot_tui.ui.widgets.agent_activity import AgentActivity, ToolBlock
 
 pytestmark = pytest.mark.usefixtures("copilot_runtime")
 
@@ -54,8 +55,12 @@ async def test_a_permission_request_is_answered_from_the_keyboard(
         await wait_for(pilot, lambda: activity.has_focus, what="the request has the keys")
         await tap(pilot, key)
         await wait_idle(pilot, pane, timeout=60)
-        assert activity.asking is None and not activity.query_one("#agent-ask").display
-        assert f"{mark} view" in shown(activity.query_one("#agent-tools"))
+        assert activity.asking is None and not activity.display
+        (block,) = pane.conversation.query(ToolBlock)
+        assert f"{mark} view" in shown(block)
+        # in the conversation: after the prompt, before the reply it serves
+        kids = list(pane.conversation.children)
+        assert kids.index(block) == len(kids) - 2
         reply = [m for m in await session.get_messages() if m.role == "assistant"][-1]
         assert (words in reply.content) if words else "pumpkin" not in reply.content
 
@@ -85,7 +90,7 @@ async def test_the_new_session_dialog_makes_an_agent_in_a_folder(
         info = await client.get_session_info("agent-ui")
         assert info.mode == "agent" and info.cwd == str(tmp_path)
         pane = await open_tab(pilot, "agent-ui")
-        assert pane.query(AgentActivity)  # an agent's tab has the activity strip
+        assert pane.query(AgentActivity)  # an agent's tab has the permission strip
 
 
 async def test_a_killed_runtime_is_a_sentence_in_its_tab_and_the_app_goes_on(

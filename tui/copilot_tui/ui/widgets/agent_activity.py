@@ -1,5 +1,6 @@
-"""An agent's activity in its pane: this turn's tool calls as compact lines, and a permission
-request waiting for the user (y: allow once, a: allow for this session, n: deny).
+"""An agent's activity in its pane: each tool call as a compact block in the conversation, above
+the reply it serves, and a permission request waiting for the user above the prompt (y: allow
+once, a: allow for this session, n: deny).
 
 State lives in the session (its pending requests, the decisions); this widget only shows the
 latest and sends the answer back through ``Session.answer_permission``.
@@ -17,7 +18,6 @@ from ...service import Session
 from ...types import PermissionDecision, PermissionRequest, ToolCall
 from ..keymap import AGENT_KEYS, bindings
 
-SHOWN_TOOLS = 5  # the latest tool calls of the turn; older ones scroll off
 MARKS = {"running": "\u2026", "done": "\u2713", "failed": "\u2717"}
 
 
@@ -32,17 +32,28 @@ def tool_line(call: ToolCall) -> Text:
     return line
 
 
+class ToolBlock(Static):
+    """One tool call in the conversation: running, then done or failed."""
+
+    def __init__(self, call: ToolCall, *, id: str | None = None) -> None:
+        super().__init__(tool_line(call), markup=False, id=id)
+        self.call = call
+
+    def show(self, call: ToolCall) -> None:
+        self.call = call
+        self.set_class(call.status == "failed", "-failed")
+        self.update(tool_line(call))
+
+
 class AgentActivity(Vertical, can_focus=True):
     BINDINGS = bindings(AGENT_KEYS)
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        self.tools: dict[str, ToolCall] = {}
         self.asking: PermissionRequest | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="agent-tools")
         yield Static(id="agent-ask")
 
     def on_mount(self) -> None:
@@ -52,12 +63,7 @@ class AgentActivity(Vertical, can_focus=True):
 
     def handle_event(self, event: ev.SessionEvent) -> None:
         kind = event.type
-        if kind == ev.TURN_START:
-            self.tools.clear()
-        elif kind in (ev.TOOL_START, ev.TOOL_COMPLETE):
-            call: ToolCall = event.data.tool
-            self.tools[call.call_id] = call
-        elif kind == ev.PERMISSION_REQUESTED:
+        if kind == ev.PERMISSION_REQUESTED:
             self.asking = event.data.request
         elif kind == ev.PERMISSION_COMPLETED:
             if self.asking is not None and self.asking.request_id == event.data.request_id:
@@ -67,8 +73,6 @@ class AgentActivity(Vertical, can_focus=True):
         self._draw()
 
     def _draw(self) -> None:
-        lines = [tool_line(c) for c in list(self.tools.values())[-SHOWN_TOOLS:]]
-        self.query_one("#agent-tools", Static).update(Text("\n").join(lines))
         ask = self.query_one("#agent-ask", Static)
         if self.asking is not None:
             who = self.asking.tool_name or self.asking.kind
@@ -78,9 +82,8 @@ class AgentActivity(Vertical, can_focus=True):
                 "?   y allow once \u00b7 a allow for this session \u00b7 n deny", style="bold"
             )
             ask.update(text)
-        ask.display = self.asking is not None
         self.set_class(self.asking is not None, "-asking")
-        self.display = bool(lines) or self.asking is not None
+        self.display = self.asking is not None
 
     def action_answer(self, decision: PermissionDecision) -> None:
         if self.asking is not None:

@@ -201,3 +201,22 @@ async def test_a_missing_runtime_is_one_sentence(
         assert message.startswith("The Copilot runtime is not at ") and "npm install" in message
         assert "\n" not in message
         assert fake.requests == []
+
+
+async def test_copilot_without_any_login_says_so_without_starting_the_runtime(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "cfg" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '[providers.copilot]\ntype = "copilot"\n[providers.odd]\ntype = "copilot"\n'
+        'transport = "grpc"\n'
+    )
+    async with CopilotClient(config_path=config, data_dir=tmp_path / "data") as c:
+        statuses = {s.name: s for s in await c.provider_statuses(refresh=True)}
+        assert not c.runtime.providers.sdk.started  # no 200 MB process just to say no
+    assert statuses["copilot"].reason == "not logged in"
+    assert statuses["copilot"].fix == "run: copilot-tui login copilot"
+    assert (
+        statuses["odd"].reason == 'providers.odd.transport must be "sdk" or "http" (got \'grpc\').'
+    )

@@ -97,7 +97,14 @@ class Provider(ABC):
     def uses_runtime(self, request: ChatRequest) -> bool:
         """Whether this turn runs on the Copilot runtime: every agent turn, and every turn of a
         provider configured with ``runtime = "copilot"``."""
-        return request.mode == "agent" or self.config.extra.get("runtime") == "copilot"
+        runtime = self.config.extra.get("runtime")
+        if runtime not in (None, "copilot"):
+            from ..errors import BadRequest
+
+            raise BadRequest(
+                f'providers.{self.name}.runtime can only be "copilot" (got {runtime!r}).'
+            )
+        return request.mode == "agent" or runtime == "copilot"
 
     def stream_runtime(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         """A turn on the Copilot runtime (the SDK), in this provider's BYOK settings."""

@@ -118,6 +118,6 @@ def test_a_runtime_that_will_not_start_is_one_line(
     r = run(config_path, data_dir, "send", "--agent", "--cwd", str(project), "hello")
     assert r.returncode == 1 and r.stdout == ""
     errors = [line for line in r.stderr.splitlines() if not line.startswith("session: ")]
-    assert errors == [
-        "copilot-tui: The Copilot runtime did not start: CLI process exited with code 1."
-    ]
+    # how it ends depends on when it exits (a closed pipe, an exit code): one line either way
+    assert len(errors) == 1
+    assert errors[0].startswith("copilot-tui: The Copilot runtime did not start: ")

@@ -83,7 +83,12 @@ async def test_the_new_session_dialog_makes_an_agent_in_a_folder(
         folder.value = str(tmp_path / "missing")
         folder.focus()
         await tap(pilot, "enter")
-        assert "does not exist" in " ".join(shown(dialog.query_one(".error")).split())
+        await wait_for(
+            pilot,
+            lambda: "does not exist" in " ".join(shown(dialog.query_one(".error")).split()),
+            what="the folder refused",
+        )
+        assert app.screen is dialog
         folder.value = str(tmp_path)
         await tap(pilot, "enter")
         await wait_for(pilot, lambda: screen.active_session_id == "agent-ui", what="created")

@@ -37,15 +37,15 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
         with Vertical(classes="dialog"):
             yield Static("New session", classes="title", markup=False)
             yield ModelPicker(self._client.default_model)
-            yield Label("Session id (optional)")
-            yield Input(placeholder="e.g. user-123-chat", id="session-id")
+            with Horizontal(classes="pair"):
+                with Vertical():
+                    yield Label("Session id (optional)")
+                    yield Input(placeholder="e.g. user-123-chat", id="session-id")
+                with Vertical(classes="right"):
+                    yield Label("Agent in folder (optional)")
+                    yield Input(placeholder="empty: a chat, no tools", id="agent-cwd")
             yield Label("System message (optional)")
             yield TextArea(id="system", soft_wrap=True)
-            yield Label("Agent in folder (optional)")
-            yield Input(
-                placeholder="empty: a chat; a folder: tools work there, asking first",
-                id="agent-cwd",
-            )
             yield Static("", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")

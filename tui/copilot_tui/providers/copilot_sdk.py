@@ -67,6 +67,11 @@ class SessionSpec:
 class _Turn:
     ask: AskPermission | None
     tools: dict[str, ToolCall] = field(default_factory=dict)
+    # set when a tool's start has been handed on: its permission request is asked after that
+    started: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def handed_on(self, call_id: str) -> asyncio.Event:
+        return self.started.setdefault(call_id, asyncio.Event())
 
 
 def _arrived(turn: _Turn, queue: asyncio.Queue[Any], event: Any) -> None:
@@ -317,6 +322,10 @@ class SdkHost:
         rpc = importlib.import_module("copilot.generated.rpc")
         turn = self._turns.get(session_id)
         call_id = getattr(request, "tool_call_id", None)
+        if turn is not None and call_id:
+            # the runtime asks before our reader has handed on the tool's start: keep that order
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(turn.handed_on(call_id).wait(), 5)
         tool = turn.tools.get(call_id) if turn is not None and call_id else None
         ask = PermissionRequest(
             request_id=str(call_id or id(request)),
@@ -437,6 +446,7 @@ class SdkHost:
                     title=getattr(data, "tool_title", None),
                 )
                 turn.tools[call.call_id] = call
+                turn.handed_on(call.call_id).set()  # its permission request may go on now
                 yield StreamChunk(tool=replace(call))
             elif kind == "tool.execution_complete":
                 call_id = str(getattr(data, "tool_call_id", ""))

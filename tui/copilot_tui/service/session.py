@@ -18,7 +18,14 @@ from ..providers.base import ChatMessage, ChatRequest
 from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
 from ..text import clean_text
-from ..types import Message, PermissionDecision, PermissionRequest, ReplyStats, SessionInfo
+from ..types import (
+    Message,
+    PermissionDecision,
+    PermissionRequest,
+    ReplyStats,
+    SessionInfo,
+    SessionMode,
+)
 from .agent import PermissionHandler, Permissions, open_stream
 from .bus import EventBus
 from .runtime import Runtime
@@ -99,8 +106,8 @@ class Session:
         return self.info.title
 
     @property
-    def mode(self) -> str:
-        """ "chat" (no tools) or "agent" (the Copilot runtime's tools in ``cwd``)."""
+    def mode(self) -> SessionMode:
+        """A chat (no tools) or an agent (the Copilot runtime's tools, working in ``cwd``)."""
         return self.info.mode
 
     @property
@@ -404,10 +411,10 @@ class Session:
                     self._set_state("streaming", None)
                     try:
                         async for chunk in guarded(open_stream(provider, request), guard):
-                            if chunk.tool is not None:
-                                started_or_done = chunk.tool.status == "running"
+                            if chunk.tool is not None:  # an agent's tool started or ended
+                                running = chunk.tool.status == "running"
                                 self._emit(
-                                    ev.TOOL_START if started_or_done else ev.TOOL_COMPLETE,
+                                    ev.TOOL_START if running else ev.TOOL_COMPLETE,
                                     tool=chunk.tool,
                                     message_id=reply.id,
                                     turn_id=turn_id,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import os
+import platform
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,6 +18,19 @@ from copilot_tui import CopilotClient
 from tests.servers.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
+# The Copilot runtime the README's test command installs from npm (one native executable)
+_RUNTIME_PLATFORMS = {
+    ("linux", "x86_64"): "linux-x64",
+    ("linux", "aarch64"): "linux-arm64",
+    ("darwin", "x86_64"): "darwin-x64",
+    ("darwin", "arm64"): "darwin-arm64",
+}
+COPILOT_RUNTIME = (
+    ROOT
+    / ".copilot-runtime/node_modules/@github"
+    / f"copilot-{_RUNTIME_PLATFORMS.get((sys.platform, platform.machine()), 'unknown')}"
+    / "copilot"
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,6 +54,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "GH_TOKEN",
         "OLLAMA_HOST",
         "LAB_API_KEY",
+        "COPILOT_GITHUB_TOKEN",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COPILOT_TUI_CONFIG", str(tmp_path / "cfg" / "config.toml"))
@@ -46,11 +62,52 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("PATH", os.environ.get("PATH", ""))
+    # the Copilot runtime keeps its sessions and logs here, never in the user's ~/.copilot
+    monkeypatch.setenv("COPILOT_HOME", str(tmp_path / "copilot-home"))
+    if COPILOT_RUNTIME.is_file():
+        monkeypatch.setenv("COPILOT_CLI_PATH", str(COPILOT_RUNTIME))
     # subprocesses (CLI, kill tests) run this checkout's code too, not whatever pip installed
     paths = [str(ROOT / "tui"), str(ROOT)] + [
         p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
     ]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+
+
+@pytest.fixture(scope="session")
+def copilot_runtime() -> Path:
+    """The Copilot runtime's executable. Under CI (CI=true) a missing runtime fails the test:
+    the README's test command installs it; elsewhere the test is skipped with the command."""
+    import importlib.util
+
+    missing = []
+    if importlib.util.find_spec("copilot") is None:
+        missing.append("the Copilot SDK (pip install -e '.[copilot]')")
+    if not COPILOT_RUNTIME.is_file():
+        missing.append(f"the Copilot runtime at {COPILOT_RUNTIME}")
+    if missing:
+        how = "npm install --no-save --prefix .copilot-runtime @github/copilot@1.0.102"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(
+                f"missing: {' and '.join(missing)}; the README's test command installs them ({how})"
+            )
+        pytest.skip(f"missing: {' and '.join(missing)} ({how})")
+    return COPILOT_RUNTIME
+
+
+@pytest.fixture(scope="module")
+def runtime_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """For a module whose tests share one client, and so one Copilot runtime process (each
+    start costs 1-3 s): the environment that client is made in, isolated as for every test."""
+    home = tmp_path_factory.mktemp("shared-runtime")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COPILOT_HOME", str(home / "copilot-home"))
+        mp.setenv("COPILOT_TUI_CONFIG", str(home / "cfg" / "config.toml"))
+        mp.setenv("COPILOT_TUI_DATA_DIR", str(home / "data"))
+        for var in ("OPENAI_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "COPILOT_GITHUB_TOKEN"):
+            mp.delenv(var, raising=False)
+        if COPILOT_RUNTIME.is_file():
+            mp.setenv("COPILOT_CLI_PATH", str(COPILOT_RUNTIME))
+        yield home
 
 
 @pytest.fixture

@@ -423,6 +423,7 @@ class FakeCopilot(FakeService):
             'type = "copilot"',
             f'github_url = "{self.url}"',
             f'token_url = "{self.url}/copilot_internal/v2/token"',
+            'transport = "http"',  # these endpoints, not the Copilot runtime
         ]
         lines += [f"{k} = {json.dumps(v)}" for k, v in extra.items()]
         return "\n".join(lines) + "\n"

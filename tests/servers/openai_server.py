@@ -79,6 +79,10 @@ class Script:
     )
     hold_at: int | None = None  # before chunk N, wait until the test calls ``release()``
     until_released: bool = False  # send the text over and over (paced by delay) until ``release()``
+    # call these tools instead of answering: (name, arguments) each, streamed as OpenAI
+    # ``tool_calls`` deltas (the arguments split in two pieces), finish_reason "tool_calls"
+    tool_calls: list[tuple[str, dict[str, Any]]] | None = None
+    echo_tool: bool = False  # answer "Read: <the last tool result>" (None text: echo the user)
 
 
 def split_tokens(text: str) -> list[str]:
@@ -195,6 +199,20 @@ class _Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 fake.active -= 1
                 fake.cond.notify_all()
+
+    def _tool_calls(
+        self,
+        w: _Chunked,
+        chunk: Callable[..., bytes],
+        calls: list[tuple[str, dict[str, Any]]],
+        request_no: int,
+    ) -> None:
+        for delta in _tool_call_deltas(calls, request_no):
+            w.write(chunk(delta))
+            w.flush()
+        w.write(chunk({}, "tool_calls"))
+        w.write(b"data: [DONE]\n\n")
+        w.end()
 
     def _client_closed(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for the client to close its end (it sends nothing more)."""
@@ -317,6 +335,12 @@ class _Handler(BaseHTTPRequestHandler):
                 (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
             )
             text = script.text if script.text is not None else f"Echo: {last_user}"
+            if script.echo_tool:
+                last_tool = next(
+                    (m.get("content", "") for m in reversed(messages) if m.get("role") == "tool"),
+                    "",
+                )
+                text = f"Read: {_text_of(last_tool)}"
             chunks = split_tokens(text) * script.repeat
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -348,6 +372,9 @@ class _Handler(BaseHTTPRequestHandler):
         w.write(b": keep-alive comment\n\n")
         w.write(chunk({"role": "assistant", "content": ""}))
         w.flush()
+        if script.tool_calls:
+            self._tool_calls(w, chunk, script.tool_calls, len(fake.requests))
+            return
         if script.hold_until_active:
             with fake.lock:
                 fake.cond.wait_for(
@@ -435,12 +462,41 @@ class _Handler(BaseHTTPRequestHandler):
         w.end()
 
 
+def _text_of(content: Any) -> str:
+    """A message's text, whether sent as a string or as a list of text parts."""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
 def _until(released: threading.Event, pieces: list[str]) -> Iterator[str]:
     """The pieces over and over until ``released`` is set, then once more to the end: a reply
     that streams for as long as a test needs it to and still ends normally."""
     while not released.is_set():
         yield from pieces
     yield from pieces
+
+
+def _tool_call_deltas(
+    calls: list[tuple[str, dict[str, Any]]], request_no: int
+) -> Iterator[dict[str, Any]]:
+    """OpenAI's streamed tool calls: a first delta with the id and name, then the arguments in
+    pieces, as the real API sends them."""
+    for index, (name, arguments) in enumerate(calls):
+        args = json.dumps(arguments)
+        half = len(args) // 2
+        yield {
+            "tool_calls": [
+                {
+                    "index": index,
+                    "id": f"call_{request_no}_{index}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": ""},
+                }
+            ]
+        }
+        for piece in (args[:half], args[half:]):
+            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
 
 
 class _Server(ThreadingHTTPServer):

@@ -38,11 +38,19 @@ COMMON_PROVIDER_KEYS = {
 }
 # Keys only one provider type understands; a key outside COMMON and its type's set is an error.
 TYPE_KEYS: dict[str, set[str]] = {
-    "openai": {"stream_usage"},
-    "copilot": {"github_url", "api_url", "token_url", "client_id", "editor_version", "token_file"},
+    "openai": {"stream_usage", "runtime"},
+    "copilot": {
+        "github_url",
+        "api_url",
+        "token_url",
+        "client_id",
+        "editor_version",
+        "token_file",
+        "transport",
+    },
     "github-models": {"catalog_url", "api_version"},
-    "anthropic": {"anthropic_version"},
-    "ollama": {"keep_alive", "num_ctx"},
+    "anthropic": {"anthropic_version", "runtime"},
+    "ollama": {"keep_alive", "num_ctx", "runtime"},
     "local": {"context_size", "threads", "engine"},
 }
 

@@ -20,6 +20,11 @@ TITLE_CHANGED = "session.title_changed"
 MODEL_CHANGE = "session.model_change"
 SESSION_CREATED = "session.created"
 SESSION_DELETED = "session.deleted"
+# agent sessions: a tool started or ended (``tool``: a ToolCall), a permission asked and answered
+TOOL_START = "tool.execution_start"
+TOOL_COMPLETE = "tool.execution_complete"
+PERMISSION_REQUESTED = "permission.requested"
+PERMISSION_COMPLETED = "permission.completed"
 
 
 class EventData:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from .errors import SessionExists, StoreError
 from .files import NotRegularFile, check_regular
 from .text import clean_text
-from .types import GroupInfo, Message, ReplyStats, SessionInfo, Vote
+from .types import GroupInfo, Message, ReplyStats, SessionInfo, SessionMode, Vote
 
 DB_NAME = "copilot-tui.sqlite3"
 T = TypeVar("T")
@@ -89,6 +89,11 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL,
         PRIMARY KEY (group_id, turn)
     );
+    """,
+    # 2 -> 3: a session is a chat or an agent in a working directory
+    """
+    ALTER TABLE sessions ADD COLUMN mode TEXT NOT NULL DEFAULT 'chat';
+    ALTER TABLE sessions ADD COLUMN cwd TEXT;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -281,6 +286,8 @@ class Store:
         system_message: str | None = None,
         group_id: str | None = None,
         now: float | None = None,
+        mode: SessionMode = "chat",
+        cwd: str | None = None,
     ) -> SessionInfo:
         now = now or time.time()
 
@@ -288,7 +295,7 @@ class Store:
             try:
                 with self._tx():
                     self.conn.execute(
-                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?)",
+                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd) VALUES (?,?,?,?,?,?,?,?,?)",
                         (
                             session_id,
                             _text(title),
@@ -297,19 +304,34 @@ class Store:
                             group_id,
                             now,
                             now,
+                            mode,
+                            _text(cwd),
                         ),
                     )
             except sqlite3.IntegrityError:
                 raise SessionExists(f"A session with id {session_id!r} already exists.") from None
 
         self._run(go)
-        return SessionInfo(session_id, title, model, now, now, 0, system_message, group_id)
+        return SessionInfo(
+            session_id,
+            title,
+            model,
+            now,
+            now,
+            0,
+            system_message,
+            group_id,
+            None,
+            mode,
+            cwd,
+        )
 
     _SESSION_SELECT = """
         SELECT s.id, s.title, s.model, s.created_at, s.updated_at,
                (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id),
                s.system_message, s.group_id,
-               (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' ORDER BY seq DESC LIMIT 1)
+               (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' ORDER BY seq DESC LIMIT 1),
+               s.mode, s.cwd
         FROM sessions s
     """
 

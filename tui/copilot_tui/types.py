@@ -8,6 +8,10 @@ from typing import Any, Literal
 Role = Literal["system", "user", "assistant"]
 # streaming: being written now; interrupted: the writer died while streaming.
 MessageStatus = Literal["complete", "streaming", "aborted", "error", "interrupted"]
+# chat: no tools, our system message; agent: the Copilot runtime's tools in a working directory
+SessionMode = Literal["chat", "agent"]
+# the Copilot SDK's names for the answers to a permission request
+PermissionDecision = Literal["approve-once", "approve-for-session", "reject", "user-not-available"]
 
 
 @dataclass(slots=True)
@@ -85,6 +89,8 @@ class SessionInfo:
     system_message: str | None = None
     group_id: str | None = None
     last_status: MessageStatus | None = None
+    mode: SessionMode = "chat"
+    cwd: str | None = None  # an agent's working directory
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -173,3 +179,27 @@ class Vote:
     record: dict[str, Any]
     created_at: float
     updated_at: float
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One tool an agent runs: started, then done or failed (with the tool's output)."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    title: str | None = None  # the runtime's label, e.g. "Viewing file"
+    status: Literal["running", "done", "failed"] = "running"
+    result: str | None = None  # the output (shortened), or the error when failed
+
+
+@dataclass(slots=True)
+class PermissionRequest:
+    """An agent asks before a tool reads, writes, runs a command or fetches a URL."""
+
+    request_id: str
+    kind: str  # the SDK's kinds: "read", "write", "shell", "url", "mcp", "memory", ...
+    summary: str  # what the tool means to do, in one line ("Read file: /tmp/notes.txt")
+    tool_name: str | None = None  # the tool asking ("view", "bash"), when known
+    tool_call_id: str | None = None
+    session_id: str = ""

@@ -9,10 +9,14 @@ import sys
 from .. import events as ev
 from ..errors import SessionNotFound
 from ..service import CopilotClient
+from ..text import strip_controls
+from ..types import SessionMode
+from . import permissions
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
     OutputError,
+    UsageError,
     error,
     read_prompt,
     run_with_client,
@@ -32,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--system", metavar="TEXT", help="system message for a new session")
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
+    permissions.add_arguments(p)
     p.add_argument("prompt", help="the prompt, or - to read it from standard input")
     p.set_defaults(handler=lambda args: run_with_client(_send, args))
 
@@ -39,20 +44,33 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     prompt = read_prompt(args.prompt)
     created = False
+    mode: SessionMode = "agent" if args.agent or args.cwd else "chat"
     if args.session:
         try:
             session = await client.resume_session(args.session)
+            if args.agent and session.mode != "agent":
+                raise UsageError(
+                    f"Session {args.session!r} is a chat; a session is made an agent when it "
+                    "is created (use a new --session id with --agent)."
+                )
             if args.model:
                 await session.set_model(args.model)
         except SessionNotFound:
             session = await client.create_session(
-                model=args.model, session_id=args.session, system_message=args.system
+                model=args.model,
+                session_id=args.session,
+                system_message=args.system,
+                mode=mode,
+                cwd=args.cwd,
             )
             created = True
             error(f"note: no session {args.session!r} yet, so it was created (on {session.model})")
     else:
-        session = await client.create_session(model=args.model, system_message=args.system)
+        session = await client.create_session(
+            model=args.model, system_message=args.system, mode=mode, cwd=args.cwd
+        )
         created = True
+    session.on_permission_request = permissions.terminal_handler(args, error)
     write = safe_writer(sys.stdout)
     done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
     failures: list[str] = []
@@ -76,6 +94,9 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
             if event.data.status not in notes:
                 notes.append(event.data.status)
                 print(f"[{event.data.status}]", file=sys.stderr, flush=True)
+        elif event.type == ev.TOOL_START and sys.stderr.isatty():
+            tool = event.data.tool
+            print(f"[{strip_controls(tool.title or tool.name)}]", file=sys.stderr, flush=True)
         elif event.type == ev.SESSION_ERROR:
             failures.append(event.data.message)
         elif event.type == ev.SESSION_IDLE and not done.done():

@@ -58,12 +58,13 @@ async def _list(client: CopilotClient, args: argparse.Namespace) -> int:
             i.session_id,
             one_line(i.title or "(untitled)", 50),
             i.model,
+            i.mode,
             str(i.message_count),
             _ago(i.updated_at),
         ]
         for i in infos
     ]
-    print(table(rows, ["ID", "TITLE", "MODEL", "MESSAGES", "UPDATED"]))
+    print(table(rows, ["ID", "TITLE", "MODEL", "MODE", "MESSAGES", "UPDATED"]))
     return EXIT_OK
 
 

@@ -220,6 +220,13 @@ class AnthropicProvider(Provider):
     def api_key(self) -> str | None:
         return self.config.api_key or os.environ.get(self.key_env) or None
 
+    def byok(self) -> dict[str, str] | None:
+        settings = {"type": "anthropic", "base_url": self.base_url}
+        key = self.api_key()
+        if key:
+            settings["api_key"] = key
+        return settings
+
     def headers(self) -> dict[str, str]:
         headers = {
             "content-type": "application/json",

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
 from ..config import ProviderConfig
-from ..types import ModelInfo, ProviderStatus, Usage
+from ..types import (
+    ModelInfo,
+    PermissionDecision,
+    PermissionRequest,
+    ProviderStatus,
+    SessionMode,
+    ToolCall,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from .copilot_sdk import SdkHost
 
 
 def as_dict(value: object) -> dict[str, Any]:
@@ -30,6 +41,11 @@ class ChatRequest:
     messages: list[ChatMessage]
     max_tokens: int | None = None
     initiator: str = "user"  # "user" for a typed turn
+    # for turns on the Copilot runtime, which keeps a session of its own under the same id
+    session_id: str = ""
+    mode: SessionMode = "chat"
+    cwd: str | None = None  # an agent's working directory
+    ask_permission: Callable[[PermissionRequest], Awaitable[PermissionDecision]] | None = None
 
 
 @dataclass(slots=True)
@@ -42,6 +58,7 @@ class StreamChunk:
     status: str | None = None  # e.g. "loading model", "waiting for the local model"
     extra: dict[str, Any] = field(default_factory=dict)
     pieces: int = 1  # provider events whose text this joins (one piece of body can hold many)
+    tool: ToolCall | None = None  # an agent's tool call started or ended
 
 
 class Provider(ABC):
@@ -53,6 +70,7 @@ class Provider(ABC):
 
     type: ClassVar[str]
     default_max_concurrency: ClassVar[int | None] = None
+    sdk: SdkHost | None = None  # the app's one Copilot runtime, set by whoever made the provider
 
     def __init__(self, name: str, config: ProviderConfig, http: httpx.AsyncClient) -> None:
         self.name = name
@@ -70,6 +88,29 @@ class Provider(ABC):
 
     @abstractmethod
     def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]: ...
+
+    def byok(self) -> dict[str, str] | None:
+        """This provider as the Copilot runtime's "bring your own key" settings (None: it has
+        none, so its sessions cannot run on the runtime)."""
+        return None
+
+    def uses_runtime(self, request: ChatRequest) -> bool:
+        """Whether this turn runs on the Copilot runtime: every agent turn, and every turn of a
+        provider configured with ``runtime = "copilot"``."""
+        runtime = self.config.extra.get("runtime")
+        if runtime not in (None, "copilot"):
+            from ..errors import BadRequest
+
+            raise BadRequest(
+                f'providers.{self.name}.runtime can only be "copilot" (got {runtime!r}).'
+            )
+        return request.mode == "agent" or runtime == "copilot"
+
+    def stream_runtime(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        """A turn on the Copilot runtime (the SDK), in this provider's BYOK settings."""
+        from .copilot_sdk import stream_on_runtime
+
+        return stream_on_runtime(self, request, self.byok(), None)
 
     async def status(self) -> ProviderStatus:
         """Whether the provider can be used now; the default asks for the model list."""

@@ -1,12 +1,18 @@
-"""GitHub Copilot chat: the model catalog, routing by endpoint, and Copilot's own error shapes.
+"""GitHub Copilot: through the Copilot runtime (GitHub's SDK), or over Copilot's HTTP endpoints.
 
-Uses the same endpoints as Copilot's editor integrations. Requests count against the user's
-Copilot plan, so concurrency defaults low and rate limits are never retried aggressively.
+``transport = "sdk"`` (the default when the ``copilot`` extra is installed) runs every session on
+the app's one Copilot runtime (``copilot_sdk.py``): Copilot's own login, model list and routing,
+and agent sessions. ``transport = "http"`` (the default without the SDK) speaks the endpoints
+Copilot's editor integrations use: the model catalog, routing by endpoint, and Copilot's own
+error shapes. Requests count against the user's Copilot plan, so concurrency defaults low and
+rate limits are never retried aggressively.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.util
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -31,8 +37,17 @@ from .copilot_auth import (
     load_github_token,
     token_path,
 )
+from .copilot_sdk import ENV_TOKENS, cli_logged_in, stream_on_runtime
 from .http import get_json
 from .openai import stream_openai_chat
+
+TRANSPORTS = ("sdk", "http")
+
+
+@functools.cache
+def _sdk_installed() -> bool:
+    return importlib.util.find_spec("copilot") is not None
+
 
 CHAT = "/chat/completions"
 MESSAGES = "/v1/messages"
@@ -157,6 +172,77 @@ class CopilotProvider(Provider):
         headers.update(self.config.headers)
         return headers
 
+    # -- which transport ----------------------------------------------------------------
+
+    @property
+    def transport(self) -> str:
+        value = self.config.extra.get("transport")
+        if value is None:
+            return "sdk" if _sdk_installed() else "http"
+        if value not in TRANSPORTS:
+            raise E.BadRequest(
+                f'providers.{self.name}.transport must be "sdk" or "http" (got {value!r}).'
+            )
+        return str(value)
+
+    def uses_runtime(self, request: ChatRequest) -> bool:
+        return self.transport == "sdk"
+
+    def stream_runtime(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        return stream_on_runtime(self, request, None, self.github_token(), copilot=True)
+
+    def may_be_logged_in(self) -> bool:
+        """A login the runtime could use, in its order: ours, the Copilot CLI's, the
+        environment's. Without any, the runtime is not started just to say so."""
+        return (
+            self.github_token() is not None
+            or cli_logged_in()
+            or any(os.environ.get(v) for v in ENV_TOKENS)
+        )
+
+    async def _sdk_models(self) -> list[ModelInfo]:
+        assert self.sdk is not None
+        out = []
+        for m in await self.sdk.list_models():
+            caps = getattr(m, "capabilities", None)
+            limits = getattr(caps, "limits", None)
+            policy = getattr(m, "policy", None)
+            state = getattr(policy, "state", None)
+            enabled = state in (None, "enabled")
+            out.append(
+                self.model_info(
+                    str(m.id),
+                    str(getattr(m, "name", None) or m.id),
+                    context_window=_int(getattr(limits, "max_context_window_tokens", None)),
+                    supported=enabled,
+                    note=None
+                    if enabled
+                    else f"not enabled for this account (policy: {state}); enable it in your Copilot settings on github.com",
+                )
+            )
+        return out
+
+    async def _sdk_status(self) -> ProviderStatus:
+        if not self.may_be_logged_in():
+            return ProviderStatus(
+                self.name, self.type, False, reason="not logged in", fix=LOGIN_FIX
+            )
+        if self.sdk is None:
+            return ProviderStatus(
+                self.name, self.type, False, reason="the Copilot runtime is not available"
+            )
+        try:
+            authenticated, who = await self.sdk.auth_status()
+            if not authenticated:
+                reason = "not logged in" + (f" ({who})" if who else "")
+                return self.unusable(reason, LOGIN_FIX)
+            models = await self.list_models()
+        except E.AuthenticationError as exc:
+            return self.unusable(str(exc), LOGIN_FIX)
+        except E.CopilotTuiError as exc:
+            return ProviderStatus(self.name, self.type, False, reason=str(exc))
+        return ProviderStatus(self.name, self.type, True, models=models)
+
     # -- models --------------------------------------------------------------------------
 
     async def catalog(self, *, refresh: bool = False) -> dict[str, CatalogModel]:
@@ -184,6 +270,8 @@ class CopilotProvider(Provider):
     async def list_models(self) -> list[ModelInfo]:
         if self.config.models:
             return [self.model_info(m) for m in self.config.models]
+        if self.transport == "sdk":
+            return await self._sdk_models()
         models = await self.catalog(refresh=True)
         return [
             self.model_info(
@@ -198,6 +286,11 @@ class CopilotProvider(Provider):
         ]
 
     async def status(self) -> ProviderStatus:
+        try:
+            if self.transport == "sdk":
+                return await self._sdk_status()
+        except E.CopilotTuiError as exc:
+            return ProviderStatus(self.name, self.type, False, reason=str(exc))
         if not self.github_token():
             return ProviderStatus(
                 self.name, self.type, False, reason="not logged in", fix=LOGIN_FIX
@@ -223,6 +316,10 @@ class CopilotProvider(Provider):
     # -- chat ----------------------------------------------------------------------------
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        if self.transport == "sdk":
+            async for chunk in self.stream_runtime(request):
+                yield chunk
+            return
         entry = await self._entry(request.model)
         if entry is not None and entry.route is None:
             raise E.BadRequest(

@@ -117,6 +117,10 @@ class OllamaProvider(Provider):
     def base_url(self) -> str:
         return ollama_base_url(self.config.base_url or os.environ.get("OLLAMA_HOST"))
 
+    def byok(self) -> dict[str, str] | None:
+        # Ollama serves the OpenAI wire format under /v1
+        return {"type": "openai", "base_url": f"{self.base_url}/v1", "model_provider": "ollama"}
+
     def headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
         if self.config.api_key:  # e.g. behind an authenticating proxy

@@ -189,6 +189,13 @@ class OpenAIProvider(Provider):
         env = cfg.api_key_env or ("OPENAI_API_KEY" if self.base_url == OPENAI_BASE_URL else None)
         return os.environ.get(env) if env else None
 
+    def byok(self) -> dict[str, str] | None:
+        settings = {"type": "openai", "base_url": self.base_url}
+        key = self.api_key()
+        if key:
+            settings["api_key"] = key
+        return settings
+
     def headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
         key = self.api_key()

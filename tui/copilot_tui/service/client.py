@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,18 @@ from ..ids import new_session_id, validate_session_id
 from ..providers import Provider
 from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
-from ..types import GroupInfo, ModelInfo, ProviderStatus, Readiness, SessionInfo, Vote
+from ..types import (
+    GroupInfo,
+    ModelInfo,
+    ProviderStatus,
+    Readiness,
+    SessionInfo,
+    SessionMode,
+    Vote,
+)
 from . import compare as _compare
 from . import discovery, login, votes
+from .agent import PermissionHandler
 from .bus import EventBus
 from .compare import Comparison, PaneSpec
 from .login import DeviceCode, LoginResult
@@ -207,10 +217,24 @@ class CopilotClient:
         *,
         title: str = "",
         group_id: str | None = None,
+        mode: SessionMode = "chat",
+        cwd: str | os.PathLike[str] | None = None,
+        on_permission_request: PermissionHandler | None = None,
     ) -> Session:
+        """A new session: a chat (no tools, ``system_message`` as given), or with
+        ``mode="agent"`` the Copilot runtime's agent with its tools, working in ``cwd`` (default:
+        the current directory); ``on_permission_request`` decides what its tools may do
+        (without one, requests are emitted as ``permission.requested`` events)."""
         self._require_started()
         if session_id is not None:
             validate_session_id(session_id)
+        if mode not in ("chat", "agent"):
+            raise CopilotTuiError(f'A session\'s mode is "chat" or "agent" (got {mode!r}).')
+        workdir: str | None = None
+        if mode == "agent":
+            workdir = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
+            if not os.path.isdir(workdir):
+                raise CopilotTuiError(f"The working directory {workdir} does not exist.")
         ref = model or self.default_model
         if not ref:
             raise UnknownModel(
@@ -220,9 +244,16 @@ class CopilotClient:
         ref = await rt.providers.check_model(ref)
         sid = session_id or new_session_id()
         info = await rt.store.create_session(
-            sid, ref, title=title, system_message=system_message or None, group_id=group_id
+            sid,
+            ref,
+            title=title,
+            system_message=system_message or None,
+            group_id=group_id,
+            mode=mode,
+            cwd=workdir,
         )
         session = rt.sessions[sid] = Session(rt, info)
+        session.on_permission_request = on_permission_request
         self._emit(ev.SESSION_CREATED, sid, model=ref, title=title)
         return session
 
@@ -263,6 +294,7 @@ class CopilotClient:
         session = self.runtime.sessions.pop(session_id, None)
         if session is not None:
             await session.cancel_all()
+        await self.runtime.providers.sdk.forget(session_id, delete=True)
         if not await self.runtime.store.delete_session(session_id):
             raise SessionNotFound(f"No session with id {session_id!r}.")
         self._emit(ev.SESSION_DELETED, session_id)

@@ -16,6 +16,7 @@ from ..config import Config, ProviderConfig
 from ..errors import CopilotTuiError, UnknownModel, UnknownProvider
 from ..ids import split_model_ref
 from ..providers import Provider, provider_class
+from ..providers.copilot_sdk import SdkHost
 from ..types import ModelInfo, ProviderStatus, Readiness
 from . import discovery
 from .limiter import ProviderLimit
@@ -40,6 +41,19 @@ class ProviderRegistry:
         self._limits: dict[str, ProviderLimit] = {}
         self._model_cache: dict[str, tuple[float, list[ModelInfo]]] = {}
         self.statuses: dict[str, ProviderStatus] = {}  # the latest of each provider, for readiness
+        # the app's one Copilot runtime, shared by every provider whose sessions run on it;
+        # nothing starts until a session or a status check needs it
+        self.sdk = SdkHost(github_token=self._copilot_token)
+
+    def _copilot_token(self) -> str | None:
+        """The login the runtime starts with: the first copilot provider's saved token."""
+        for name, pc in self.configs.items():
+            if pc.type == "copilot" and pc.enabled:
+                with contextlib.suppress(CopilotTuiError):
+                    token = getattr(self.provider(name), "github_token", lambda: None)()
+                    if token:
+                        return str(token)
+        return None
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
@@ -47,7 +61,9 @@ class ProviderRegistry:
             if pc is None:
                 known = ", ".join(self.configs) or "none"
                 raise UnknownProvider(f"Unknown provider {name!r} (configured: {known}).")
-            self._providers[name] = provider_class(pc.type)(name, pc, self.http)
+            made = provider_class(pc.type)(name, pc, self.http)
+            made.sdk = self.sdk
+            self._providers[name] = made
         return self._providers[name]
 
     def prepare(self) -> None:
@@ -60,6 +76,16 @@ class ProviderRegistry:
                 provider_class(pc.type)
         with contextlib.suppress(ImportError):
             importlib.import_module("anyio._backends._asyncio")
+        if any(
+            pc.extra.get("runtime") == "copilot"
+            or (
+                pc.type == "copilot"
+                and (not pc.implicit or discovery.has_credentials("copilot", pc.data_dir))
+            )
+            for pc in list(self.configs.values())
+        ):  # the Copilot SDK takes ~0.8 s to import: not on the loop, not on the first send
+            with contextlib.suppress(ImportError):
+                importlib.import_module("copilot")
 
     def resolve_model(self, ref: str) -> tuple[str, str]:
         default_provider = self.config.default_provider
@@ -144,8 +170,12 @@ class ProviderRegistry:
         if provider is not None:
             with contextlib.suppress(Exception):
                 await provider.aclose()
+        pc = self.configs.get(name)
+        if pc is not None and pc.type == "copilot" and self.sdk.started:
+            await self.sdk.aclose()  # the runtime starts again with the new login
 
     async def aclose(self) -> None:
+        await self.sdk.aclose()
         for provider in self._providers.values():
             with contextlib.suppress(Exception):
                 await provider.aclose()

@@ -11,7 +11,8 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import CopilotTuiError
-from ..types import Message, SessionInfo
+from ..types import Message, PermissionDecision, PermissionRequest, SessionInfo, SessionMode
+from .agent import PermissionHandler, Permissions
 from .bus import EventBus
 from .runtime import Runtime
 from .turn import History, Prompt, State, Turn
@@ -34,6 +35,8 @@ class Session:
         self._task: asyncio.Task[None] | None = None  # the task running it
         self._disposed = False
         self._history = History(runtime.store, info.session_id)
+        # an agent's permission requests (agent.py); the handler is on_permission_request
+        self.permissions = Permissions(self._emit, self._permission_note)
 
     # -- identity ------------------------------------------------------------------------
 
@@ -48,6 +51,37 @@ class Session:
     @property
     def title(self) -> str:
         return self.info.title
+
+    @property
+    def mode(self) -> SessionMode:
+        """A chat (no tools) or an agent (the Copilot runtime's tools, working in ``cwd``)."""
+        return self.info.mode
+
+    @property
+    def cwd(self) -> str | None:
+        return self.info.cwd
+
+    @property
+    def on_permission_request(self) -> PermissionHandler | None:
+        """Decides an agent's permission requests (the SDK's name); None: ask through events."""
+        return self.permissions.handler
+
+    @on_permission_request.setter
+    def on_permission_request(self, handler: PermissionHandler | None) -> None:
+        self.permissions.handler = handler
+
+    @property
+    def pending_permissions(self) -> list[PermissionRequest]:
+        return list(self.permissions.pending.values())
+
+    def answer_permission(self, request_id: str, decision: PermissionDecision) -> bool:
+        """Answer a permission request asked through events; False when none is pending."""
+        return self.permissions.answer(request_id, decision)
+
+    def _permission_note(self, note: str | None) -> None:
+        """A permission request waits for the user (note), or was answered (None)."""
+        if self._turn is not None:
+            self._turn.set_note(note)
 
     @property
     def turn(self) -> Turn | None:
@@ -174,6 +208,7 @@ class Session:
     async def dispose(self) -> None:
         """Release the session's memory; its data stays on disk. A running turn is aborted."""
         await self.cancel_all()
+        await self._rt.providers.sdk.forget(self.session_id)
         self._disposed = True
         self._events.clear()
         self._rt.sessions.pop(self.session_id, None)
@@ -183,7 +218,12 @@ class Session:
     async def _drain(self) -> None:
         while self._pending:
             turn = self._turn = Turn(
-                self._rt, self.info, self._events, self._history, self._pending.popleft()
+                self._rt,
+                self.info,
+                self._events,
+                self._history,
+                self._pending.popleft(),
+                self.permissions,
             )
             task = self._task = asyncio.create_task(turn.run(), name=f"turn-{self.session_id}")
             try:

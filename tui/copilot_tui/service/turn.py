@@ -25,6 +25,7 @@ from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
 from ..text import clean_text
 from ..types import Message, ReplyStats, SessionInfo
+from .agent import Permissions, open_stream
 from .bus import EventBus
 from .runtime import Runtime
 
@@ -112,8 +113,10 @@ class Turn:
         events: EventBus[ev.SessionEvent],
         history: History,
         prompt: Prompt,
+        permissions: Permissions | None = None,
     ) -> None:
         self._rt = runtime
+        self._permissions = permissions
         self._info = info
         self._events = events
         self._history = history
@@ -238,6 +241,10 @@ class Turn:
             model=model_name,
             messages=self._chat_messages(history),
             max_tokens=self.prompt.max_tokens,
+            session_id=info.session_id,
+            mode=info.mode,
+            cwd=info.cwd,
+            ask_permission=self._permissions.ask if self._permissions is not None else None,
         )
         return provider, request
 
@@ -261,7 +268,7 @@ class Turn:
                 attempt += 1
                 self._set_state("streaming", None)
                 try:
-                    async for chunk in guarded(provider.stream_chat(request), self._guard):
+                    async for chunk in guarded(open_stream(provider, request), self._guard):
                         await self._receive(chunk)
                     return
                 except ProviderError as exc:
@@ -393,7 +400,16 @@ class Turn:
     # -- inside the steps --------------------------------------------------------------------
 
     async def _receive(self, chunk: StreamChunk) -> None:
-        """One chunk of the reply: its note, its text (saved about once a second), its usage."""
+        """One chunk of the reply: a tool call, its note, its text (saved about once a second),
+        its usage."""
+        if chunk.tool is not None:  # an agent's tool started or ended
+            running = chunk.tool.status == "running"
+            self._emit(
+                ev.TOOL_START if running else ev.TOOL_COMPLETE,
+                tool=chunk.tool,
+                message_id=self.reply.id,
+                turn_id=self.id,
+            )
         if chunk.status is not None and not self._parts:
             self._set_state("waiting" if "wait" in chunk.status else "streaming", chunk.status)
         if chunk.text:
@@ -500,7 +516,13 @@ class Turn:
         self.state, self.note = state, note
         self._emit(ev.SESSION_STATUS, state=state, status=note, turn_id=self.id)
 
+    def set_note(self, note: str | None) -> None:
+        """Waiting for the user (an agent's permission request), or streaming again."""
+        self._set_state("waiting" if note else "streaming", note)
+
     def _end(self, *, aborted: bool) -> None:
+        if self._permissions is not None:
+            self._permissions.cancel_all()
         self.live = False
         self.state, self.note = "idle", None
         self._emit(

@@ -25,6 +25,7 @@ WARM_UP_DELAY = 0.5  # seconds after start-up before the idle-time warm-up
 CSS_FILES = [
     _HERE / "widgets" / "conversation.tcss",
     _HERE / "widgets" / "chat_pane.tcss",
+    _HERE / "widgets" / "agent_activity.tcss",
     _HERE / "widgets" / "sidebar.tcss",
     _HERE / "widgets" / "compare_view.tcss",
     _HERE / "widgets" / "welcome.tcss",

@@ -163,7 +163,21 @@ PROMPT_KEYS: tuple[KeySpec, ...] = (
     KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False),
 )
 
-ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + COMPARE_KEYS + SIDEBAR_KEYS + PROMPT_KEYS
+AGENT_KEYS: tuple[KeySpec, ...] = (
+    KeySpec("agent.allow_once", "y", "answer('approve-once')", "Allow once", "permission request"),
+    KeySpec(
+        "agent.allow_session",
+        "a",
+        "answer('approve-for-session')",
+        "Allow for this session",
+        "permission request",
+    ),
+    KeySpec("agent.deny", "n", "answer('reject')", "Deny", "permission request"),
+)
+
+ALL_KEYS: tuple[KeySpec, ...] = (
+    APP_KEYS + MAIN_KEYS + COMPARE_KEYS + SIDEBAR_KEYS + PROMPT_KEYS + AGENT_KEYS
+)
 KNOWN_IDS = frozenset(spec.id for spec in ALL_KEYS)
 
 

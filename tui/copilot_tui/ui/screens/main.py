@@ -686,7 +686,11 @@ class MainScreen(Screen[None]):
     async def create_session(self, request: NewSessionRequest) -> None:
         try:
             session = await self.client.create_session(
-                request.model, request.session_id, request.system_message
+                request.model,
+                request.session_id,
+                request.system_message,
+                mode="agent" if request.cwd else "chat",
+                cwd=request.cwd,
             )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)

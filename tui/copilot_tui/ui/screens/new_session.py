@@ -1,7 +1,9 @@
-"""New session: pick a model (grouped by provider), optional custom id and system message."""
+"""New session: pick a model (grouped by provider), optional custom id and system message, and
+optionally a folder, which makes the session an agent working there with Copilot's tools."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from textual import on, work
@@ -21,6 +23,7 @@ class NewSessionRequest:
     model: str
     session_id: str | None
     system_message: str | None
+    cwd: str | None = None  # an agent's working directory; None: a chat
 
 
 class NewSessionScreen(Dialog[NewSessionRequest | None]):
@@ -34,8 +37,13 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
         with Vertical(classes="dialog"):
             yield Static("New session", classes="title", markup=False)
             yield ModelPicker(self._client.default_model)
-            yield Label("Session id (optional)")
-            yield Input(placeholder="e.g. user-123-chat", id="session-id")
+            with Horizontal(classes="pair"):
+                with Vertical():
+                    yield Label("Session id (optional)")
+                    yield Input(placeholder="e.g. user-123-chat", id="session-id")
+                with Vertical(classes="right"):
+                    yield Label("Agent in folder (optional)")
+                    yield Input(placeholder="empty: a chat, no tools", id="agent-cwd")
             yield Label("System message (optional)")
             yield TextArea(id="system", soft_wrap=True)
             yield Static("", classes="error", markup=False)
@@ -57,6 +65,7 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
         self.query_one("#session-id", Input).focus()
 
     @on(Input.Submitted, "#session-id")
+    @on(Input.Submitted, "#agent-cwd")
     @on(Button.Pressed, "#create")
     def action_create(self) -> None:
         model = self.query_one(ModelPicker).selected
@@ -72,7 +81,13 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
                 error.update(str(exc))
                 return
         system = self.query_one("#system", TextArea).text.strip() or None
-        self.dismiss(NewSessionRequest(model, session_id, system))
+        cwd = self.query_one("#agent-cwd", Input).value.strip() or None
+        if cwd is not None:
+            cwd = os.path.abspath(os.path.expanduser(cwd))
+            if not os.path.isdir(cwd):
+                error.update(f"The folder {cwd} does not exist.")
+                return
+        self.dismiss(NewSessionRequest(model, session_id, system, cwd))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

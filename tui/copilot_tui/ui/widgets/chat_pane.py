@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from textual import events, on, work
@@ -14,6 +15,7 @@ from ...errors import CopilotTuiError
 from ...service import Session
 from ..engine.live import LiveText
 from ..messages import PromptSubmitted
+from .agent_activity import AgentActivity, ToolBlock
 from .conversation import Conversation, MessageView
 from .prompt import Prompt
 
@@ -45,6 +47,8 @@ class ChatPane(TabPane):
 
     def compose(self) -> ComposeResult:
         yield Conversation(self.session_id, self._live, show_meta=self._show_meta)
+        if self.session.mode == "agent":
+            yield AgentActivity(self.session)
         yield Prompt()
 
     @property
@@ -153,12 +157,33 @@ class ChatPane(TabPane):
 
     def handle_event(self, event: ev.SessionEvent) -> None:
         self.conversation.handle_event(event)
+        if event.type in (ev.TOOL_START, ev.TOOL_COMPLETE):
+            self._tool_block(event)
+        for activity in self.query(AgentActivity):
+            activity.handle_event(event)
+            if event.type == ev.PERMISSION_REQUESTED and not self.conversation.paused:
+                activity.focus()  # y / a / n answer it at once
+            elif event.type == ev.PERMISSION_COMPLETED and activity.has_focus:
+                self.prompt.focus()
         if (
             event.type == ev.SESSION_ERROR
             and not event.data.get("had_text")
             and event.data.get("prompt")
         ):
             self.prompt.restore(event.data.prompt)
+
+    def _tool_block(self, event: ev.SessionEvent) -> None:
+        """A tool call's block, in the conversation above the reply it serves."""
+        call = event.data.tool
+        reply_id = event.data.get("message_id") or ""
+        block_id = "tool-" + re.sub(r"[^A-Za-z0-9_-]", "_", f"{reply_id}-{call.call_id}")
+        known = [b for b in self.conversation.query(ToolBlock) if b.id == block_id]
+        if known:
+            known[0].show(call)
+            return
+        block = ToolBlock(call, id=block_id)
+        live = [w for w in self.conversation.children if w.id == f"live-{reply_id}"]
+        self.conversation.mount(block, before=live[0] if live else None)
 
     @on(Prompt.Submitted)
     def _submitted(self, event: Prompt.Submitted) -> None:
@@ -181,4 +206,5 @@ class ChatPane(TabPane):
         """Hidden panes only buffer; showing one renders what arrived meanwhile, once."""
         self.conversation.paused = not visible
         if visible:
-            self.prompt.focus()
+            asking = [a for a in self.query(AgentActivity) if a.asking is not None]
+            (asking[0] if asking else self.prompt).focus()

@@ -202,7 +202,7 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(
         await tap(pilot, "ctrl+e")
         winner = tab.comparison.panes[1].session_id
         await wait_for(pilot, lambda: screen.active_session_id == winner, what="winner's tab")
-        pane = screen._panes[winner]
+        pane = screen.chat_pane(winner)
         assert isinstance(pane, ChatPane)
         await wait_for(
             pilot, lambda: len(pane.conversation.query(MessageView)) == 4, what="history"

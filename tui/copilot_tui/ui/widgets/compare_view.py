@@ -1,9 +1,11 @@
 """A comparison as one tab: a pane per model side by side, a shared prompt underneath.
 
-Each pane's body is the ordinary Conversation, fed exactly like a chat tab, so several panes
-streaming cost what several conversations cost and nothing more. The headers (status, live
-stats, fastest marks) are drawn from the service's Pane objects on a slow tick rather than per
-token, and repaint without a layout pass because their height never changes.
+Each pane's body is the ordinary Conversation, fed from the screen's one feed of session
+events exactly like a chat tab, so several panes streaming cost what several conversations cost
+and nothing more. The headers (status, live stats, fastest marks) are drawn from the service's
+Pane objects when a pane's turn changes and on a slow tick, rather than per token, and repaint
+without a layout pass because their height never changes. From the Comparison itself the tab
+takes only what no session event says: stats settled after a turn, and the end of a round.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from textual.widgets import TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError
-from ...service.compare import COMPARE_DONE, Comparison, Pane
-from ..engine.live import LiveText
+from ...service.compare import COMPARE_DONE, PANE_UPDATED, CompareEvent, Comparison, Pane
 from ..engine.paint import paint_turns
 from ..keymap import COMPARE_KEYS, bindings
 from ..messages import OpenSession
 from ..safe import one_line
+from ..workspace.live import LiveText
 from .conversation import Conversation
 from .prompt import Prompt
 
@@ -131,7 +133,8 @@ class PaneHeader(Widget):
 
 
 class ComparePaneView(Vertical):
-    """One model's column: header and conversation. Events wait in a buffer until history is in."""
+    """One model's column: header and conversation. Events wait in a buffer until history is in
+    (events from before the view existed are in that history, or in the live text)."""
 
     def __init__(self, pane: Pane, live: LiveText, *, show_meta: bool) -> None:
         super().__init__(classes="compare-pane")
@@ -140,6 +143,7 @@ class ComparePaneView(Vertical):
         self._show_meta = show_meta
         self._buffer: list[ev.SessionEvent] | None = []
         self._loaded_ids: set[str] = set()
+        self.first_text = True  # the first text of a turn changes the header (ttft)
         self.header = PaneHeader()
         self.conversation = Conversation(pane.session_id, live, show_meta=show_meta)
         self.border_title = Text(f"{pane.index + 1} · {one_line(pane.label)}")
@@ -158,17 +162,16 @@ class ComparePaneView(Vertical):
         return self._buffer is None
 
     @work(group="history")
-    async def load(self, fresh: bool) -> None:
-        """Show the pane's history; a comparison made here just now has none to read."""
+    async def load(self) -> None:
+        """Show the pane's history: a comparison started a moment ago has its prompt and the
+        reply streaming there already, whatever events came before this view existed."""
         messages = []
-        has_older = False
-        if not fresh:
-            try:
-                messages = await self.pane.session.get_messages(limit=RECENT + 1)
-            except CopilotTuiError as exc:
-                self.notify(str(exc), severity="error", markup=False)
-            has_older = len(messages) > RECENT
-            messages = messages[-RECENT:]
+        try:
+            messages = await self.pane.session.get_messages(limit=RECENT + 1)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+        has_older = len(messages) > RECENT
+        messages = messages[-RECENT:]
         # Panes appear and fill one per frame: eight at once are one first paint of the whole
         # grid and one long layout (150-185 ms, measured).
         await paint_turns(self.app).wait(self, "load", first=True)
@@ -181,6 +184,8 @@ class ComparePaneView(Vertical):
         self.conversation.text_arrived()
 
     def handle_event(self, event: ev.SessionEvent) -> None:
+        if event.type == ev.TURN_START:
+            self.first_text = True
         if self._buffer is not None:
             self._buffer.append(event)
             return
@@ -234,13 +239,11 @@ class CompareTab(TabPane):
         *,
         id: str,
         show_meta: bool = True,
-        fresh: bool = False,
     ) -> None:
         super().__init__(title, id=id)  # type: ignore[arg-type]
         self.comparison = comparison
         self._live = live
         self._show_meta = show_meta
-        self._fresh = fresh
         self._visible = False
         self._change_posted = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -273,7 +276,7 @@ class CompareTab(TabPane):
     def on_mount(self) -> None:
         self._unsubscribe = self.comparison.on(self._from_comparison)
         for view in self.views:
-            view.load(self._fresh)
+            view.load()
         self.set_interval(STATS_TICK, self._tick)
         self.watch_selected(self.selected)
         self.refresh_headers()
@@ -292,20 +295,14 @@ class CompareTab(TabPane):
 
     # -- events --------------------------------------------------------------------------
 
-    def _from_comparison(self, event: object) -> None:
-        """Runs inside service tasks; tokens only matter to the header when they are the first."""
-        kind = getattr(event, "type", None)
-        if kind == ev.MESSAGE_DELTA:
-            index = getattr(event, "index", None)
-            if index is None or self.comparison.panes[index].output_tokens != 1:
-                return
-        if not self._change_posted:
-            self._change_posted = True
+    def _from_comparison(self, event: CompareEvent) -> None:
+        """Runs inside service tasks. Only the comparison's own events matter here; its panes'
+        session events reach the tab through the screen's feed (``handle_event``)."""
+        if event.type not in (PANE_UPDATED, COMPARE_DONE):
+            return
+        if not self._change_posted or event.type == COMPARE_DONE:
+            self._change_posted = True  # the marks appear now, even if a repaint is pending
             self.post_message(self.Changed(self))
-        if kind == COMPARE_DONE:
-            self.post_message(
-                self.Changed(self)
-            )  # the marks appear now, even if a repaint is pending
 
     @on(Changed)
     def _changed(self, message: Changed) -> None:
@@ -314,14 +311,25 @@ class CompareTab(TabPane):
         self.refresh_headers(in_turn=True)
 
     def handle_event(self, event: ev.SessionEvent) -> None:
+        """One event of a pane's session, from the screen's single feed."""
         view = self._by_session.get(event.session_id)
-        if view is not None:
-            view.handle_event(event)
+        if view is None:
+            return
+        view.handle_event(event)
+        if event.type != ev.MESSAGE and self.is_mounted:
+            self._request_header(view)
 
     def text_arrived(self, session_id: str) -> None:
         view = self._by_session.get(session_id)
-        if view is not None:
-            view.text_arrived()
+        if view is None:
+            return
+        view.text_arrived()
+        if view.first_text and self.is_mounted:  # the first token: the header shows its ttft
+            view.first_text = False
+            self._request_header(view)
+
+    def _request_header(self, view: ComparePaneView) -> None:
+        paint_turns(self.app).request(view.header, partial(self._show_header, view), "stats")
 
     def _tick(self) -> None:
         if self._visible and self.comparison.busy:

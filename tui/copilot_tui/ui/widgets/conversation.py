@@ -31,7 +31,6 @@ from ... import events as ev
 from ...types import Message, ReplyStats
 from ..engine.access import anchor_released
 from ..engine.clock import flushed, next_flush
-from ..engine.live import LiveText
 from ..engine.paint import paint_turns
 from ..engine.render import (
     POLISH_POOL,
@@ -44,6 +43,7 @@ from ..engine.render import (
     user_renderable,
 )
 from ..engine.tuning import CollectorPause
+from ..workspace.live import LiveText
 from .live_reply import LiveReply, lead_blanks
 
 
@@ -293,8 +293,6 @@ class Conversation(VerticalScroll, can_focus=True):
             widget = self._live_widget()
             if widget is not None:
                 widget.set_note(data.get("status"))
-        elif event.type == ev.MESSAGE and self._state and self._state.message_id == data.message_id:
-            self._state.content = data.content
         elif event.type == ev.USAGE and self._state and self._state.message_id == data.message_id:
             self._state.stats = ReplyStats(
                 ttft=data.get("ttft"),
@@ -327,7 +325,7 @@ class Conversation(VerticalScroll, can_focus=True):
         state = self._state
         if state is None or state.message_id != message_id:
             return
-        if state.content is None:  # the live text is let go once the reply has ended
+        if state.content is None:  # the one buffer of the reply's text (not the final event's)
             state.content = self._live.text(state.message_id)
         widget = self._live_widget_by_id(state.message_id)
         if (

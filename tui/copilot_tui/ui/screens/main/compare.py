@@ -1,0 +1,59 @@
+"""Comparisons: start one from the dialog, show it as a tab, delete it."""
+
+from __future__ import annotations
+
+from textual import work
+
+from ....errors import CopilotTuiError
+from ...safe import one_line
+from ...workspace import GroupTab
+from ..compare_dialog import CompareRequest, CompareScreen
+from ..simple import ConfirmScreen
+from .dialogs import DialogHost
+
+
+class CompareFlows(DialogHost):
+    def action_new_comparison(self) -> None:
+        def chosen(request: CompareRequest | None) -> None:
+            if request is not None:
+                self.start_comparison(request)
+
+        self._dialog(CompareScreen(self.client), chosen)
+
+    @work(group="compare")
+    async def start_comparison(self, request: CompareRequest) -> None:
+        """Start it and show it. Nothing is replayed: events of its panes that come before the
+        tab exists are in the store and the workspace when the tab reads them."""
+        try:
+            comparison = await self.client.compare(
+                request.panes, request.prompt, request.system_message
+            )
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False, timeout=10)
+            return
+        await self.add_comparison(comparison)
+        self._activate(GroupTab(comparison.group_id))
+        await self.refresh_sessions()
+
+    def delete_comparison_asked(self, group_id: str) -> None:
+        tab = self.compare_tab(group_id)
+        group = self.workspace.groups.get(group_id)
+        title = tab.comparison.title if tab else group.title if group else group_id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.delete_comparison(group_id)
+
+        self._dialog(
+            ConfirmScreen(f"Delete the comparison “{one_line(title)}” and its panes' sessions?"),
+            confirmed,
+        )
+
+    @work(group="delete")
+    async def delete_comparison(self, group_id: str) -> None:
+        self.close_tab(GroupTab(group_id))
+        try:
+            await self.client.delete_comparison(group_id, sessions=True)
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+        await self.refresh_sessions()

@@ -197,7 +197,7 @@ async def tabs(n: int, tokens: int, rate: float) -> Result:
                     pilot,
                     lambda: (
                         all(not s.busy for s in sessions)
-                        and all(len(p.conversation._replies) == 1 for p in panes)
+                        and all(len(p.conversation.replies) == 1 for p in panes)
                     ),
                     600,
                     "replies",

@@ -112,7 +112,7 @@ async def wait_idle(pilot: Pilot, pane: ChatPane, replies: int = 1, timeout: flo
         pilot,
         lambda: (
             not pane.session.busy
-            and len(pane.conversation._replies) >= replies
+            and len(pane.conversation.replies) >= replies
             and not pane.conversation.streaming
         ),
         timeout,

@@ -72,7 +72,7 @@ def test_compare_view(snap_compare, snap_config: Path, data_dir: Path, fake) -> 
         tab = screen.active_compare
         assert tab is not None
         await wait_for(
-            pilot, lambda: all(len(v.conversation._replies) == 1 for v in tab.views), what="history"
+            pilot, lambda: all(len(v.conversation.replies) == 1 for v in tab.views), what="history"
         )
         tab.refresh_headers()
         pilot.app.clear_notifications()

@@ -103,7 +103,9 @@ class ChatPane(TabPane):
         has_older = len(messages) > RECENT
         messages = messages[-RECENT:]
         self.prompt.sent = [m.content for m in messages if m.role == "user"]
-        self.conversation.load(messages, has_older=has_older)
+        self.conversation.load(
+            messages, has_older=has_older, turn=self._workspace.turn(self.session_id)
+        )
         if self._pending_reveal:
             message_id, seq = self._pending_reveal
             self._pending_reveal = None

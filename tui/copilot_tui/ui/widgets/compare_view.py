@@ -30,7 +30,7 @@ from ..engine.paint import paint_turns
 from ..keymap import COMPARE_KEYS, bindings
 from ..messages import OpenSession
 from ..safe import one_line
-from ..workspace.live import LiveText
+from ..workspace import Workspace
 from .conversation import Conversation
 from .prompt import Prompt
 
@@ -136,16 +136,16 @@ class ComparePaneView(Vertical):
     """One model's column: header and conversation. Events wait in a buffer until history is in
     (events from before the view existed are in that history, or in the live text)."""
 
-    def __init__(self, pane: Pane, live: LiveText, *, show_meta: bool) -> None:
+    def __init__(self, pane: Pane, workspace: Workspace, *, show_meta: bool) -> None:
         super().__init__(classes="compare-pane")
         self.pane = pane
-        self._live = live
+        self._workspace = workspace
         self._show_meta = show_meta
         self._buffer: list[ev.SessionEvent] | None = []
         self._loaded_ids: set[str] = set()
         self.first_text = True  # the first text of a turn changes the header (ttft)
         self.header = PaneHeader()
-        self.conversation = Conversation(pane.session_id, live, show_meta=show_meta)
+        self.conversation = Conversation(pane.session_id, workspace.live, show_meta=show_meta)
         self.border_title = Text(f"{pane.index + 1} · {one_line(pane.label)}")
         self.styles.visibility = "hidden"  # until its turn to show (see load)
 
@@ -162,21 +162,27 @@ class ComparePaneView(Vertical):
         return self._buffer is None
 
     @work(group="history")
-    async def load(self) -> None:
-        """Show the pane's history: a comparison started a moment ago has its prompt and the
-        reply streaming there already, whatever events came before this view existed."""
+    async def load(self, fresh: bool) -> None:
+        """Show the pane's history. A comparison started here a moment ago has none but its
+        first turn, which the workspace holds (events may have come before this view)."""
         messages = []
-        try:
-            messages = await self.pane.session.get_messages(limit=RECENT + 1)
-        except CopilotTuiError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-        has_older = len(messages) > RECENT
-        messages = messages[-RECENT:]
+        has_older = False
+        if not fresh:
+            try:
+                messages = await self.pane.session.get_messages(limit=RECENT + 1)
+            except CopilotTuiError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+            has_older = len(messages) > RECENT
+            messages = messages[-RECENT:]
         # Panes appear and fill one per frame: eight at once are one first paint of the whole
         # grid and one long layout (150-185 ms, measured).
         await paint_turns(self.app).wait(self, "load", first=True)
         self.styles.visibility = "visible"
-        self.conversation.load(messages, has_older=has_older)
+        if fresh:
+            messages = self._workspace.turn_messages(self.session_id)
+        self.conversation.load(
+            messages, has_older=has_older, turn=self._workspace.turn(self.session_id)
+        )
         self._loaded_ids = {m.id for m in messages}
         buffered, self._buffer = self._buffer or [], None
         for event in buffered:
@@ -234,20 +240,21 @@ class CompareTab(TabPane):
     def __init__(
         self,
         comparison: Comparison,
-        live: LiveText,
+        workspace: Workspace,
         title: object,
         *,
         id: str,
         show_meta: bool = True,
+        fresh: bool = False,
     ) -> None:
         super().__init__(title, id=id)  # type: ignore[arg-type]
         self.comparison = comparison
-        self._live = live
         self._show_meta = show_meta
+        self._fresh = fresh
         self._visible = False
         self._change_posted = False
         self._unsubscribe: Callable[[], None] | None = None
-        self.views = [ComparePaneView(p, live, show_meta=show_meta) for p in comparison.panes]
+        self.views = [ComparePaneView(p, workspace, show_meta=show_meta) for p in comparison.panes]
         self._by_session = {v.session_id: v for v in self.views}
         self.prompt = Prompt(id="compare-prompt")
         self.prompt.placeholder = (
@@ -276,7 +283,7 @@ class CompareTab(TabPane):
     def on_mount(self) -> None:
         self._unsubscribe = self.comparison.on(self._from_comparison)
         for view in self.views:
-            view.load()
+            view.load(self._fresh)
         self.set_interval(STATS_TICK, self._tick)
         self.watch_selected(self.selected)
         self.refresh_headers()
@@ -357,15 +364,6 @@ class CompareTab(TabPane):
             ),
             error=view.pane.status == "error",
         )
-
-    def state(self) -> str | None:
-        """The tab's mark: streaming while any pane runs, waiting while all are queued."""
-        statuses = {p.status for p in self.comparison.panes}
-        if "streaming" in statuses:
-            return "streaming"
-        if "waiting" in statuses:
-            return "waiting"
-        return None
 
     # -- showing -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from .model import (
     NoteChanged,
     SessionsChanged,
     TabsChanged,
+    Turn,
     Workspace,
 )
 from .tabs import GroupTab, SessionTab, Tab, decode, encode
@@ -29,6 +30,7 @@ __all__ = [
     "SessionsChanged",
     "Tab",
     "TabsChanged",
+    "Turn",
     "Workspace",
     "decode",
     "encode",

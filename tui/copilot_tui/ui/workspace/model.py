@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from ... import events as ev
-from ...types import GroupInfo, SessionInfo
+from ...types import GroupInfo, Message, MessageStatus, ReplyStats, SessionInfo
 from .live import LiveText
 from .tabs import GroupTab, SessionTab, Tab
 
@@ -28,6 +28,7 @@ __all__ = [
     "NoteChanged",
     "SessionsChanged",
     "TabsChanged",
+    "Turn",
     "Workspace",
 ]
 
@@ -73,6 +74,32 @@ class DraftChanged:
     text: str
 
 
+@dataclass(slots=True)
+class Turn:
+    """A session's latest turn as its events told it: what a view made late starts from."""
+
+    reply_id: str
+    model: str | None = None
+    prompt_id: str | None = None
+    prompt: str | None = None
+    status: MessageStatus | None = None  # once it ended: complete, aborted or error
+    error: str | None = None
+    usage: dict[str, Any] | None = None
+
+    @property
+    def stats(self) -> ReplyStats | None:
+        usage = self.usage
+        if usage is None:
+            return None
+        return ReplyStats(
+            ttft=usage.get("ttft"),
+            duration=usage.get("duration"),
+            output_tokens=usage.get("output_tokens"),
+            input_tokens=usage.get("input_tokens"),
+            tokens_estimated=bool(usage.get("estimated")),
+        )
+
+
 Change = (
     MarkChanged
     | NoteChanged
@@ -96,6 +123,8 @@ class Workspace:
         self._errored: set[str] = set()  # failed in the turn now running
         self._notes: dict[str, str] = {}
         self._drafts: dict[str, str] = {}
+        self._prompts: dict[str, tuple[str, str]] = {}  # session id -> (message id, text) sent
+        self._turns: dict[str, Turn] = {}  # session id -> its latest turn
         self._tabs: list[Tab] = []
         self._active: Tab | None = None
         self._observers: list[Observer] = []
@@ -201,6 +230,7 @@ class Workspace:
     def apply(self, event: ev.SessionEvent) -> None:
         """Take in one service event (text is not one: it goes straight to ``live``)."""
         sid, kind, data = event.session_id, event.type, event.data
+        self._follow_turn(sid, kind, data)
         if kind == ev.TURN_START:
             self._errored.discard(sid)
             self._set_mark(sid, "streaming")
@@ -236,10 +266,52 @@ class Workspace:
         elif kind == ev.SESSION_DELETED:
             self.forget(sid)
 
+    def _follow_turn(self, sid: str, kind: str, data: ev.EventData) -> None:
+        if kind == ev.USER_MESSAGE:
+            self._prompts[sid] = (data.get("message_id") or "", data.get("content") or "")
+            return
+        if kind == ev.TURN_START:
+            prompt_id, prompt = self._prompts.pop(sid, (None, None))
+            self._turns[sid] = Turn(data.message_id, data.get("model"), prompt_id, prompt)
+            return
+        turn = self._turns.get(sid)
+        if turn is None or data.get("message_id") not in (None, turn.reply_id):
+            return
+        if kind == ev.USAGE:
+            turn.usage = data.to_dict()
+        elif kind == ev.SESSION_ERROR:
+            turn.error = data.get("message")
+        elif kind == ev.SESSION_IDLE:
+            status = data.get("status")
+            if status not in ("complete", "aborted", "error"):
+                status = "aborted" if data.get("aborted") else "complete"
+            turn.status = status
+
+    def turn(self, session_id: str) -> Turn | None:
+        return self._turns.get(session_id)
+
+    def turn_messages(self, session_id: str) -> list[Message]:
+        """The latest turn as messages, its reply as streaming: what a view made after the turn
+        began shows (the reply's text is in ``live``, its end in ``turn``)."""
+        messages = []
+        turn = self._turns.get(session_id)
+        if turn is not None:
+            if turn.prompt_id and turn.prompt is not None:
+                messages.append(Message(turn.prompt_id, session_id, "user", turn.prompt))
+            messages.append(
+                Message(turn.reply_id, session_id, "assistant", "", turn.model, "streaming")
+            )
+        pending = self._prompts.get(session_id)  # sent, its turn not begun yet
+        if pending is not None:
+            messages.append(Message(pending[0], session_id, "user", pending[1]))
+        return messages
+
     def forget(self, session_id: str) -> None:
         """A deleted session: its tab closes, its marks and draft go."""
         self.close(SessionTab(session_id))
         self.live.forget(session_id)
+        self._turns.pop(session_id, None)
+        self._prompts.pop(session_id, None)
         self._sessions.pop(session_id, None)
         self._drafts.pop(session_id, None)
         self._errored.discard(session_id)

@@ -22,8 +22,8 @@ class CompareFlows(DialogHost):
 
     @work(group="compare")
     async def start_comparison(self, request: CompareRequest) -> None:
-        """Start it and show it. Nothing is replayed: events of its panes that come before the
-        tab exists are in the store and the workspace when the tab reads them."""
+        """Start it and show it. Nothing is replayed: what its panes' events said before the
+        tab exists is in the workspace when the tab is made."""
         try:
             comparison = await self.client.compare(
                 request.panes, request.prompt, request.system_message
@@ -31,7 +31,7 @@ class CompareFlows(DialogHost):
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)
             return
-        await self.add_comparison(comparison)
+        await self.add_comparison(comparison, fresh=True)
         self._activate(GroupTab(comparison.group_id))
         await self.refresh_sessions()
 

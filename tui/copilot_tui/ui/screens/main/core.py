@@ -315,18 +315,20 @@ class MainCore(Screen[None]):
         if activate:
             self._activate(GroupTab(group_id))
 
-    async def add_comparison(self, comparison: Comparison) -> CompareTab:
-        """Mount a compare tab. Its panes read their history: events that came before the tab
-        are there, and a reply streaming now is in the workspace's live text."""
+    async def add_comparison(self, comparison: Comparison, *, fresh: bool = False) -> CompareTab:
+        """Mount a compare tab. Its panes start from what the workspace holds (``fresh``: a
+        comparison started here, whose first turn the events told) or from their history, and
+        take events from the feed once they exist: nothing is replayed."""
         tab = GroupTab(comparison.group_id)
         self.workspace.add_comparison(comparison.group_id, [p.session_id for p in comparison.panes])
         self._pane_counter += 1
         view = CompareTab(
             comparison,
-            self.workspace.live,
+            self.workspace,
             group_label(self.workspace, comparison.group_id, comparison.title, self._frame),
             id=f"pane-{self._pane_counter}",
             show_meta=self._show_meta,
+            fresh=fresh,
         )
         self._views[tab] = view
         self.workspace.open(tab)

@@ -55,7 +55,7 @@ class MainScreen(SessionFlows, CompareFlows, ClipboardActions):
         yield Footer()
 
     def on_mount(self) -> None:
-        """After MainCore's (Textual runs the handler of every class in the MRO)."""
+        """MainCore.on_mount runs as well: Textual calls the handler of every class in the MRO."""
         self.sidebar.set_class(not self._show_sidebar, "-hidden")
         self.start_up()
 

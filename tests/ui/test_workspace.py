@@ -179,3 +179,36 @@ def test_saved_tabs_round_trip_and_the_old_format_still_reads() -> None:
     assert decode("abc") == SessionTab("abc")
     for junk in (None, 3, "", "group:", {"x": 1}, {"group": 4}, []):
         assert decode(junk) is None
+
+
+def test_the_latest_turn_is_followed_for_views_made_after_it_began() -> None:
+    workspace = workspace_of(info("a"))
+    assert workspace.turn_messages("a") == []
+    workspace.apply(event(ev.USER_MESSAGE, "a", message_id="u1", content="why?"))
+    (pending,) = workspace.turn_messages("a")
+    assert (pending.id, pending.role, pending.content) == ("u1", "user", "why?")
+
+    workspace.apply(event(ev.TURN_START, "a", message_id="r1", model="lab/m"))
+    prompt, reply = workspace.turn_messages("a")
+    assert (prompt.id, prompt.content) == ("u1", "why?")
+    assert (reply.id, reply.role, reply.status, reply.model) == (
+        "r1",
+        "assistant",
+        "streaming",
+        "lab/m",
+    )
+    turn = workspace.turn("a")
+    assert turn is not None and turn.status is None and turn.stats is None
+
+    workspace.apply(event(ev.USAGE, "a", message_id="r1", output_tokens=7, ttft=0.2))
+    workspace.apply(event(ev.SESSION_ERROR, "a", message_id="other", message="not this turn's"))
+    workspace.apply(event(ev.SESSION_IDLE, "a", message_id="r1", status="complete"))
+    assert turn.status == "complete" and turn.error is None
+    assert turn.stats is not None and turn.stats.output_tokens == 7 and turn.stats.ttft == 0.2
+
+    workspace.apply(event(ev.TURN_START, "a", message_id="r2"))
+    workspace.apply(event(ev.SESSION_ERROR, "a", message_id="r2", message="no"))
+    workspace.apply(event(ev.SESSION_IDLE, "a", message_id="r2", aborted=True))
+    second = workspace.turn("a")
+    assert second is not None and second.prompt is None  # no prompt was seen for it
+    assert (second.status, second.error) == ("aborted", "no")

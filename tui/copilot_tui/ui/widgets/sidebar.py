@@ -226,8 +226,8 @@ class Sidebar(Vertical):
     def _update_spinners(self) -> None:
         """Which rows show a spinner, and at which cell of their prompt."""
         spinners: dict[str, int] = {}
-        for session_id in self._workspace.sessions:
-            if self._workspace.mark(session_id) == "streaming":
+        for session_id, state in self._workspace.marks.items():
+            if state == "streaming":
                 group_id = self._group_of.get(session_id)
                 spinners[session_id] = 0 if group_id is None else 2  # members start "├ "
                 if group_id is not None:

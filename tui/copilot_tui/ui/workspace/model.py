@@ -194,6 +194,11 @@ class Workspace:
     def mark(self, session_id: str) -> Mark | None:
         return self._marks.get(session_id)
 
+    @property
+    def marks(self) -> Mapping[str, Mark]:
+        """Every session that has a mark (most have none)."""
+        return MappingProxyType(self._marks)
+
     def group_mark(self, group_id: str, *, live_only: bool = False) -> Mark | None:
         """A comparison's mark: streaming or waiting while any pane is, else error or unread
         (``live_only``: only the first two, as a compare tab's label shows)."""

@@ -57,15 +57,15 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry waits a hundredth as long, for tests of what a retried request ends as; the waits
     themselves are checked in test_service."""
-    from copilot_tui.service.session import Session
+    from copilot_tui.service.turn import Turn
 
-    real = Session._retry_wait
+    real = Turn.retry_wait
 
     def quick(exc: Exception, attempt: int, has_text: bool) -> float | None:
         wait = real(exc, attempt, has_text)
         return None if wait is None else wait / 100
 
-    monkeypatch.setattr(Session, "_retry_wait", staticmethod(quick))
+    monkeypatch.setattr(Turn, "retry_wait", staticmethod(quick))
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,7 @@ class _AnthropicHandler(Handler):
     def route(self, method: str) -> None:
         fake: FakeAnthropic = self.fake  # type: ignore[assignment]
         raw, body = self.read_body() if method == "POST" else (b"", None)
-        self.record(body)
+        record = self.record(body)
         if self.headers.get("x-api-key") != fake.api_key:
             self.send_body(401, error_body("authentication_error", "invalid x-api-key"))
             return
@@ -150,6 +150,9 @@ class _AnthropicHandler(Handler):
             self.send_body(404, error_body("not_found_error", f"model: {model}"))
             return
         script = fake.next_script(model)
+        if script.body is not None:
+            self.stream_body(script, record)
+            return
         if script.status != 200:
             payload = (
                 script.error_body

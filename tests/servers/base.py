@@ -4,9 +4,12 @@ records every request, counts overlapping streams, and answers from per-key scri
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +31,10 @@ class Script:
     quirks: bool = False  # service-specific oddities real servers send
     byte_split: int | None = None  # write the body N bytes at a time
     hold_until_active: int = 0  # wait (up to 5 s) until this many streams have been open at once
+    body: Callable[[], Iterator[bytes]] | None = None  # a 200 body written as it is generated
+    hold_body_at: int | None = (
+        None  # with body: after this many bytes, wait for the client to close
+    )
 
 
 def split_tokens(text: str) -> list[str]:
@@ -105,6 +112,45 @@ class Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             self.fake.requests.append(rec)
         return rec
+
+    def stream_body(self, script: Script, record: dict[str, Any]) -> None:
+        """A 200 whose body (``script.body``, with ``script.headers``) is generated as it is
+        written until the connection closes, recording in ``record`` the bytes sent, whether the
+        client closed first, and when the handler ended."""
+        assert script.body is not None
+        record.update(sent=0, closed=False, held=False, end=None)
+        self.send_response(200)
+        self.send_header("Content-Type", script.content_type)
+        for k, v in script.headers.items():
+            self.send_header(k, v)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for piece in script.body():
+                self.wfile.write(piece)
+                self.wfile.flush()
+                record["sent"] += len(piece)
+                if script.hold_body_at is not None and record["sent"] >= script.hold_body_at:
+                    record["held"] = True
+                    record["closed"] = self._client_closed(60)
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            record["closed"] = True
+        finally:
+            record["end"] = time.monotonic()
+
+    def _client_closed(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the client to close its end (it sends nothing more)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable:
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
+        return False
 
     def streaming(self, script: Script) -> _Active:
         return _Active(self.fake, script)

@@ -8,7 +8,9 @@ import json
 import random
 import string
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from tests.servers.openai_server import Script
 
@@ -58,13 +60,70 @@ MiB = 1024 * 1024
 TEXT_EVENT = b'data: {"choices":[{"index":0,"delta":{"content":"ha"},"finish_reason":null}]}\n\n'
 
 
-def gzip_blocks(piece: bytes, total: int, batch: int = 64) -> Iterator[bytes]:
-    """``total`` bytes of ``piece`` repeated, gzip-compressed as it is sent, ``batch`` pieces per
-    write (so one network chunk of ~64 KiB expands to ~64 MiB). Only one compressed block is
-    held (after the first, every ``piece`` compresses to the same bytes), so a bomb of many GiB
-    costs the server nothing. The gzip trailer is never sent."""
+@dataclass(frozen=True)
+class Wire:
+    """What a valid reply stream of one wire format starts with, and one event of it that
+    carries the text ``ha``: the pieces hostile bodies are made of."""
+
+    name: str
+    content_type: str
+    head: bytes
+    event: bytes
+
+    def padded(self, size: int) -> bytes:
+        """The text event made ``size`` bytes long by JSON whitespace before its line end:
+        still valid, so only the size of the body can stop it."""
+        body = self.event.rstrip(b"\n")
+        return body + b" " * (size - len(self.event)) + self.event[len(body) :]
+
+
+def _sse(name: str, payload: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n".encode()
+
+
+OPENAI = Wire("openai", "text/event-stream", b"", TEXT_EVENT)
+OLLAMA = Wire(
+    "ollama",
+    "application/x-ndjson",
+    b"",
+    b'{"model":"llama3.2:latest","created_at":"2023-08-04T08:52:19.385406455-07:00",'
+    b'"message":{"role":"assistant","content":"ha"},"done":false}\n',
+)
+ANTHROPIC = Wire(
+    "anthropic",
+    "text/event-stream; charset=utf-8",
+    _sse(
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_01",
+                "type": "message",
+                "role": "assistant",
+                "content": [],
+                "model": "claude-sonnet-4-5",
+                "usage": {"input_tokens": 12, "output_tokens": 1},
+            },
+        },
+    )
+    + _sse(
+        "content_block_start",
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ),
+    _sse(
+        "content_block_delta",
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "ha"}},
+    ),
+)
+
+
+def gzip_blocks(piece: bytes, total: int, batch: int = 64, *, head: bytes = b"") -> Iterator[bytes]:
+    """``head``, then ``total`` bytes of ``piece`` repeated, gzip-compressed as it is sent,
+    ``batch`` pieces per write (so one network chunk of ~64 KiB expands to ~64 MiB). Only one
+    compressed block is held (after the first, every ``piece`` compresses to the same bytes), so
+    a bomb of many GiB costs the server nothing. The gzip trailer is never sent."""
     z = zlib.compressobj(9, zlib.DEFLATED, 31)
-    yield z.compress(piece) + z.flush(zlib.Z_SYNC_FLUSH)
+    yield z.compress(head) + z.compress(piece) + z.flush(zlib.Z_SYNC_FLUSH)
     steady = z.compress(piece) + z.flush(zlib.Z_SYNC_FLUSH)
     left = total // len(piece) - 1
     while left > 0:
@@ -74,16 +133,49 @@ def gzip_blocks(piece: bytes, total: int, batch: int = 64) -> Iterator[bytes]:
 
 
 def gzip_bomb(
-    total: int = 2 * 1024 * MiB, *, text: bool = False, hold_at: int | None = 1 * MiB
-) -> Script:
-    """A 200 event stream, ``Content-Encoding: gzip``, that expands to ``total`` bytes: zeros (no
-    line end ever), or with ``text`` an endless run of valid text events. The server waits for
-    the client to close after ``hold_at`` compressed bytes (~1000 times that expanded)."""
-    piece = TEXT_EVENT * (MiB // len(TEXT_EVENT)) if text else bytes(MiB)
-    return Script(
-        body=lambda: gzip_blocks(piece, total),
+    total: int = 2 * 1024 * MiB,
+    *,
+    text: bool = False,
+    hold_at: int | None = 1 * MiB,
+    wire: Wire = OPENAI,
+    make: Callable[..., Any] = Script,
+) -> Any:
+    """A 200 reply stream of ``wire``'s format, ``Content-Encoding: gzip``, that expands to
+    ``total`` bytes: zeros (no line end ever), or with ``text`` an endless run of valid text
+    events. The server waits for the client to close after ``hold_at`` compressed bytes (~1000
+    times that expanded). ``make`` is the script class of the server it is for."""
+    piece = wire.event * (MiB // len(wire.event)) if text else bytes(MiB)
+    head = wire.head if text else b""
+    return make(
+        body=lambda: gzip_blocks(piece, total, head=head),
         headers={"Content-Encoding": "gzip"},
-        content_type="text/event-stream",
+        content_type=wire.content_type,
+        hold_body_at=hold_at,
+    )
+
+
+def gzip_members(
+    pieces: list[bytes],
+    *,
+    repeat_last: int = 1,
+    hold_at: int | None = None,
+    wire: Wire = OPENAI,
+    make: Callable[..., Any] = Script,
+) -> Any:
+    """A 200 reply stream of ``wire``'s format whose body is one gzip member per piece, one
+    after another (as a server that compresses each flush on its own sends it); the last
+    member is sent ``repeat_last`` times (compressed once, so a long run costs nothing)."""
+    members = [zlib.compress(p, 9, wbits=31) for p in pieces]
+
+    def body() -> Iterator[bytes]:
+        yield from members[:-1]
+        for _ in range(repeat_last):
+            yield members[-1]
+
+    return make(
+        body=body,
+        headers={"Content-Encoding": "gzip"},
+        content_type=wire.content_type,
         hold_body_at=hold_at,
     )
 
@@ -94,12 +186,17 @@ def huge_body(
     content_type: str = "text/html",
     line: bytes = b"<p>lorem ipsum</p>\n",
     hold_at: int | None = 64 * MiB,
-) -> Script:
-    """A 200 body of ``total`` bytes (an HTML page by default), generated 1 MiB at a time."""
+    head: bytes = b"",
+    make: Callable[..., Any] = Script,
+) -> Any:
+    """A 200 body of ``total`` bytes (an HTML page by default) after ``head``, generated 1 MiB
+    at a time."""
     block = line * (MiB // len(line))
 
     def body() -> Iterator[bytes]:
+        if head:
+            yield head
         for _ in range(total // len(block)):
             yield block
 
-    return Script(body=body, content_type=content_type, hold_body_at=hold_at)
+    return make(body=body, content_type=content_type, hold_body_at=hold_at)

@@ -20,7 +20,7 @@ class _OllamaHandler(Handler):
     def route(self, method: str) -> None:
         fake: FakeOllama = self.fake  # type: ignore[assignment]
         _, body = self.read_body() if method == "POST" else (b"", None)
-        self.record(body)
+        record = self.record(body)
         path = self.path.split("?")[0]
         if method == "GET" and path == "/api/tags":
             self.send_body(
@@ -53,6 +53,9 @@ class _OllamaHandler(Handler):
             self.send_body(404, {"error": f'model "{model}" not found, try pulling it first'})
             return
         script = fake.next_script(model)
+        if script.body is not None:
+            self.stream_body(script, record)
+            return
         if script.status != 200:
             self.send_body(
                 script.status,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import write_config
 from tests.servers.openai_server import FakeOpenAI, Script
-from tests.test_faults import FAULTS
+from tests.service.test_faults import FAULTS
 from tests.ui.helpers import open_tab, send, shown, sidebar_mark, started, tap, wait_for, wait_idle
 
 from copilot_tui import CopilotClient

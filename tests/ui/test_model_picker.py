@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import write_config
-from tests.test_provider_discovery import fresh_machine
+from tests.service.test_discovery import fresh_machine
 from tests.ui.helpers import started, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
@@ -72,7 +72,9 @@ async def test_every_provider_entry_is_reached_read_and_never_created(
         await pilot.press("enter")
         note = "local is not set up yet: see its fix above."
         await wait_for(pilot, lambda: note in screen_text(pilot), what="why enter did nothing")
-        assert SHOWN["local"] in screen_text(pilot)  # the note did not push the entry out of view
+        await wait_for(  # the note does not push the entry out of view (once laid out again)
+            pilot, lambda: SHOWN["local"] in screen_text(pilot), what="local's entry still shown"
+        )
         await pilot.press("ctrl+s")
         await pilot.press("tab")  # to the session id field: its enter also creates
         await pilot.press("enter")

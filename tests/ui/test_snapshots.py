@@ -155,7 +155,7 @@ def test_switch_model_dialog(snap_compare, make_app) -> None:
 def test_welcome_without_a_provider(
     snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_provider_discovery import fresh_machine
+    from tests.service.test_discovery import fresh_machine
 
     from copilot_tui.ui.widgets.welcome import Welcome
 
@@ -174,7 +174,7 @@ def test_welcome_without_a_provider(
 def test_new_session_dialog_without_a_provider_at_80x24(
     snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_provider_discovery import fresh_machine
+    from tests.service.test_discovery import fresh_machine
 
     fresh_machine(monkeypatch, tmp_path)
     monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:9")  # the reason shows the address: keep it fixed

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tests.test_provider_discovery import fresh_machine, offline
+from tests.service.test_discovery import fresh_machine, offline
 from tests.ui.helpers import started, wait_for
 from textual.pilot import Pilot
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from .errors import SessionExists, StoreError
 from .files import NotRegularFile, check_regular
 from .text import clean_text
-from .types import GroupInfo, Message, ReplyStats, SessionInfo
+from .types import GroupInfo, Message, ReplyStats, SessionInfo, Vote
 
 DB_NAME = "copilot-tui.sqlite3"
 T = TypeVar("T")
@@ -75,7 +75,22 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
-    # 1 -> 2: the unsent text of each session's prompt
+    # 1 -> 2: blind comparisons, tags, and votes (one per comparison and prompt)
+    """
+    ALTER TABLE groups ADD COLUMN letters TEXT NOT NULL DEFAULT '';
+    ALTER TABLE groups ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE votes (
+        group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+        turn INTEGER NOT NULL,
+        verdict TEXT NOT NULL,
+        ranking TEXT NOT NULL,
+        record TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (group_id, turn)
+    );
+    """,
+    # 2 -> 3: the unsent text of each session's prompt
     """
     CREATE TABLE drafts (
         session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
@@ -119,6 +134,14 @@ def fts_query(text: str) -> str:
     quoted = ['"' + w.replace('"', '""') + '"' for w in words]
     quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def _tags(raw: str) -> list[str]:
+    try:
+        tags = json.loads(raw)
+    except ValueError:
+        return []
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
 
 def _text(value: Any) -> Any:
@@ -490,12 +513,20 @@ class Store:
 
     # -- comparisons ---------------------------------------------------------------------
 
-    def create_group(self, group_id: str, title: str, now: float | None = None) -> None:
+    def create_group(
+        self,
+        group_id: str,
+        title: str,
+        now: float | None = None,
+        *,
+        letters: str = "",
+        tags: list[str] | None = None,
+    ) -> None:
         def go() -> None:
             with self._tx():
                 self.conn.execute(
-                    "INSERT INTO groups (id, title, created_at) VALUES (?,?,?)",
-                    (group_id, title, now or time.time()),
+                    "INSERT INTO groups (id, title, created_at, letters, tags) VALUES (?,?,?,?,?)",
+                    (group_id, title, now or time.time(), letters, json.dumps(tags or [])),
                 )
 
         self._run(go)
@@ -503,9 +534,9 @@ class Store:
     def list_groups(self) -> list[GroupInfo]:
         def go() -> list[GroupInfo]:
             groups = {
-                gid: GroupInfo(gid, title, created)
-                for gid, title, created in self.conn.execute(
-                    "SELECT id, title, created_at FROM groups ORDER BY created_at DESC"
+                gid: GroupInfo(gid, title, created, letters=letters, tags=_tags(tags))
+                for gid, title, created, letters, tags in self.conn.execute(
+                    "SELECT id, title, created_at, letters, tags FROM groups ORDER BY created_at DESC"
                 )
             }
             for sid, gid in self.conn.execute(
@@ -513,16 +544,72 @@ class Store:
             ):
                 if gid in groups:
                     groups[gid].session_ids.append(sid)
+            for gid, turn in self.conn.execute("SELECT group_id, turn FROM votes"):
+                if gid in groups:
+                    groups[gid].voted_turns.append(turn)
             return list(groups.values())
+
+        return self._run(go)
+
+    def set_group_tags(self, group_id: str, tags: list[str]) -> bool:
+        def go() -> bool:
+            with self._tx():
+                cur = self.conn.execute(
+                    "UPDATE groups SET tags = ? WHERE id = ?", (json.dumps(tags), group_id)
+                )
+                return cur.rowcount > 0
 
         return self._run(go)
 
     def delete_group(self, group_id: str) -> None:
         def go() -> None:
             with self._tx():
+                self.conn.execute("DELETE FROM votes WHERE group_id = ?", (group_id,))
                 self.conn.execute("DELETE FROM groups WHERE id = ?", (group_id,))
 
         self._run(go)
+
+    # -- votes -----------------------------------------------------------------------------
+
+    def put_vote(self, vote: Vote) -> None:
+        """Record a verdict, or change the one already given for that comparison and prompt."""
+
+        def go() -> None:
+            with self._tx():
+                self.conn.execute(
+                    "INSERT INTO votes (group_id, turn, verdict, ranking, record, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT(group_id, turn) DO UPDATE SET "
+                    "verdict = excluded.verdict, ranking = excluded.ranking, "
+                    "record = excluded.record, updated_at = excluded.updated_at",
+                    (
+                        vote.group_id,
+                        vote.turn,
+                        vote.verdict,
+                        json.dumps(vote.ranking),
+                        _text(json.dumps(vote.record)),
+                        vote.created_at,
+                        vote.updated_at,
+                    ),
+                )
+
+        self._run(go)
+
+    def list_votes(self, group_id: str | None = None) -> list[Vote]:
+        def go() -> list[Vote]:
+            sql = (
+                "SELECT group_id, turn, verdict, ranking, record, created_at, updated_at FROM votes"
+            )
+            args: tuple[str, ...] = ()
+            if group_id is not None:
+                sql += " WHERE group_id = ?"
+                args = (group_id,)
+            rows = self.conn.execute(sql + " ORDER BY created_at, group_id, turn", args)
+            return [
+                Vote(gid, turn, verdict, json.loads(ranking), json.loads(record), created, updated)
+                for gid, turn, verdict, ranking, record, created, updated in rows
+            ]
+
+        return self._run(go)
 
     # -- small key/value state (open tabs, last prompt...) -------------------------------
 

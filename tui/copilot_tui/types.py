@@ -153,3 +153,23 @@ class GroupInfo:
     title: str
     created_at: float
     session_ids: list[str] = field(default_factory=list)
+    letters: str = ""  # blind comparisons: pane i is shown as letters[i], names hidden until a vote
+    tags: list[str] = field(default_factory=list)
+    voted_turns: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Vote:
+    """A person's verdict on one prompt of a comparison, with what they judged.
+
+    ``ranking`` lists tiers of pane indices, best first (one tier of several panes is a tie
+    among them); panes left out rank below every listed one. ``record`` is a snapshot of the
+    prompt, models, system messages, replies and stats, so the leaderboard outlives edits."""
+
+    group_id: str
+    turn: int
+    verdict: str  # "ranked" | "tie" | "all_bad"
+    ranking: list[list[int]]
+    record: dict[str, Any]
+    created_at: float
+    updated_at: float

@@ -30,6 +30,7 @@ from .common import (
     safe_writer,
     table,
 )
+from .compare_batch import run_batch
 
 FASTEST = "*"
 
@@ -55,8 +56,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--title", metavar="TEXT", help="title of the comparison (default: from the prompt)"
     )
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap each reply's length")
+    p.add_argument(
+        "--blind",
+        action="store_true",
+        help="label the answers A, B, C... in random order and hide the models until you vote "
+        "(copilot-tui vote ID --winner LETTER)",
+    )
+    p.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="tag the comparison (repeatable); the leaderboard can be filtered by tag",
+    )
+    p.add_argument(
+        "--prompts",
+        metavar="FILE",
+        help="run every prompt of FILE (one per line, or JSON Lines with a 'prompt' field) "
+        "as its own comparison; - reads standard input",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        metavar="N",
+        help="with --prompts: comparisons running at once (default 2)",
+    )
     p.add_argument("--json", action="store_true", help="print one machine-readable document")
-    p.add_argument("prompt", help="the prompt, or - to read it from standard input")
+    p.add_argument("prompt", nargs="?", help="the prompt, or - to read it from standard input")
     p.set_defaults(handler=lambda args: run_with_client(_compare, args))
 
 
@@ -78,17 +106,19 @@ def stats_table(comparison: Comparison) -> str:
     """The per-model table; the fastest first token and fastest total are starred."""
     fastest_ttft, fastest_total = comparison.fastest_ttft, comparison.fastest_total
     rows = []
-    for pane in comparison.panes:
+    hidden = comparison.hidden
+    for pane in comparison.shown_order:
         ttft = _seconds(pane.ttft)
         total = _seconds(pane.duration)
         if pane.index == fastest_ttft:
             ttft += f" {FASTEST}"
         if pane.index == fastest_total:
             total += f" {FASTEST}"
-        rows.append(
-            [pane.label, pane.status, ttft, _tokens(pane), _rate(pane.tokens_per_second), total]
-        )
-    text = table(rows, ["MODEL", "STATUS", "FIRST TOKEN", "TOKENS", "TOKENS/S", "TOTAL"])
+        row = [comparison.name_of(pane), pane.status, ttft, _tokens(pane)]
+        rows.append(row[:3] + ([] if hidden else row[3:]) + [_rate(pane.tokens_per_second), total])
+    headers = ["PANE" if hidden else "MODEL", "STATUS", "FIRST TOKEN"]
+    headers += ([] if hidden else ["TOKENS"]) + ["TOKENS/S", "TOTAL"]
+    text = table(rows, headers)
     if fastest_ttft is not None or fastest_total is not None:
         text += f"\n{FASTEST} fastest"
     return text
@@ -105,6 +135,12 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
         raise UsageError(
             f"compare needs {MIN_PANES} to {MAX_PANES} models (-m MODEL, repeated); {len(args.models)} given."
         )
+    if args.prompts is not None:
+        if args.prompt is not None:
+            raise UsageError("Give a prompt or --prompts FILE, not both.")
+        return await run_batch(client, args, [_pane_spec(m) for m in args.models])
+    if args.prompt is None:
+        raise UsageError("compare needs a prompt (or --prompts FILE).")
     prompt = read_prompt(args.prompt)
     try:
         comparison = await client.compare(
@@ -113,6 +149,8 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
             system_message=args.system,
             title=args.title,
             max_tokens=args.max_tokens,
+            blind=args.blind,
+            tags=args.tags,
         )
     except InvalidComparison as exc:
         raise UsageError(str(exc)) from None
@@ -130,20 +168,19 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
             note = event.event.data.get("status")
             if note and (event.index, note) not in notes:
                 notes.add((event.index, note))
-                print(
-                    f"[{comparison.panes[event.index].label}: {note}]", file=sys.stderr, flush=True
-                )
+                name = comparison.name_of(comparison.panes[event.index])
+                print(f"[{name}: {note}]", file=sys.stderr, flush=True)
 
     comparison.on(on_event)
     write = safe_writer(sys.stdout)
     try:
         # answers appear in pane order, each as soon as it and the ones before it have ended
-        for pane in comparison.panes:
+        for pane in comparison.shown_order:
             while pane.busy:
                 changed.clear()
                 await changed.wait()
             if not args.json:
-                write(_answer(pane))
+                write(_answer(comparison, pane))
         await comparison.wait()
     except asyncio.CancelledError:
         await comparison.abort_all()
@@ -156,15 +193,23 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
     else:
         write(stats_table(comparison) + "\n")
         print(f"comparison: {comparison.group_id}", file=sys.stderr)
+        if comparison.blind:
+            print(
+                f"vote to see the models: copilot-tui vote {comparison.group_id} --winner LETTER "
+                "(or --tie, --all-bad)",
+                file=sys.stderr,
+            )
     if not comparison.answered:
         error("no model answered")
         return EXIT_ERROR
     return EXIT_OK
 
 
-def _answer(pane: Pane) -> str:
+def _answer(comparison: Comparison, pane: Pane) -> str:
     mark = "" if pane.status == "done" else f" ({pane.status})"
-    text = f"== [{pane.index + 1}] {pane.label}{mark} ==\n"
+    name = comparison.name_of(pane)
+    head = f"[{name}]" if comparison.hidden else f"[{pane.index + 1}] {name}"
+    text = f"== {head}{mark} ==\n"
     if pane.text:
         text += pane.text.rstrip("\n") + "\n"
     if pane.error:

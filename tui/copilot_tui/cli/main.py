@@ -19,7 +19,16 @@ from .common import (
 )
 
 # Each module registers its subcommands; a module that is not part of this build is skipped.
-COMMAND_MODULES = ("send", "sessions", "models", "config_cmd", "compare", "login", "db")
+COMMAND_MODULES = (
+    "send",
+    "sessions",
+    "models",
+    "config_cmd",
+    "compare",
+    "votes",
+    "login",
+    "db",
+)
 
 
 class _Parser(argparse.ArgumentParser):

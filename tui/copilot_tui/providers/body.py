@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 
@@ -37,18 +38,34 @@ def size_text(n: int) -> str:
 
 
 class _Inflate:
-    """Incremental gzip/deflate with bounded output per call (``max_length``)."""
+    """Incremental gzip/deflate with bounded output per call (``max_length``).
+
+    A gzip body may be several members one after another (RFC 1952; a server that compresses
+    each flush on its own sends one per flush): each is decoded in turn, zero padding between
+    them skipped, and anything else after a member is corrupt. A deflate body is one stream.
+    """
 
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding
-        wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
-        self._z = zlib.decompressobj(wbits)
+        self._z = self._member()
         self._first = True
+        self._between = False  # a gzip member ended: only padding or a new member may follow
+        self._ended = False  # the deflate stream ended: what follows is ignored
         self.consumed = 0  # compressed bytes inflated so far (not merely received)
+
+    def _member(self) -> Any:
+        wbits = zlib.MAX_WBITS | 16 if self.encoding == "gzip" else zlib.MAX_WBITS
+        return zlib.decompressobj(wbits)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """Decoded pieces of at most STEP bytes; input the output limit left over is kept by zlib."""
-        while True:
+        while not self._ended:
+            if self._between:
+                data = data.lstrip(b"\0")
+                if not data:
+                    return
+                self._between = False
+                self._z = self._member()
             try:
                 out = self._z.decompress(data, STEP)
             except zlib.error:
@@ -58,12 +75,17 @@ class _Inflate:
                 self._z = zlib.decompressobj(-zlib.MAX_WBITS)
                 out = self._z.decompress(data, STEP)
             self._first = False
-            self.consumed += len(data) - len(self._z.unconsumed_tail)
-            data = self._z.unconsumed_tail
+            rest = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
+            self.consumed += len(data) - len(rest)
+            data = rest
             if out:
                 yield out
-            if self._z.eof or (not data and len(out) < STEP):
-                return
+            if self._z.eof:
+                # gzip: what follows is the next member (or padding); deflate: ignored
+                self._between = self.encoding == "gzip"
+                self._ended = not self._between
+            elif not data and len(out) < STEP:
+                return  # all input taken, all its output given: wait for more
 
 
 async def iter_body(

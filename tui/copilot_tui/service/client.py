@@ -18,9 +18,9 @@ from ..ids import new_session_id, validate_session_id
 from ..providers import Provider
 from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
-from ..types import GroupInfo, ModelInfo, ProviderStatus, Readiness, SessionInfo
+from ..types import GroupInfo, ModelInfo, ProviderStatus, Readiness, SessionInfo, Vote
 from . import compare as _compare
-from . import discovery, login
+from . import discovery, login, votes
 from . import drafts as _drafts
 from .bus import EventBus
 from .compare import Comparison, PaneSpec
@@ -286,10 +286,21 @@ class CopilotClient:
         title: str | None = None,
         *,
         max_tokens: int | None = None,
+        blind: bool = False,
+        tags: Sequence[str] = (),
     ) -> Comparison:
-        """Send one prompt to 2-8 models at once, each in its own session of one group."""
+        """Send one prompt to 2-8 models at once, each in its own session of one group.
+
+        ``blind`` labels the panes A, B, C... in random order and hides the models until a vote."""
         return await _compare.start_comparison(
-            self, models, prompt, system_message=system_message, title=title, max_tokens=max_tokens
+            self,
+            models,
+            prompt,
+            system_message=system_message,
+            title=title,
+            max_tokens=max_tokens,
+            blind=blind,
+            tags=tags,
         )
 
     async def open_comparison(self, group_id: str) -> Comparison:
@@ -297,6 +308,57 @@ class CopilotClient:
 
     async def list_comparisons(self) -> list[GroupInfo]:
         return await _compare.list_comparisons(self)
+
+    async def tag_comparison(self, group_id: str, tags: Sequence[str]) -> list[str]:
+        """Replace a comparison's tags (they filter the leaderboard); returns them as stored."""
+        cleaned = _compare.clean_tags(tags)
+        if not await self._require_started().store.set_group_tags(group_id, cleaned):
+            raise _compare.ComparisonNotFound(f"No comparison with id {group_id!r}.")
+        live = self.runtime.comparisons.get(group_id)
+        if live is not None:
+            live.tags = cleaned
+        return cleaned
+
+    # -- votes and the leaderboard (see votes.py) ------------------------------------------
+
+    async def vote(
+        self,
+        group_id: str,
+        *,
+        winner: str | None = None,
+        ranking: Sequence[Sequence[str]] | None = None,
+        tie: bool = False,
+        all_bad: bool = False,
+        turn: int | None = None,
+    ) -> Vote:
+        """Record or change the verdict on a comparison's prompt (the latest by default).
+
+        Panes are named by letter (blind), number, or model as given; ``ranking`` lists tiers
+        best first, several names in one tier tying."""
+        live = self._require_started().comparisons.get(group_id)
+        if live is not None:
+            return await live.vote(
+                winner=winner, ranking=ranking, tie=tie, all_bad=all_bad, turn=turn
+            )
+        tiers = [[winner]] if winner is not None else ranking
+        return await votes.cast_vote(
+            self.runtime, group_id, ranking_names=tiers, tie=tie, all_bad=all_bad, turn=turn
+        )
+
+    async def list_votes(self, group_id: str | None = None) -> list[Vote]:
+        return await self._require_started().store.list_votes(group_id)
+
+    async def leaderboard(
+        self, *, by: str = "model", tag: str | None = None, rounds: int = 200
+    ) -> votes.Leaderboard:
+        """Standings from every vote (or those on comparisons tagged ``tag``)."""
+        all_votes = await self.list_votes()
+        return await asyncio.to_thread(votes.standings, all_votes, by=by, tag=tag, rounds=rounds)
+
+    async def unvoted_comparisons(self) -> list[GroupInfo]:
+        """Comparisons no verdict was given on, oldest first: a queue to vote through."""
+        groups = await self.list_comparisons()
+        return sorted((g for g in groups if not g.voted_turns), key=lambda g: g.created_at)
 
     async def delete_comparison(self, group_id: str, *, sessions: bool = False) -> None:
         await _compare.delete_comparison(self, group_id, sessions=sessions)

@@ -4,9 +4,10 @@ A comparison is nothing more than a group row and the sessions that carry its ``
 every pane runs its turns through its own :class:`Session`, so a slow or failing model never
 holds up the others and a provider's ``max_concurrency`` is honoured by the session layer.
 
-Times shown for a pane are the session's: measured from the moment its request went out, so
-time spent queued behind the provider's concurrency limit (kept apart as ``queued``) never
-counts against a model in the "fastest" marks.
+A pane's text and times are its session's running turn's (:class:`Turn`), then the reply's
+final ones: measured from the moment its request went out, so time spent queued behind the
+provider's concurrency limit (kept apart as ``queued``) never counts against a model in the
+"fastest" marks.
 """
 
 from __future__ import annotations
@@ -14,23 +15,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from .. import events as ev
 from ..errors import CopilotTuiError, SessionNotFound
-from ..types import GroupInfo, Message, ReplyStats
+from ..types import GroupInfo, Message, ReplyStats, Vote
 from .bus import EventBus
 from .runtime import Runtime
-from .session import Session, auto_title
+from .session import Session
+from .turn import Turn, auto_title
+from .votes import cast_vote
 
 log = logging.getLogger(__name__)
 
 MIN_PANES = 2
 MAX_PANES = 8
+TIMING = ("ttft", "duration", "tokens_per_second", "queued")  # what a blind pane still shows
+LETTERS = "ABCDEFGH"  # blind panes' names, one per pane up to MAX_PANES
+MAX_TAGS = 16
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    """Tags as stored: trimmed, lower case, no blanks or repeats, in the order given."""
+    out: list[str] = []
+    for tag in tags:
+        tag = " ".join(str(tag).split()).lower()
+        if not tag:
+            continue
+        if len(tag) > 40:
+            raise InvalidComparison(f"The tag {tag[:40]!r}... is longer than 40 characters.")
+        if tag not in out:
+            out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise InvalidComparison(f"At most {MAX_TAGS} tags per comparison.")
+    return out
+
 
 PaneStatus = Literal["idle", "waiting", "streaming", "done", "aborted", "error"]
 
@@ -83,7 +107,11 @@ CompareHandler = Callable[[CompareEvent], Any]
 
 @dataclass(eq=False)
 class Pane:
-    """One column of a comparison: its session and the live state of its current turn."""
+    """One column of a comparison: its session, and the status of its current (or last) turn.
+
+    While a turn runs, the pane's text and figures are the turn's own (see :class:`Turn`); once
+    it ends they are the reply's final ones, the same the store keeps.
+    """
 
     index: int
     session: Session
@@ -92,35 +120,30 @@ class Pane:
         None  # the session's note: "waiting: too many requests...", "retrying in 3 s"
     )
     error: str | None = None
-    stats: ReplyStats = field(default_factory=ReplyStats)
-    queued: float = 0.0  # seconds the current turn waited for a provider slot
     label: str = ""  # the model, told apart by its system message when the model repeats
     _outstanding: set[str] = field(default_factory=set)
-    _parts: list[str] = field(default_factory=list)  # the reply's pieces as they streamed
-    _joined: str = ""
-    _joined_count: int = 0  # pieces in _joined
-    _events: int = 0  # the provider's text events so far: the token estimate without usage
-    _turn_start: float | None = None  # monotonic clock
-    _request_start: float | None = None
-    _first_token: float | None = None
-    _end: float | None = None
-    _waited: bool = False
-    _usage: bool = False
-    _turn_seq: int = 0
+    _turn: Turn | None = None  # the session's turn while it runs
+    _text: str = ""
+    _stats: ReplyStats = field(default_factory=ReplyStats)
 
     @property
     def text(self) -> str:
-        """The current (or last) reply, as streamed so far: joined when read, not per token
-        (joining per token copied the whole reply each time, quadratic in its length)."""
-        if self._joined_count != len(self._parts):
-            self._joined, self._joined_count = "".join(self._parts), len(self._parts)
-        return self._joined
+        """The current (or last) reply, as streamed so far."""
+        return self._turn.text if self._turn is not None else self._text
 
-    @text.setter
-    def text(self, value: str) -> None:
-        """The whole reply (the final one, or a stored one); pieces that stream after it add to
-        ``_parts``, which the caller sets to match when streaming continues from here."""
-        self._joined, self._joined_count = value, len(self._parts)
+    @property
+    def stats(self) -> ReplyStats:
+        """Live figures while a turn runs; the reply's final ones once it ends."""
+        return self._turn.progress() if self._turn is not None else self._stats
+
+    @stats.setter
+    def stats(self, value: ReplyStats) -> None:
+        self._stats = value
+
+    @property
+    def queued(self) -> float:
+        """Seconds the current (or last) turn waited for a provider slot."""
+        return self.stats.queued or 0.0
 
     @property
     def model(self) -> str:
@@ -143,8 +166,6 @@ class Pane:
     def answered(self) -> bool:
         return self.status == "done"
 
-    # Live figures: while a turn runs they tick; once it ends they are the reply's final stats.
-
     @property
     def ttft(self) -> float | None:
         return self.stats.ttft
@@ -159,30 +180,26 @@ class Pane:
 
     @property
     def duration(self) -> float | None:
-        if (
-            self.status in ("waiting", "streaming")
-            and self._request_start is not None
-            and self._end is None
-        ):
-            return time.monotonic() - self._request_start
         return self.stats.duration
 
     @property
     def tokens_per_second(self) -> float | None:
-        duration, ttft, tokens = self.duration, self.stats.ttft, self.stats.output_tokens
+        stats = self.stats
+        duration, ttft, tokens = stats.duration, stats.ttft, stats.output_tokens
         if not tokens or duration is None or ttft is None:
             return None
         gen = duration - ttft
         return tokens / gen if gen > 0 else None
 
     def stats_dict(self) -> dict[str, Any]:
+        stats = self.stats
         return {
-            "ttft": self.ttft,
-            "duration": self.duration,
-            "output_tokens": self.output_tokens,
-            "tokens_estimated": self.tokens_estimated,
+            "ttft": stats.ttft,
+            "duration": stats.duration,
+            "output_tokens": stats.output_tokens,
+            "tokens_estimated": stats.tokens_estimated,
             "tokens_per_second": self.tokens_per_second,
-            "queued": self.queued,
+            "queued": stats.queued or 0.0,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,74 +225,38 @@ class Pane:
             self.status = "waiting"
 
     def _reset(self) -> None:
-        self.text, self.error, self.status_note = "", None, None
-        self.stats = ReplyStats()
-        self.queued = 0.0
-        self._parts, self._events = [], 0
-        self._turn_start = self._request_start = self._first_token = self._end = None
-        self._waited = self._usage = False
+        self._turn = None
+        self._text, self.error, self.status_note = "", None, None
+        self._stats = ReplyStats()
+
+    def _follow(self, turn: Turn | None) -> None:
+        """Show a running turn of the session (a new one, or one under way when reopened)."""
+        self._reset()
+        self._turn = turn
 
     def _apply(self, event: ev.SessionEvent) -> bool:
         """Update from one session event; return True when a turn of this pane just ended."""
-        now = time.monotonic()
         data = event.data
         if event.type == ev.TURN_START:
-            self._reset()
-            self._turn_seq += 1
-            self._turn_start = now
+            self._follow(self.session.turn)
             self.status = "waiting"
         elif event.type == ev.SESSION_STATUS:
             state = data.get("state")
             self.status_note = data.get("status")
-            if state == "waiting":
-                if self._request_start is None:
-                    self._waited = True  # queued behind the provider's limit
-                self.status = "waiting"
-            elif state == "streaming":
-                if self._request_start is None:
-                    self._request_start = now
-                    if self._waited and self._turn_start is not None:
-                        self.queued = now - self._turn_start
-                self.status = "streaming"
+            if state in ("waiting", "streaming"):
+                self.status = state
         elif event.type == ev.MESSAGE_DELTA:
-            if self._first_token is None:
-                self._first_token = now
-                self.stats.ttft = now - (self._request_start or self._turn_start or now)
-            self._parts.append(data.delta_content)
-            self._events += data.get("pieces", 1)
-            if not self._usage:
-                self.stats.output_tokens = self._events
-                self.stats.tokens_estimated = True
             self.status = "streaming"
-        elif event.type == ev.MESSAGE:
-            self.text = data.get("content", self.text)
-        elif event.type == ev.USAGE:
-            # the session's own figures, measured from when the request went out
-            self._usage = True
-            self.queued = data.get("queued") or self.queued
-            self.stats = ReplyStats(
-                ttft=data.get("ttft"),
-                duration=data.get("duration"),
-                output_tokens=data.get("output_tokens"),
-                input_tokens=data.get("input_tokens"),
-                tokens_estimated=bool(data.get("estimated")),
-                queued=data.get("queued"),
-            )
         elif event.type == ev.SESSION_ERROR:
             self.error = data.get("message")
         elif event.type == ev.SESSION_IDLE:
-            self._end = now
-            if self._waited and self._request_start is None and self._turn_start is not None:
-                self.queued = now - self._turn_start  # ended while still queued
-            if not self._usage:
-                start = self._request_start or self._turn_start
-                self.stats.duration = now - start if start is not None else None
-                self.stats.output_tokens = self._events
-                self.stats.tokens_estimated = True
-            status = data.get("status")
+            turn = self._turn
+            if turn is not None:  # its final text and figures, as saved
+                self._text, self._stats, self._turn = turn.text, turn.reply.stats, None
             if data.get("aborted"):
                 self.status = "aborted"
             else:
+                status = data.get("status")
                 self.status = _STATUS_OF_REPLY.get(status or "", "error" if self.error else "done")
             self.status_note = None
             self._outstanding.discard(data.get("turn_id"))
@@ -287,10 +268,9 @@ class Pane:
         self._reset()
         if reply is None:
             return
-        self.text = reply.content
+        self._text = reply.content
         self.error = reply.error
-        self.queued = reply.stats.queued or 0.0
-        self.stats = reply.stats
+        self._stats = reply.stats
         self.status = _STATUS_OF_REPLY.get(reply.status, "done")
 
 
@@ -304,10 +284,11 @@ class Comparison:
         self.created_at = group.created_at
         self.panes: list[Pane] = [Pane(i, s) for i, s in enumerate(sessions)]
         self.last_prompt: str | None = None
+        self.letters = group.letters  # blind: pane i is shown as letters[i] until a vote
+        self.tags: list[str] = list(group.tags)
+        self.voted: set[int] = set(group.voted_turns)  # prompts (1-based) a verdict was given on
         self._events: EventBus[CompareEvent] = EventBus(f"comparison {group.group_id}")
-        self._reply_ids: dict[int, str] = {}
         self._changed = asyncio.Event()
-        self._saves: set[asyncio.Task[Any]] = set()
         self._round_open = False
         self._label_panes()
         self._unsubscribe = [
@@ -316,10 +297,7 @@ class Comparison:
         for pane in self.panes:  # a session already running (reopened mid-turn) shows as such
             if pane.session.busy:
                 pane.status = "streaming" if pane.session.state == "streaming" else "waiting"
-                if pane.session.live is not None:
-                    pane._parts = [pane.session.live.content] if pane.session.live.content else []
-                    pane._events = len(pane._parts)
-                    pane.text = pane.session.live.content
+                pane._follow(pane.session.turn)
                 self._round_open = True
         runtime.comparisons[self.group_id] = self  # reopening it returns it, live state and all
 
@@ -328,6 +306,46 @@ class Comparison:
 
     def __len__(self) -> int:
         return len(self.panes)
+
+    async def vote(
+        self,
+        *,
+        winner: str | None = None,
+        ranking: Sequence[Sequence[str]] | None = None,
+        tie: bool = False,
+        all_bad: bool = False,
+        turn: int | None = None,
+    ) -> Vote:
+        """Record or change the verdict on a prompt (the latest by default); see ``votes``."""
+        tiers = [[winner]] if winner is not None else ranking
+        vote = await cast_vote(
+            self._rt, self.group_id, ranking_names=tiers, tie=tie, all_bad=all_bad, turn=turn
+        )
+        self.voted.add(vote.turn)
+        return vote
+
+    @property
+    def blind(self) -> bool:
+        return bool(self.letters)
+
+    @property
+    def hidden(self) -> bool:
+        """Model names are hidden: a blind comparison nobody has voted on yet."""
+        return self.blind and not self.voted
+
+    def name_of(self, pane: Pane) -> str:
+        """What a view calls a pane: its letter while hidden, its model otherwise."""
+        if not self.blind:
+            return pane.label
+        letter = self.letters[pane.index]
+        return letter if self.hidden else f"{letter} · {pane.label}"
+
+    @property
+    def shown_order(self) -> list[Pane]:
+        """Panes in the order a view shows them: by letter when blind, else as created."""
+        if not self.blind:
+            return list(self.panes)
+        return sorted(self.panes, key=lambda p: self.letters[p.index])
 
     def _label_panes(self) -> None:
         counts: dict[str, int] = {}
@@ -353,8 +371,6 @@ class Comparison:
 
     def _forward(self, pane: Pane) -> Callable[[ev.SessionEvent], None]:
         def handle(event: ev.SessionEvent) -> None:
-            if event.type == ev.TURN_START:
-                self._reply_ids[pane.index] = event.data.message_id
             ended = pane._apply(event)
             self._emit(CompareEvent(event.type, pane.index, event))
             if ended:
@@ -363,30 +379,10 @@ class Comparison:
         return handle
 
     def _turn_ended(self, pane: Pane) -> None:
-        reply_id = self._reply_ids.pop(pane.index, None)
-        if reply_id and pane.status != "done":
-            # no usage event for a failed or aborted reply: take the figures the session saved
-            self._background(self._settle_stats(pane, reply_id, pane._turn_seq))
         self._changed.set()
         if self._round_open and not any(p.busy for p in self.panes):
             self._round_open = False
             self._emit(CompareEvent(COMPARE_DONE, None))
-
-    def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._saves.add(task)
-        task.add_done_callback(self._saves.discard)
-
-    async def _settle_stats(self, pane: Pane, reply_id: str, turn_seq: int) -> None:
-        try:
-            reply = await self._rt.store.get_message(reply_id)
-        except CopilotTuiError:
-            return
-        if reply is None or pane._turn_seq != turn_seq or pane.busy:
-            return  # a newer turn owns the pane now
-        pane.stats = reply.stats
-        pane.queued = reply.stats.queued or pane.queued
-        self._emit(CompareEvent(PANE_UPDATED, pane.index))
 
     # -- operations ------------------------------------------------------------------------
 
@@ -433,8 +429,6 @@ class Comparison:
                 if not any(p.busy for p in self.panes):
                     break
                 await self._changed.wait()
-            if self._saves:
-                await asyncio.gather(*list(self._saves), return_exceptions=True)
 
         await asyncio.wait_for(settle(), timeout)
 
@@ -478,13 +472,25 @@ class Comparison:
         return [p for p in self.panes if p.answered]
 
     def to_dict(self) -> dict[str, Any]:
-        """A machine-readable summary (the CLI's ``--json``)."""
+        """A machine-readable summary (the CLI's ``--json``); a hidden comparison names no model."""
+        panes = []
+        for pane in self.shown_order:
+            data = pane.to_dict()
+            if self.blind:
+                data["letter"] = self.letters[pane.index]
+            if self.hidden:  # the order panes were given in, token counts: all tell the model
+                for key in ("index", "model", "label", "system_message", "session_id"):
+                    data.pop(key, None)
+                data["stats"] = {k: v for k, v in data["stats"].items() if k in TIMING}
+            panes.append(data)
         return {
             "group_id": self.group_id,
             "title": self.title,
             "prompt": self.last_prompt,
-            "models": self.models,
-            "panes": [p.to_dict() for p in self.panes],
+            "models": None if self.hidden else self.models,
+            "blind": self.blind,
+            "tags": self.tags,
+            "panes": panes,
             "fastest_ttft": self.fastest_ttft,
             "fastest_total": self.fastest_total,
             "answered": len(self.answered),
@@ -564,6 +570,8 @@ async def start_comparison(
     system_message: str | None = None,
     title: str | None = None,
     max_tokens: int | None = None,
+    blind: bool = False,
+    tags: Sequence[str] = (),
 ) -> Comparison:
     """Create a comparison (a group and one session per pane) and send the prompt to every pane.
 
@@ -589,7 +597,13 @@ async def start_comparison(
     group_id = uuid.uuid4().hex[:12]
     group_title = " ".join((title or "").split()) or auto_title(prompt)
     now = time.time()
-    await rt.store.create_group(group_id, group_title, now)
+    letters = ""
+    if blind:
+        order = list(LETTERS[: len(specs)])
+        random.SystemRandom().shuffle(order)
+        letters = "".join(order)
+    tag_list = clean_tags(tags)
+    await rt.store.create_group(group_id, group_title, now, letters=letters, tags=tag_list)
     sessions: list[Session] = []
     try:
         for spec in specs:
@@ -605,9 +619,10 @@ async def start_comparison(
         with contextlib.suppress(Exception):
             await rt.store.delete_group(group_id)
         raise
-    comparison = Comparison(
-        rt, GroupInfo(group_id, group_title, now, [s.session_id for s in sessions]), sessions
+    group = GroupInfo(
+        group_id, group_title, now, [s.session_id for s in sessions], letters, tag_list
     )
+    comparison = Comparison(rt, group, sessions)
     await comparison.send(prompt, max_tokens=max_tokens)
     return comparison
 

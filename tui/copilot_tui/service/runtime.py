@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from .. import events as ev
 from ..store import AsyncStore
 from .bus import EventBus
+from .loopshare import LoopShare
 from .registry import ProviderRegistry
-from .turns import LoopTurns
 
 if TYPE_CHECKING:
     from .compare import Comparison
@@ -28,7 +28,7 @@ class Runtime:
         self.store = store
         self.providers = providers
         self.events = events  # every session's events
-        self.turns = LoopTurns()  # shared by every session: fast streams step aside in turn
+        self.loop_share = LoopShare()  # shared by every session: fast streams step aside in turn
         self.sessions: dict[str, Session] = {}  # the live ones, by id
         self.comparisons: dict[str, Comparison] = {}  # the open ones, by group id
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -101,6 +101,14 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
         "main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False
     ),
     KeySpec("main.compare", "ctrl+k", "new_comparison", "Compare", "main screen", priority=True),
+    KeySpec(
+        "main.leaderboard",
+        "f9",
+        "leaderboard",
+        "Leaderboard and vote queue",
+        "main screen",
+        show=False,
+    ),
 )
 
 # In a compare view. Some take keys a text box would otherwise use (word jumps, cut, end of
@@ -137,6 +145,7 @@ COMPARE_KEYS: tuple[KeySpec, ...] = (
         priority=True,
     ),
     KeySpec("compare.maximise", "f11", "maximise", "Maximise pane", "compare view"),
+    KeySpec("compare.vote", "f6", "vote", "Vote on the answers", "compare view", priority=True),
 )
 
 SIDEBAR_KEYS: tuple[KeySpec, ...] = (

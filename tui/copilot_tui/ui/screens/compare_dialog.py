@@ -7,7 +7,7 @@ the field under the list, so "the same model, told two different things" takes n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rich.text import Text
 from textual import on, work
@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...service import CopilotClient
@@ -31,6 +31,8 @@ class CompareRequest:
     panes: list[PaneSpec]
     system_message: str | None
     prompt: str
+    blind: bool = False
+    tags: list[str] = field(default_factory=list)
 
 
 class ChosenList(OptionList):
@@ -73,6 +75,9 @@ class CompareScreen(Dialog[CompareRequest | None]):
                     )
             yield Label("Shared system message (optional, for panes without their own)")
             yield Input(placeholder="e.g. Be concise", id="shared-system")
+            with Horizontal(classes="vote-options"):
+                yield Checkbox("Blind: panes A, B, C…, models hidden until you vote", id="blind")
+                yield Input(placeholder="tags, e.g. code, writing (optional)", id="tags")
             yield Label("Prompt")
             yield Prompt(id="compare-first-prompt")
             yield Static("", classes="error", markup=False)
@@ -179,6 +184,7 @@ class CompareScreen(Dialog[CompareRequest | None]):
         self.query_one("#model-filter", Input).focus()
 
     @on(Input.Submitted, "#shared-system")
+    @on(Input.Submitted, "#tags")
     def _system_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.query_one("#compare-first-prompt", Prompt).focus()
@@ -208,7 +214,9 @@ class CompareScreen(Dialog[CompareRequest | None]):
             error.update("Write the prompt first.")
             self.query_one("#compare-first-prompt", Prompt).focus()
             return
-        self.dismiss(CompareRequest(list(self._panes), system, prompt))
+        blind = self.query_one("#blind", Checkbox).value
+        tags = [t for t in self.query_one("#tags", Input).value.split(",") if t.strip()]
+        self.dismiss(CompareRequest(list(self._panes), system, prompt, blind, tags))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

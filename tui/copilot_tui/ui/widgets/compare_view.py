@@ -30,6 +30,7 @@ from ..engine.paint import paint_turns
 from ..keymap import COMPARE_KEYS, bindings
 from ..messages import OpenSession
 from ..safe import one_line
+from ..votes import VoteChoice
 from ..workspace import Workspace
 from .conversation import Conversation
 from .prompt import Prompt
@@ -69,10 +70,13 @@ def first_sentence(text: str | None) -> str:
     return line[: cut + 1] if 0 < cut < 160 else line
 
 
-def header_text(pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool = False) -> Text:
+def header_text(
+    pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool = False, blind: bool = False
+) -> Text:
     """Three short lines (they fit a quarter of a wide terminal): state, times, tokens.
 
-    A failed pane uses them for its error instead.
+    A failed pane uses them for its error instead. ``blind`` leaves out the token count (its
+    counting can tell the provider) and keeps the rate.
     """
     word, style = _STATUS.get(pane.status, (pane.status, ""))
     if pane.status == "error":
@@ -97,8 +101,9 @@ def header_text(pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool =
         times.append(STAR, style="bold yellow")
     tokens = Text()
     count = pane.output_tokens
-    tokens.append(f"{'~' if pane.tokens_estimated and count else ''}{count or 0}")
-    tokens.append(" tok   ", style="dim")
+    if not blind:
+        tokens.append(f"{'~' if pane.tokens_estimated and count else ''}{count or 0}")
+        tokens.append(" tok   ", style="dim")
     tokens.append(rate(pane))
     return Text("\n").join([status, times, tokens])
 
@@ -136,7 +141,7 @@ class ComparePaneView(Vertical):
     """One model's column: header and conversation. Events wait in a buffer until history is in
     (events from before the view existed are in that history, or in the live text)."""
 
-    def __init__(self, pane: Pane, workspace: Workspace, *, show_meta: bool) -> None:
+    def __init__(self, pane: Pane, workspace: Workspace, *, show_meta: bool, name: str) -> None:
         super().__init__(classes="compare-pane")
         self.pane = pane
         self._workspace = workspace
@@ -146,8 +151,11 @@ class ComparePaneView(Vertical):
         self.first_text = True  # the first text of a turn changes the header (ttft)
         self.header = PaneHeader()
         self.conversation = Conversation(pane.session_id, workspace.live, show_meta=show_meta)
-        self.border_title = Text(f"{pane.index + 1} · {one_line(pane.label)}")
+        self.relabel(name)
         self.styles.visibility = "hidden"  # until its turn to show (see load)
+
+    def relabel(self, name: str) -> None:
+        self.border_title = Text(one_line(name))
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -232,6 +240,18 @@ class CompareTab(TabPane):
     maximised: var[bool] = var(False)
 
     @dataclass
+    class VoteRequested(TMessage):
+        """The person wants to vote: the screen asks how (a dialog), then calls record_vote."""
+
+        tab: CompareTab
+
+    @dataclass
+    class Voted(TMessage):
+        """A verdict was recorded: the sidebar may show the models now."""
+
+        group_id: str
+
+    @dataclass
     class Changed(TMessage):
         """Something a header shows changed (posted at most once per frame)."""
 
@@ -254,7 +274,12 @@ class CompareTab(TabPane):
         self._visible = False
         self._change_posted = False
         self._unsubscribe: Callable[[], None] | None = None
-        self.views = [ComparePaneView(p, workspace, show_meta=show_meta) for p in comparison.panes]
+        self.views = [
+            ComparePaneView(
+                p, workspace, show_meta=show_meta and not comparison.hidden, name=self.pane_name(p)
+            )
+            for p in comparison.shown_order  # blind: by letter, never in the order given
+        ]
         self._by_session = {v.session_id: v for v in self.views}
         self.prompt = Prompt(id="compare-prompt")
         self.prompt.placeholder = (
@@ -266,6 +291,10 @@ class CompareTab(TabPane):
     @property
     def group_id(self) -> str:
         return self.comparison.group_id
+
+    def pane_name(self, pane: Pane) -> str:
+        name = self.comparison.name_of(pane)
+        return name if self.comparison.blind else f"{pane.index + 1} · {name}"
 
     @property
     def session_ids(self) -> list[str]:
@@ -361,6 +390,7 @@ class CompareTab(TabPane):
                 view.pane,
                 fastest_ttft=marks and i == comparison.fastest_ttft,
                 fastest_total=marks and i == comparison.fastest_total,
+                blind=comparison.hidden,
             ),
             error=view.pane.status == "error",
         )
@@ -430,7 +460,57 @@ class CompareTab(TabPane):
 
     def action_continue_pane(self) -> None:
         """Carry on with the selected pane's session as an ordinary conversation tab."""
+        if self.comparison.hidden:  # the tab would name the model
+            self.notify("Vote first (f6): the models stay hidden until then.", markup=False)
+            return
         self.post_message(OpenSession(self.views[self.selected].session_id))
+
+    # -- votes ---------------------------------------------------------------------------
+
+    def action_vote(self) -> None:
+        comparison = self.comparison
+        if comparison.busy:
+            self.notify("Wait until every pane has finished answering, then vote.", markup=False)
+            return
+        if not comparison.answered and not any(p.error for p in comparison.panes):
+            self.notify("Nothing to vote on yet.", markup=False)
+            return
+        self.post_message(self.VoteRequested(self))
+
+    def vote_choices(self) -> list[tuple[str, str]]:
+        """Each pane as (the name a vote uses, what the vote dialog shows), in view order."""
+        comparison = self.comparison
+        return [
+            (
+                comparison.letters[p.index] if comparison.blind else str(p.index + 1),
+                self.pane_name(p),
+            )
+            for p in comparison.shown_order
+        ]
+
+    @work(group="vote")
+    async def record_vote(self, choice: VoteChoice) -> None:
+        """``choice`` names panes as :meth:`vote_choices` does."""
+        was_hidden = self.comparison.hidden
+        try:
+            vote = await self.comparison.vote(
+                ranking=choice.ranking, tie=choice.tie, all_bad=choice.all_bad
+            )
+        except CopilotTuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        for view in self.views:
+            view.relabel(self.pane_name(view.pane))
+            view.conversation.show_meta = self._show_meta  # replies from now on name their model
+        self.refresh_headers()
+        if vote.verdict == "ranked":
+            best = ", ".join(self.pane_name(self.comparison.panes[i]) for i in vote.ranking[0])
+            said = f"best: {best}"
+        else:
+            said = "a tie" if vote.verdict == "tie" else "all bad"
+        reveal = " Models revealed." if was_hidden else ""
+        self.notify(f"Vote recorded ({said}).{reveal}", markup=False)
+        self.post_message(self.Voted(self.group_id))
 
     def action_maximise(self) -> None:
         self.maximised = not self.maximised

@@ -266,6 +266,11 @@ class Sidebar(Vertical):
         line = Text("└ " if last else "├ ", style="dim")
         line.append_text(mark(self._workspace.mark(info.session_id), self._frame))
         line.append(" ")
+        group = self._groups.get(self._group_of.get(info.session_id) or "")
+        if group is not None and _hidden(group) and info.session_id in group.session_ids:
+            letter = group.letters[group.session_ids.index(info.session_id)]
+            line.append(f"pane {letter}", style="italic")  # blind: no model until a vote
+            return line
         line.append(one_line(info.model))
         if info.system_message:
             line.append(f" · {one_line(info.system_message)}", style="dim italic")
@@ -292,12 +297,17 @@ class Sidebar(Vertical):
 
     def _members(self, group: GroupInfo) -> list[SessionInfo]:
         by_id = {s.session_id: s for s in self._sessions}
-        return [by_id[sid] for sid in group.session_ids if sid in by_id]
+        ids = list(group.session_ids)
+        if _hidden(group):  # in letter order: the order models were given in would tell them
+            ids.sort(key=lambda sid: group.letters[group.session_ids.index(sid)])
+        return [by_id[sid] for sid in ids if sid in by_id]
 
     def _group_matches(self, group: GroupInfo, members: list[SessionInfo]) -> bool:
         if not self._filter:
             return True
         needle = self._filter.lower()
+        if _hidden(group):  # matching on a model's name would tell which comparisons hold it
+            return needle in group.title.lower()
         return needle in group.title.lower() or any(self._matches(m) for m in members)
 
     def _options(self) -> list[Option]:
@@ -423,3 +433,8 @@ class Sidebar(Vertical):
     def _requested(self, event: SessionList.Requested) -> None:
         event.stop()
         self.post_message(SessionAction(event.action, self.highlighted()))
+
+
+def _hidden(group: GroupInfo) -> bool:
+    """A blind comparison nobody has voted on: its panes are letters, not models."""
+    return bool(group.letters) and not group.voted_turns

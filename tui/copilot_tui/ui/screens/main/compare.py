@@ -1,18 +1,46 @@
-"""Comparisons: start one from the dialog, show it as a tab, delete it."""
+"""Comparisons: start one from the dialog, show it as a tab, vote, the leaderboard, delete."""
 
 from __future__ import annotations
 
-from textual import work
+from textual import on, work
 
 from ....errors import CopilotTuiError
 from ...safe import one_line
+from ...votes import VoteChoice
+from ...widgets.compare_view import CompareTab
 from ...workspace import GroupTab
 from ..compare_dialog import CompareRequest, CompareScreen
+from ..leaderboard import LeaderboardScreen
 from ..simple import ConfirmScreen
+from ..vote import VoteScreen
 from .dialogs import DialogHost
 
 
 class CompareFlows(DialogHost):
+    def action_leaderboard(self) -> None:
+        def picked(group_id: str | None) -> None:
+            if group_id:
+                self.run_worker(self.open_comparison(group_id), group="compare-open")
+
+        self._dialog(LeaderboardScreen(self.client), picked)
+
+    @on(CompareTab.VoteRequested)
+    def _vote_requested(self, message: CompareTab.VoteRequested) -> None:
+        tab = message.tab
+        current = "given (voting again changes it)" if tab.comparison.voted else None
+        dialog = VoteScreen(tab.comparison.title, tab.vote_choices(), current=current)
+
+        def chosen(choice: VoteChoice | None) -> None:
+            if choice is not None:
+                tab.record_vote(choice)
+
+        self._dialog(dialog, chosen)
+
+    @on(CompareTab.Voted)
+    async def _voted(self, message: CompareTab.Voted) -> None:
+        self._update_topbar()
+        await self.refresh_sessions()  # a blind comparison's models appear in the sidebar
+
     def action_new_comparison(self) -> None:
         def chosen(request: CompareRequest | None) -> None:
             if request is not None:
@@ -26,7 +54,11 @@ class CompareFlows(DialogHost):
         tab exists is in the workspace when the tab is made."""
         try:
             comparison = await self.client.compare(
-                request.panes, request.prompt, request.system_message
+                request.panes,
+                request.prompt,
+                request.system_message,
+                blind=request.blind,
+                tags=request.tags,
             )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)

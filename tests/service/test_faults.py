@@ -16,6 +16,7 @@ import pytest
 
 from copilot_tui import CopilotClient, ProviderError
 from copilot_tui import events as ev
+from copilot_tui.service.turn import Turn
 from copilot_tui.store import DB_NAME
 from tests.conftest import write_config
 from tests.servers.openai_server import FakeOpenAI, Script
@@ -135,11 +136,11 @@ async def test_fault_is_one_sentence_and_isolated(
     )
 
 
-async def test_unknown_host(tmp_path: Path) -> None:
+async def test_unknown_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Turn, "retry_wait", staticmethod(lambda exc, attempt, text: None))
     cfg = write_config(tmp_path / "c.toml", "http://no-such-host.invalid/v1")
     async with CopilotClient(config_path=cfg, data_dir=tmp_path / "d") as client:
-        s = await client.create_session(model="lab/x")
-        s._retry_wait = lambda exc, attempt, has_text: None  # type: ignore[method-assign]  # no backoff here
+        s = await client.create_session(model="lab/x")  # no backoff here
         with pytest.raises(ProviderError, match="Could not find the host no-such-host.invalid"):
             await s.send_and_wait("hi")
 

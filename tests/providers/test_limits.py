@@ -289,6 +289,25 @@ async def test_decoding_is_exact_in_bounded_steps(wbits: int) -> None:
     assert max(len(p) for p in pieces) <= B.STEP
 
 
+@pytest.mark.parametrize("split", [1, 7, 1000, 1 << 20])
+async def test_gzip_members_one_after_another_are_all_decoded(split: int) -> None:
+    """A body of several gzip members (zero padding between two) decodes to all of them, in
+    bounded steps, however the network cuts it."""
+    parts = [b"first ", os.urandom(70_000), bytes(300_000), b"end"]
+    packed = _gzip(parts[0]) + b"\0" * 5 + b"".join(_gzip(p) for p in parts[1:])
+    pieces = await _decoded([packed[i : i + split] for i in range(0, len(packed), split)], "gzip")
+    assert b"".join(pieces) == b"".join(parts)
+    assert max(len(p) for p in pieces) <= B.STEP
+
+
+async def test_gzip_members_that_expand_too_far_are_a_bomb() -> None:
+    member = _gzip(bytes(MiB))  # ~1 KiB each
+    with pytest.raises(E.ProtocolError, match="expands more than 256 times"):
+        await _decoded([member] * 64, "gzip")
+    with pytest.raises(E.ProtocolError, match="gzip body that is corrupt"):
+        await _decoded([_gzip(b"fine") + b"<html>not gzip</html>"], "gzip")
+
+
 async def test_corrupt_or_unknown_encoding_is_one_sentence() -> None:
     with pytest.raises(E.ProtocolError, match="gzip body that is corrupt"):
         await _decoded([b"\x1f\x8b\x08\x00not gzip at all"], "gzip")

@@ -18,7 +18,7 @@ import pytest
 from copilot_tui import CopilotClient, ProviderError
 from copilot_tui import events as ev
 from copilot_tui.redact import MASK, MIN_PARTIAL, StreamRedactor, redact, remember_secret
-from copilot_tui.service import session as session_module
+from copilot_tui.service import turn as turn_module
 from copilot_tui.store import DB_NAME, Store
 from tests.servers.hostile import (
     canary_key,
@@ -131,7 +131,7 @@ async def test_a_failing_layer_loses_no_text(
     """A bug below the session (here: the store raising something unexpected mid-stream) ends
     the turn with one sentence and its idle event; the text received so far is kept."""
     fake.script("gpt-4o-mini", Script(chunks=["one ", "two ", "three ", "four"]))
-    monkeypatch.setattr(session_module, "FLUSH_INTERVAL", 0.0)  # save after every piece
+    monkeypatch.setattr(turn_module, "FLUSH_INTERVAL", 0.0)  # save after every piece
     store = client.runtime.store.store
     real = store.update_message
     calls: list[str | None] = []

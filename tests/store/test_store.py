@@ -33,6 +33,35 @@ def test_schema_wal_and_version(tmp_path: Path) -> None:
     assert [s.session_id for s in Store(tmp_path).list_sessions()] == ["a"]
 
 
+def test_drafts_persist_per_session_and_go_with_their_session(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.create_session("a", "lab/m")
+    store.create_session("b", "lab/m")
+    store.set_draft("a", "half a \ud800thought")  # a lone surrogate must not fail the write
+    store.set_draft("b", "other")
+    store.set_draft("b", "")  # an empty draft is no draft
+    store.set_draft("gone", "never stored")  # no such session: nothing to keep
+    store.close()
+    store = Store(tmp_path)
+    assert store.list_drafts() == {"a": "half a \ufffdthought"}
+    store.delete_session("a")
+    assert store.list_drafts() == {}
+    store.close()
+
+
+def test_a_version_3_file_gains_the_drafts_table(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.create_session("a", "lab/m")
+    store.conn.execute("DROP TABLE drafts")
+    store.conn.execute("PRAGMA user_version = 3")
+    store.close()
+    store = Store(tmp_path)
+    store.set_draft("a", "kept")
+    assert store.list_drafts() == {"a": "kept"}
+    assert [s.session_id for s in store.list_sessions()] == ["a"]
+    store.close()
+
+
 def test_sessions_messages_and_order(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.create_session("s1", "lab/m", title="first")

@@ -85,8 +85,9 @@ def route_for(endpoints: Any) -> str | None:
 
 def _multiplier(billing: Any) -> float | None:
     value = billing.get("multiplier") if isinstance(billing, dict) else None
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1000
-    return float(value) if ok else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1000:
+        return None
+    return float(value)
 
 
 def parse_catalog(payload: Any) -> list[CatalogModel]:

@@ -55,9 +55,9 @@ async def _submit(pilot: Pilot, screen: MainScreen) -> CompareTab:
 
 
 async def _type_prompt(pilot: Pilot, models: list[str], text: str) -> CompareTab:
-    """Start a comparison from the keyboard: ctrl+k, enter on each model, the prompt, enter."""
+    """Start a comparison from the keyboard: ctrl+s, enter on each model, the prompt, enter."""
     screen = main_screen(pilot)
-    await tap(pilot, "ctrl+k")
+    await tap(pilot, "ctrl+s")
     await wait_for(
         pilot,
         lambda: isinstance(pilot.app.screen, CompareScreen) and pilot.app.screen.query("#models"),
@@ -140,7 +140,7 @@ async def test_escape_cancels_the_focused_pane_only(
             lambda: slow.status == "streaming" and (slow.output_tokens or 0) > 2,
             what="slow streams",
         )
-        await tap(pilot, "ctrl+right")
+        await tap(pilot, "alt+down")
         await wait_for(pilot, lambda: tab.selected == 1, what="second pane selected")
         await tap(pilot, "escape")
         await _done(pilot, tab)
@@ -164,7 +164,7 @@ async def test_cancel_all_stops_every_pane(client: CopilotClient, fake: FakeOpen
             what="both stream",
         )
         await wait_for(pilot, lambda: tab.prompt.has_focus, what="prompt focus")
-        await tap(pilot, "ctrl+x")
+        await tap(pilot, "alt+x")
         await _done(pilot, tab)
         assert [p.status for p in tab.comparison.panes] == ["aborted", "aborted"]
 
@@ -197,9 +197,9 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(
                 ("assistant", "Echo: second question"),
             ]
         # continue with the second pane: a normal tab with the full history
-        await tap(pilot, "ctrl+right")
+        await tap(pilot, "alt+down")
         await wait_for(pilot, lambda: tab.selected == 1, what="second pane selected")
-        await tap(pilot, "ctrl+e")
+        await tap(pilot, "alt+e")
         winner = tab.comparison.panes[1].session_id
         await wait_for(pilot, lambda: screen.active_session_id == winner, what="winner's tab")
         pane = screen._panes[winner]
@@ -303,7 +303,7 @@ async def test_maximise_shows_one_pane_and_restores(
         await _done(pilot, tab)
         grid = tab.query_one("#compare-grid")
         assert (grid.styles.grid_size_columns, grid.styles.grid_size_rows) == (2, 2)
-        await tap(pilot, "ctrl+right", "ctrl+right", "f11")
+        await tap(pilot, "alt+down", "alt+down", "f11")
         await wait_for(pilot, lambda: tab.maximised, what="maximised")
         assert tab.selected == 2
         assert [v.display for v in tab.views] == [False, False, True, False]
@@ -344,7 +344,7 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
-        await tap(pilot, "ctrl+k")
+        await tap(pilot, "ctrl+s")
         await wait_for(
             pilot,
             lambda: isinstance(app.screen, CompareScreen) and app.screen.query("#models"),

@@ -611,7 +611,7 @@ async def test_first_launch_offers_a_prompt_on_the_default_model(client: Copilot
             and pane.conversation.last_reply() == "Echo: hello"
         )
         assert not screen.has_class("-empty") and app.focused is pane.prompt
-        await pilot.press("ctrl+w")  # closing the last tab brings the welcome prompt back
+        await pilot.press("alt+w")  # closing the last tab brings the welcome prompt back
         await wait_for(
             pilot,
             lambda: screen.has_class("-empty") and app.focused is welcome.prompt,

@@ -72,7 +72,9 @@ async def test_every_provider_entry_is_reached_read_and_never_created(
         await pilot.press("enter")
         note = "local is not set up yet: see its fix above."
         await wait_for(pilot, lambda: note in screen_text(pilot), what="why enter did nothing")
-        assert SHOWN["local"] in screen_text(pilot)  # the note did not push the entry out of view
+        await wait_for(  # the note did not push the entry out of view
+            pilot, lambda: SHOWN["local"] in screen_text(pilot), what="the entry still in view"
+        )
         await pilot.press("ctrl+s")
         await pilot.press("tab")  # to the session id field: its enter also creates
         await pilot.press("enter")
@@ -116,7 +118,7 @@ async def test_usable_models_come_first_and_a_dead_provider_cannot_be_picked(
         await wait_for(pilot, lambda: screen.active_pane is not None, what="created")
         assert screen.active_pane is not None and screen.active_pane.session.model == ids[-2]
 
-        await open_picker(pilot, "ctrl+k", CompareScreen, 3)
+        await open_picker(pilot, "ctrl+s", CompareScreen, 3)
         while highlighted(pilot) != "unusable:offline":
             await pilot.press("down")
         await pilot.press("enter")

@@ -17,7 +17,8 @@ from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, Tab
 
-from . import internals, tuning
+from . import internals, terminal_keys, tuning
+from .keygate import KeyGate
 
 _app: App[Any] | None = None  # the running app, when Textual's own context cannot say
 
@@ -138,6 +139,20 @@ class EngineApp(App[int]):
     def __init__(self) -> None:
         super().__init__()
         internals.check()
+        terminal_keys.install()
+        self.key_gate = KeyGate(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes from the terminal pass the key gate (see keygate)."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.key_gate.receive(event)
+        else:
+            await super().on_event(event)
+
+    def hold_keys(self) -> Callable[[], None]:
+        """Hold typed keys until the returned function is called: for work that moves the
+        focus later, so what is typed meanwhile reaches where the focus goes."""
+        return self.key_gate.hold()
 
     @on(events.Load)
     def _start_engine(self) -> None:

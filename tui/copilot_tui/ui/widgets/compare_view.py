@@ -248,7 +248,7 @@ class CompareTab(TabPane):
         self._by_session = {v.session_id: v for v in self.views}
         self.prompt = Prompt(id="compare-prompt")
         self.prompt.placeholder = (
-            "Follow-up to every pane…  (enter send · esc stop pane · ctrl+x stop all)"
+            "Follow-up to every pane…  (enter send · esc stop pane · alt+x stop all)"
         )
         if comparison.last_prompt:
             self.prompt.sent = [comparison.last_prompt]

@@ -137,12 +137,16 @@ class ModelPicker(Vertical):
             return False
         if self.unusable(option.id):
             self._note(self.why_not() or "")
-            # the note takes a line from the list: keep the whole entry in view
-            self.call_after_refresh(self.query_one("#models", OptionList).scroll_to_highlight)
+            # the note takes a line from the list: keep the whole entry in view once the list
+            # has its new height (the refresh that shows the note may come after the next one)
+            self.call_after_refresh(self.call_after_refresh, self._keep_highlight_in_view)
             return True
         self.selected = option.id
         self.post_message(self.Picked(option.id))
         return True
+
+    def _keep_highlight_in_view(self) -> None:
+        self.query_one("#models", OptionList).scroll_to_highlight()
 
     @on(Input.Changed, "#model-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

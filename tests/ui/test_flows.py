@@ -345,9 +345,8 @@ async def test_new_session_dialog_flow(client: CopilotClient) -> None:
         await wait_for(
             pilot, lambda: [o.id for o in models._options if o.id] == ["lab/slow"], what="filtered"
         )
-        await pilot.press(
-            "down", "up", "enter"
-        )  # arrows move the list from the filter; enter picks
+        await pilot.press("down", "up")  # arrows move the list from the filter
+        await pilot.press("tab", "tab")  # past the list to the id field (enter there creates)
         await wait_for(
             pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="id field"
         )

@@ -127,6 +127,14 @@ async def run_bindings_first(
     return False
 
 
+def hold_keys(app: App[Any]) -> Callable[[], None]:
+    """Hold typed keys until the returned function is called (see keygate); a no-op in an app
+    without the gate."""
+    if isinstance(app, EngineApp):
+        return app.hold_keys()
+    return lambda: None
+
+
 def anchor_released(widget: Widget) -> bool:
     """Whether the user scrolled an anchored widget away from its end."""
     return internals.available(internals.ANCHOR) and bool(widget._anchor_released)

@@ -27,7 +27,7 @@ from ...errors import CopilotTuiError, SessionNotFound
 from ...service import CopilotClient
 from ...service.compare import Comparison
 from ...types import SessionInfo
-from ..engine.access import set_tab_label, use_span_compositor
+from ..engine.access import hold_keys, set_tab_label, use_span_compositor
 from ..engine.live import LiveText, route_event
 from ..engine.paint import paint_turns
 from ..engine.tuning import CollectorPause
@@ -675,21 +675,25 @@ class MainScreen(Screen[None]):
     def action_new_session(self) -> None:
         def created(request: NewSessionRequest | None) -> None:
             if request is not None:
-                self.create_session(request)
+                self.create_session(request, hold_keys(self.app))
 
         self._dialog(NewSessionScreen(self.client), created)
 
     @work(group="create")
-    async def create_session(self, request: NewSessionRequest) -> None:
+    async def create_session(
+        self, request: NewSessionRequest, release_keys: Callable[[], None] = lambda: None
+    ) -> None:
+        """Create and open it; keys typed meanwhile wait for its prompt."""
         try:
             session = await self.client.create_session(
                 request.model, request.session_id, request.system_message
             )
+            await self.refresh_sessions()
+            await self._open(session.session_id)
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)
-            return
-        await self.refresh_sessions()
-        await self._open(session.session_id)
+        finally:
+            self.call_after_refresh(release_keys)
 
     def action_open_session(self) -> None:
         commands = [

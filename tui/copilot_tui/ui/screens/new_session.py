@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on, work
@@ -12,6 +13,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from ...errors import CopilotTuiError
 from ...ids import validate_session_id
 from ...service import CopilotClient
+from ..engine.access import hold_keys
 from ..widgets.model_picker import ModelPicker
 from .base import Dialog
 
@@ -45,16 +47,22 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#model-filter", Input).focus()
-        self.load_models()
+        self.load_models(hold_keys(self.app))
 
     @work
-    async def load_models(self) -> None:
-        statuses = await self._client.provider_statuses()
-        self.query_one(ModelPicker).set_statuses(statuses)
+    async def load_models(self, release_keys: Callable[[], None]) -> None:
+        """The models, while keys typed meanwhile wait (enter picks from the loaded list)."""
+        try:
+            statuses = await self._client.provider_statuses()
+            if self.is_attached:  # escape may have closed the dialog meanwhile
+                self.query_one(ModelPicker).set_statuses(statuses)
+        finally:
+            self.call_after_refresh(release_keys)
 
     @on(ModelPicker.Picked)
     def _picked(self) -> None:
-        self.query_one("#session-id", Input).focus()
+        """Enter on a model creates the session (tab first to fill in an id or system message)."""
+        self.action_create()
 
     @on(Input.Submitted, "#session-id")
     @on(Button.Pressed, "#create")

@@ -72,7 +72,8 @@ class ChatPane(TabPane):
         if self._pending_reveal:
             message_id, seq = self._pending_reveal
             self._pending_reveal = None
-            self.reveal(message_id, seq)
+            # once the loaded messages are laid out, or the jump lands short of the match
+            self.call_after_refresh(self.reveal, message_id, seq)
 
     @on(Conversation.NeedOlder)
     def _need_older(self, event: Conversation.NeedOlder) -> None:

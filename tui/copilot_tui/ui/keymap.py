@@ -125,7 +125,31 @@ PROMPT_KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False
     ),
-    KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False),
+    KeySpec(
+        "prompt.recall", "up", "recall", "Recall an earlier prompt", "empty prompt", show=False
+    ),
+    KeySpec(
+        "prompt.recall_next", "down", "recall_next", "Recall a later prompt", "prompt", show=False
+    ),
+    KeySpec(
+        "prompt.page_up", "pageup", "page(-1)", "Scroll the conversation up", "prompt", show=False
+    ),
+    KeySpec(
+        "prompt.page_down",
+        "pagedown",
+        "page(1)",
+        "Scroll the conversation down",
+        "prompt",
+        show=False,
+    ),
+)
+
+# Keys that are not bindings of the app (Textual's, or the text editor's): listed by the help.
+FIXED_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("ctrl+p", "Command palette: every action", "everywhere"),
+    ("ctrl+w / alt+backspace / ctrl+backspace", "Delete the word before the cursor", "prompt"),
+    ("ctrl+u / ctrl+k", "Delete to the start / end of the line", "prompt"),
+    ("ctrl+z / ctrl+y", "Undo / redo", "prompt"),
 )
 
 ALL_KEYS: tuple[KeySpec, ...] = APP_KEYS + MAIN_KEYS + COMPARE_KEYS + SIDEBAR_KEYS + PROMPT_KEYS

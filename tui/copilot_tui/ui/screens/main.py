@@ -285,8 +285,8 @@ class MainScreen(Screen[None]):
 
     def _tab_label(self, sid: str) -> Content:
         label = Text.assemble(mark(self.sidebar.get_mark(sid), self._frame), " ")
-        title = Text(self._title_of(sid) or "(untitled)")
         info = self._infos.get(sid)
+        title = Text(one_line(info.title) if info and info.title else "(untitled)")
         if info is not None and info.group_id:  # a comparison's pane: its model tells it apart
             title = Text(f"{one_line(info.model).rsplit('/', 1)[-1]} · {title.plain}")
         title.truncate(TAB_TITLE, overflow="ellipsis")

@@ -161,6 +161,14 @@ class ChatPane(TabPane):
         ):
             self.prompt.restore(event.data.prompt)
 
+    @on(Prompt.Page)
+    def _page(self, event: Prompt.Page) -> None:
+        event.stop()
+        if event.direction < 0:
+            self.conversation.action_page_up()
+        else:
+            self.conversation.action_page_down()
+
     @on(Prompt.Submitted)
     def _submitted(self, event: Prompt.Submitted) -> None:
         event.stop()

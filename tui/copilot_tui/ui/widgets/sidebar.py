@@ -13,7 +13,9 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Region
 from textual.message import Message
@@ -137,8 +139,14 @@ class SessionList(OptionList):
         self.post_message(self.Requested("delete"))
 
 
+NO_MATCHES = "-no-matches"
+
+
 class Sidebar(Vertical):
     """Shows sessions; asks the screen to open, create, rename or delete them by message."""
+
+    # escape in the filter clears it first (then stops a reply, as anywhere else)
+    BINDINGS = [Binding("escape", "clear_filter", show=False, id="sidebar.clear_filter")]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -148,6 +156,7 @@ class Sidebar(Vertical):
         self._marks: dict[str, str] = {}
         self._frame = 0
         self._filter = ""
+        self._seen: set[str] = set()  # sessions listed before (their marks are live state)
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Filter sessions  (/)", id="filter")
@@ -161,6 +170,10 @@ class Sidebar(Vertical):
         self, sessions: list[SessionInfo], groups: list[GroupInfo] | None = None
     ) -> None:
         self._sessions = sessions
+        for info in sessions:  # a reply that failed before this run still shows its ✗
+            if info.session_id not in self._seen and info.last_status == "error":
+                self._marks.setdefault(info.session_id, "error")
+            self._seen.add(info.session_id)
         known = {s.session_id for s in sessions}
         self._groups = {
             g.group_id: g for g in groups or [] if any(sid in known for sid in g.session_ids)
@@ -298,6 +311,8 @@ class Sidebar(Vertical):
                 options.append(
                     Option(self._member_prompt(member, i == len(members) - 1), id=member.session_id)
                 )
+        if not options and self._filter:
+            options.append(Option(Text("no matches", style="dim"), id=NO_MATCHES, disabled=True))
         return options
 
     def _rebuild(self) -> None:
@@ -380,6 +395,12 @@ class Sidebar(Vertical):
         option_list = self.session_list
         if option_list.option_count:
             option_list.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        if not field.has_focus or not field.value:
+            raise SkipAction()
+        field.value = ""
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", None)

@@ -361,12 +361,15 @@ async def test_dialog_needs_two_models_and_tells_repeats_apart(
         await wait_for(
             pilot, lambda: "at least 2" in text_of(dialog.query_one(".error")), what="at least 2"
         )
-        # the same model again: focus goes to its own system message
+        # the same model again: said at once; the focus stays where the next name is typed
         models_list.focus()
         await wait_for(pilot, lambda: models_list.has_focus, what="list focus")
         await tap(pilot, "enter")
+        await wait_for(
+            pilot, lambda: "repeats" in text_of(dialog.query_one(".error")), what="repeat said"
+        )
+        assert models_list.has_focus and len(dialog._panes) == 2
         field = dialog.query_one("#pane-system", Input)
-        await wait_for(pilot, lambda: field.has_focus, what="pane system message")
         dialog.query_one("#compare-first-prompt", Prompt).load_text("hello")
         await tap(pilot, "ctrl+s")
         await wait_for(

@@ -14,7 +14,7 @@ from ...errors import CopilotTuiError
 from ...ids import validate_session_id
 from ...service import CopilotClient
 from ..engine.access import hold_keys
-from ..widgets.model_picker import ModelPicker
+from ..widgets.model_picker import ModelPicker, fill_picker
 from .base import Dialog
 
 
@@ -51,13 +51,9 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
 
     @work
     async def load_models(self, release_keys: Callable[[], None]) -> None:
-        """The models, while keys typed meanwhile wait (enter picks from the loaded list)."""
-        try:
-            statuses = await self._client.provider_statuses()
-            if self.is_attached:  # escape may have closed the dialog meanwhile
-                self.query_one(ModelPicker).set_statuses(statuses)
-        finally:
-            self.call_after_refresh(release_keys)
+        await fill_picker(
+            self.query_one(ModelPicker), self._client.provider_statuses(), release_keys
+        )
 
     @on(ModelPicker.Picked)
     def _picked(self) -> None:

@@ -7,6 +7,7 @@ cut), and enter on it says why it cannot start a session instead of picking anyt
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.console import Group
@@ -183,3 +184,20 @@ class ModelPicker(Vertical):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._choose(event.option)
+
+
+async def fill_picker(
+    picker: ModelPicker,
+    statuses: Awaitable[list[ProviderStatus]],
+    release_keys: Callable[[], None],
+) -> None:
+    """Fill the picker once the providers answer. Keys typed meanwhile were held (see keygate)
+    and go on once the list is there: a name and enter typed at once pick from the full list.
+    The dialog may have been closed meanwhile (escape while loading)."""
+    try:
+        result = await statuses
+        if picker.is_attached:
+            picker.set_statuses(result)
+    finally:
+        if not picker.is_attached or not picker.call_after_refresh(release_keys):
+            release_keys()

@@ -109,7 +109,8 @@ async def test_all_panes_stream_at_once_and_a_failure_stays_in_its_pane(
         fast, slow, fail = tab.views
         assert fast.conversation.last_reply() == FAST_TEXT
         assert slow.conversation.last_reply() == SLOW_TEXT
-        assert "failed" in _header(tab, 2) and "500" in _header(tab, 2)
+        assert "failed" in _header(tab, 2) and "500" not in _header(tab, 2)
+        assert "500" in (fail.conversation._replies[-1].error or "")  # said once, under the reply
         assert "\n" not in text_of(fail.header).split("failed")[0]
         # each pane shows its own stats, and the fastest figures are marked once all are done
         for i in (0, 1):

@@ -42,7 +42,7 @@ from ..messages import (
 )
 from ..safe import one_line
 from ..widgets.chat_pane import ChatPane
-from ..widgets.compare_view import CompareTab
+from ..widgets.compare_view import CompareTab, keep_text
 from ..widgets.marks import mark
 from ..widgets.prompt import Prompt
 from ..widgets.sidebar import GROUP_PREFIX, Sidebar, group_option
@@ -196,7 +196,7 @@ class MainScreen(Screen[None]):
         if compare is not None:
             compare.handle_event(event)
         elif self._capture is not None:
-            self._capture.append(event)
+            self._capture.extend(keep_text(event, self.live))
         kind = event.type
         if kind == ev.TURN_START:
             self._errored.discard(sid)

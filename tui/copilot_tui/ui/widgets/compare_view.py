@@ -60,24 +60,28 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.1f}s"
 
 
-def first_sentence(text: str | None) -> str:
-    """An error as one readable sentence (provider messages can run to paragraphs)."""
-    line = one_line(text or "the model failed without saying why")
-    cut = line.find(". ")
-    return line[: cut + 1] if 0 < cut < 160 else line
+def keep_text(event: ev.SessionEvent, live: LiveText) -> list[ev.SessionEvent]:
+    """An event kept for later, with the reply text it ends: the live text of a reply is let go
+    when it ends, so a pane that shows the end later (not laid out yet, or its tab not made
+    yet) would show no text, only the error of a stream that was cut."""
+    message_id = event.data.get("message_id")
+    if event.type != ev.SESSION_IDLE or not message_id:
+        return [event]
+    text = ev.SessionEvent(
+        ev.MESSAGE,
+        ev.EventData(message_id=message_id, content=live.text(message_id)),
+        event.session_id,
+    )
+    return [text, event]
 
 
 def header_text(pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool = False) -> Text:
     """Three short lines (they fit a quarter of a wide terminal): state, times, tokens.
 
-    A failed pane uses them for its error instead.
+    A failed pane says so here and its error once, under the reply (with the text that came
+    before the failure); an error here too took the lines that text needed in a small pane.
     """
     word, style = _STATUS.get(pane.status, (pane.status, ""))
-    if pane.status == "error":
-        text = Text(word, style=style)
-        text.append(": ")
-        text.append(first_sentence(pane.error), style="red")
-        return text
     status = Text(word, style=style)
     if pane.status_note and pane.status in ("waiting", "streaming"):
         status.append(f"  {one_line(pane.status_note)}", style="dim italic")
@@ -182,7 +186,7 @@ class ComparePaneView(Vertical):
 
     def handle_event(self, event: ev.SessionEvent) -> None:
         if self._buffer is not None:
-            self._buffer.append(event)
+            self._buffer.extend(keep_text(event, self._live))
             return
         if (
             event.type in (ev.USER_MESSAGE, ev.TURN_START)

@@ -115,6 +115,9 @@ class KeyGate:
             release()
 
     async def _quiet(self, target: DOMNode) -> None:
+        """Settled: the key's widgets have handled their queues, and a round of the focused
+        widget's chain moved neither the focus nor the screen. Only a new screen waits for a
+        frame (its widgets mount and take the focus then); the rest is a few queue passes."""
         app = self._app
         screen = app.screen
         await _drain([*target.ancestors_with_self])
@@ -122,7 +125,7 @@ class KeyGate:
             if app.screen is not screen:  # a dialog was pushed, or one closed
                 screen = app.screen
                 await _drain([app, *screen.walk_children(with_self=True)])
-            await _after_refresh(app)
+                await _after_refresh(app)
             focused = app.focused or app.screen
             await _drain([*focused.ancestors_with_self])
             if app.screen is screen and (app.focused or app.screen) is focused:

@@ -64,7 +64,7 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
     """N visible panes streaming one reply each.
 
     'ours' is the product itself: one pane is a chat tab, two or more are a comparison in the
-    main screen's compare view, started the way ctrl+k starts one. 'baseline' is Textual's own
+    main screen's compare view, started the way ctrl+s starts one. 'baseline' is Textual's own
     ``MarkdownStream`` in an app of its own holding nothing but its panes.
     """
     from tests.bench.panes import BaselineApp, OursProbe

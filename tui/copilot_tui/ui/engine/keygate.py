@@ -92,13 +92,14 @@ class KeyGate:
             await self._deliver(event)
             return
         target: DOMNode = app.focused or app.screen
+        known = set(app.screen_stack)
         release = self.hold()
         try:
             await self._deliver(event)
         except BaseException:
             release()
             raise
-        task = asyncio.get_running_loop().create_task(self._settle(target, release))
+        task = asyncio.get_running_loop().create_task(self._settle(target, known, release))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -106,15 +107,15 @@ class KeyGate:
         while self._queue and not self._holds:
             await self._send(self._queue.popleft())
 
-    async def _settle(self, target: DOMNode, release: Callable[[], None]) -> None:
+    async def _settle(self, target: DOMNode, known: set[Any], release: Callable[[], None]) -> None:
         try:
-            await asyncio.wait_for(self._quiet(target), HOLD_LIMIT)
+            await asyncio.wait_for(self._quiet(target, known), HOLD_LIMIT)
         except Exception:  # noqa: BLE001 - a timeout or a closing app: never keep keys held
             pass
         finally:
             release()
 
-    async def _quiet(self, target: DOMNode) -> None:
+    async def _quiet(self, target: DOMNode, known: set[Any]) -> None:
         """Settled: the key's widgets have handled their queues, and a round of the focused
         widget's chain moved neither the focus nor the screen. Only a new screen waits for a
         frame (its widgets mount and take the focus then); the rest is a few queue passes."""
@@ -124,7 +125,10 @@ class KeyGate:
         for _ in range(ROUNDS):
             if app.screen is not screen:  # a dialog was pushed, or one closed
                 screen = app.screen
-                await _drain([app, *screen.walk_children(with_self=True)])
+                # a new dialog's widgets mount and take the focus; a screen shown again (a
+                # dialog closed) only resumes, and its many widgets need not be waited for
+                fresh = screen not in known
+                await _drain([app, *(screen.walk_children(with_self=True) if fresh else [screen])])
                 await _after_refresh(app)
             focused = app.focused or app.screen
             await _drain([*focused.ancestors_with_self])

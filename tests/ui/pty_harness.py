@@ -60,6 +60,16 @@ KEYS: dict[str, dict[str, str]] = {
         "f2": ESC + "OQ",
         "f3": ESC + "OR",
         "pageup": ESC + "[5~",
+        "ctrl+b": "\x02",
+        "ctrl+o": "\x0f",
+        "ctrl+t": "\x14",
+        "f9": ESC + "[20~",
+        "f11": ESC + "[23~",
+        "alt+up": ESC + "[1;3A",
+        "alt+down": ESC + "[1;3B",
+        "alt+x": ESC + "x",
+        "alt+e": ESC + "e",
+        "alt+m": ESC + "m",
         "up": ESC + "[A",
         "down": ESC + "[B",
     },
@@ -196,6 +206,14 @@ class PtyApp:
 
     def user_messages(self, session_id: str) -> list[str]:
         return [content for role, content in self.messages(session_id) if role == "user"]
+
+    def groups(self) -> list[Any]:
+        return self._store(lambda s: s.list_groups())
+
+    def statuses(self, session_id: str) -> list[str]:
+        return self._store(
+            lambda s: [m.status for m in s.get_messages(session_id) if m.role == "assistant"]
+        )
 
     def sessions(self) -> dict[str, Any]:
         return self._store(lambda s: {info.session_id: info for info in s.list_sessions()})

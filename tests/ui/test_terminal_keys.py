@@ -155,6 +155,50 @@ async def test_dialogs_take_the_keys_typed_with_them(
     app.wait(lambda: app.state("ui.active_tab") == new[0], "the search's match opened")
 
 
+async def test_compare_and_sidebar_keys(
+    app: PtyApp, config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
+    fake.script("slow", Script(text="word " * 3000, delay=0.01))
+    await seed(config_path, data_dir, {"s1": "lab/gpt-4o-mini", "s2": "lab/gpt-4o-mini"})
+    app.start().wait_raw()
+
+    # ctrl+b and f9 hide and show the sidebar (its filter is drawn again when it comes back)
+    for key in ("ctrl+b", "f9"):
+        app.write(key)
+        mark = app.mark
+        app.write(key)
+        app.wait_output("Filter sessions", mark)
+
+    # ctrl+o, a title, enter: the palette opens that session
+    app.write("ctrl+o")
+    app.wait_output("Open session")
+    app.write("title s2", "enter")
+    app.wait(lambda: app.state("ui.active_tab") == "s2", "ctrl+o opened s2")
+
+    # ctrl+s, two models (a name and enter each, in the filter), five tabs to the prompt
+    # (past the list, the panes, their system message and the shared one), text and enter
+    tab = "\t"
+    app.write("ctrl+s", "slow", "enter", "gpt-4o-mini", "enter", tab * 5, "compare me", "enter")
+    groups = app.wait(app.groups, "a comparison started")
+    panes = groups[0].session_ids
+    assert [app.sessions()[sid].model for sid in panes] == ["lab/slow", "lab/gpt-4o-mini"]
+    app.wait(lambda: all(app.user_messages(sid) == ["compare me"] for sid in panes), "both asked")
+    app.wait(lambda: app.messages(panes[0])[-1][1].startswith("word"), "the slow pane streaming")
+
+    # alt+down selects the next pane, f11 and alt+m maximise and restore it, alt+x stops every
+    # pane, alt+e continues the selected pane in a tab of its own
+    mark = app.mark
+    app.write("alt+down")
+    app.write("f11")
+    app.write("alt+m")
+    app.write("alt+x")
+    app.wait(lambda: app.statuses(panes[0])[-1] == "aborted", "the slow pane stopped")
+    app.write("alt+up", "alt+down", "alt+e")
+    app.wait(lambda: panes[1] in app.state("ui.open_tabs"), "pane 2 continued in a tab")
+    assert app.state("ui.active_tab") == panes[1] and panes[0] not in app.state("ui.open_tabs")
+    assert mark < app.mark
+
+
 def aborted(data_dir: Path, sid: str) -> bool:
     from copilot_tui.store import Store
 

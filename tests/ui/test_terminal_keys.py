@@ -179,7 +179,9 @@ async def test_compare_and_sidebar_keys(
     # (past the list, the panes, their system message and the shared one), text and enter
     tab = "\t"
     app.write("ctrl+s", "slow", "enter", "gpt-4o-mini", "enter", tab * 5, "compare me", "enter")
-    groups = app.wait(app.groups, "a comparison started")
+    groups = app.wait(
+        lambda: [g for g in app.groups() if len(g.session_ids) == 2], "a comparison started"
+    )
     panes = groups[0].session_ids
     assert [app.sessions()[sid].model for sid in panes] == ["lab/slow", "lab/gpt-4o-mini"]
     app.wait(lambda: all(app.user_messages(sid) == ["compare me"] for sid in panes), "both asked")

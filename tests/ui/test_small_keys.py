@@ -3,12 +3,23 @@ sidebar filter, rename, the help's list, the sidebar at 80x24, marks and titles 
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
 from rich.console import Console
 from tests.servers.openai_server import FakeOpenAI, Script
-from tests.ui.helpers import main_screen, open_tab, send, sidebar_mark, started, wait_for, wait_idle
+from tests.ui.helpers import (
+    in_one_read,
+    main_screen,
+    open_tab,
+    send,
+    sidebar_mark,
+    started,
+    tap,
+    wait_for,
+    wait_idle,
+)
 from tests.ui.test_model_picker import screen_text
 from textual.widgets import Input, Static
 
@@ -16,6 +27,7 @@ from copilot_tui import CopilotClient
 from copilot_tui.errors import CopilotTuiError
 from copilot_tui.ui.app import CopilotApp
 from copilot_tui.ui.screens.help import HelpScreen
+from copilot_tui.ui.screens.new_session import NewSessionScreen
 from copilot_tui.ui.screens.simple import RenameScreen
 
 
@@ -105,3 +117,27 @@ async def test_error_marks_and_untitled_tabs_after_a_restart(
             tab = screen.tabs.get_tab(screen._panes["untitled-1"].id or "")
             assert "(untitled)" in tab.label.plain and "untitled-1" not in tab.label.plain
             assert main_screen(pilot) is screen
+
+
+async def test_escape_while_the_models_load(client: CopilotClient, monkeypatch) -> None:
+    """A slow provider holds typed keys a moment only; escape then closes the dialog, and the
+    list arriving after it has closed is dropped quietly."""
+    gate = asyncio.Event()
+    real = client.provider_statuses
+
+    async def slow():  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return await real()
+
+    monkeypatch.setattr(client, "provider_statuses", slow)
+    app = CopilotApp(client)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await started(pilot)
+        in_one_read(pilot, "ctrl+n", "escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog")
+        await wait_for(pilot, lambda: app.screen is screen, what="closed while loading")
+        gate.set()
+        await wait_for(pilot, lambda: not app.key_gate.busy, what="keys free")
+        await tap(pilot, "ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="again")
+        assert not [n for n in app._notifications if n.severity == "error"]

@@ -186,6 +186,9 @@ class ModelPicker(Vertical):
         self._choose(event.option)
 
 
+LOAD_HOLD = 1.0  # seconds typed keys wait for the model list at most
+
+
 async def fill_picker(
     picker: ModelPicker,
     statuses: Awaitable[list[ProviderStatus]],
@@ -193,7 +196,9 @@ async def fill_picker(
 ) -> None:
     """Fill the picker once the providers answer. Keys typed meanwhile were held (see keygate)
     and go on once the list is there: a name and enter typed at once pick from the full list.
-    The dialog may have been closed meanwhile (escape while loading)."""
+    The dialog may have been closed meanwhile (escape while loading). A slow provider holds
+    the keys at most ``LOAD_HOLD`` seconds: escape must still close the dialog."""
+    picker.set_timer(LOAD_HOLD, release_keys)
     try:
         result = await statuses
         if picker.is_attached:

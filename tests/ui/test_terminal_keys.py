@@ -162,6 +162,13 @@ async def test_compare_and_sidebar_keys(
     await seed(config_path, data_dir, {"s1": "lab/gpt-4o-mini", "s2": "lab/gpt-4o-mini"})
     app.start().wait_raw()
 
+    # alt+y copies the code block of the last reply (the fake model echoes the fence back)
+    app.write("see", "ctrl+j", "```", "ctrl+j", "print(1)", "ctrl+j", "```", "enter")
+    app.wait(lambda: app.statuses("s1") == ["complete"], "a reply")
+    mark = app.mark
+    app.write("alt+y")
+    app.wait(lambda: app.copied("print(1)", mark) or app.copied("print(1)\n", mark), "copied")
+
     # ctrl+b and f9 hide and show the sidebar (its filter is drawn again when it comes back)
     for key in ("ctrl+b", "f9"):
         app.write(key)

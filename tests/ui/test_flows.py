@@ -231,7 +231,7 @@ async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> N
         await pilot.press(*"platypus")
         hits = app.screen.query_one("#hits", OptionList)
         await wait_for(pilot, lambda: hits.option_count >= 1, what="hits")
-        await pilot.press("enter", "enter")
+        await pilot.press("enter")  # one enter opens the first match
         await wait_for(pilot, lambda: screen.active_session_id == target.session_id, what="opened")
         pane = screen._panes[target.session_id]
         await wait_for(

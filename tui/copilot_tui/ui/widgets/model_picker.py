@@ -7,6 +7,7 @@ cut), and enter on it says why it cannot start a session instead of picking anyt
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -202,7 +204,8 @@ async def fill_picker(
     try:
         result = await statuses
         if picker.is_attached:
-            picker.set_statuses(result)
+            with contextlib.suppress(NoMatches):  # its widgets are going: the dialog is closing
+                picker.set_statuses(result)
     finally:
         if not picker.is_attached or not picker.call_after_refresh(release_keys):
             release_keys()

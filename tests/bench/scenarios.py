@@ -233,6 +233,8 @@ async def _reaction(pilot: Any, key: str, done: Callable[[], object]) -> float:
 
     app = pilot.app
     loop = asyncio.get_running_loop()
+    gate = getattr(app, "key_gate", None)  # one key's reaction, not one queued behind the last
+    await _until(pilot, lambda: gate is None or not gate.busy, 30, "keys delivered")
     t0 = time.perf_counter()
     app.post_message(events.Key(key, None))
     await _until(pilot, done, 30, f"{key} done")

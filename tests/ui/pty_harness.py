@@ -63,7 +63,7 @@ KEYS: dict[str, dict[str, str]] = {
         "ctrl+b": "\x02",
         "ctrl+o": "\x0f",
         "ctrl+t": "\x14",
-        "f9": ESC + "[20~",
+        "f8": ESC + "[19~",
         "f11": ESC + "[23~",
         "alt+up": ESC + "[1;3A",
         "alt+down": ESC + "[1;3B",

@@ -176,8 +176,8 @@ async def test_compare_and_sidebar_keys(
             continue
     assert copied() and app.user_messages("s1") == ["see\n```\nprint(1)\n```"]
 
-    # ctrl+b and f9 hide and show the sidebar (its filter is drawn again when it comes back)
-    for key in ("ctrl+b", "f9"):
+    # ctrl+b and f8 hide and show the sidebar (its filter is drawn again when it comes back)
+    for key in ("ctrl+b", "f8"):
         app.write(key)
         mark = app.mark
         app.write(key)

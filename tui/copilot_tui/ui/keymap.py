@@ -41,7 +41,7 @@ APP_KEYS: tuple[KeySpec, ...] = (
 MAIN_KEYS: tuple[KeySpec, ...] = (
     KeySpec("main.new_session", "ctrl+n", "new_session", "New session", "main screen"),
     KeySpec("main.open_session", "ctrl+o", "open_session", "Open session", "main screen"),
-    KeySpec("main.toggle_sidebar", "ctrl+b,f9", "toggle_sidebar", "Sidebar", "main screen"),
+    KeySpec("main.toggle_sidebar", "ctrl+b,f8", "toggle_sidebar", "Sidebar", "main screen"),
     KeySpec(
         "main.filter", "slash", "focus_filter", "Filter sessions", "outside the prompt", show=False
     ),

@@ -112,7 +112,8 @@ class ChatPane(TabPane):
         if self._pending_reveal:
             message_id, seq = self._pending_reveal
             self._pending_reveal = None
-            self.reveal(message_id, seq)
+            # once the loaded messages are laid out, or the jump lands short of the match
+            self.call_after_refresh(self.reveal, message_id, seq)
 
     @on(Conversation.NeedOlder)
     def _need_older(self, event: Conversation.NeedOlder) -> None:
@@ -209,6 +210,14 @@ class ChatPane(TabPane):
     def text_arrived(self, session_id: str) -> None:
         if self.is_mounted:
             self.conversation.text_arrived()
+
+    @on(Prompt.Page)
+    def _page(self, event: Prompt.Page) -> None:
+        event.stop()
+        if event.direction < 0:
+            self.conversation.action_page_up()
+        else:
+            self.conversation.action_page_down()
 
     @on(Prompt.Submitted)
     def _submitted(self, event: Prompt.Submitted) -> None:

@@ -64,27 +64,16 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.1f}s"
 
 
-def first_sentence(text: str | None) -> str:
-    """An error as one readable sentence (provider messages can run to paragraphs)."""
-    line = one_line(text or "the model failed without saying why")
-    cut = line.find(". ")
-    return line[: cut + 1] if 0 < cut < 160 else line
-
-
 def header_text(
     pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool = False, blind: bool = False
 ) -> Text:
     """Three short lines (they fit a quarter of a wide terminal): state, times, tokens.
 
-    A failed pane uses them for its error instead. ``blind`` leaves out the token count (its
-    counting can tell the provider) and keeps the rate.
+    A failed pane says so here and its error once, under the reply (with the text that came
+    before the failure); an error here too took the lines that text needed in a small pane. ``blind``
+    leaves out the token count (its counting can tell the provider) and keeps the rate.
     """
     word, style = _STATUS.get(pane.status, (pane.status, ""))
-    if pane.status == "error":
-        text = Text(word, style=style)
-        text.append(": ")
-        text.append(first_sentence(pane.error), style="red")
-        return text
     status = Text(word, style=style)
     if pane.status_note and pane.status in ("waiting", "streaming"):
         status.append(f"  {one_line(pane.status_note)}", style="dim italic")
@@ -307,7 +296,7 @@ class CompareTab(TabPane):
         self._by_session = {v.session_id: v for v in self.views}
         self.prompt = Prompt(id="compare-prompt")
         self.prompt.placeholder = (
-            "Follow-up to every pane…  (enter send · esc stop pane · ctrl+x stop all)"
+            "Follow-up to every pane…  (enter send · esc stop pane · alt+x stop all)"
         )
         if comparison.last_prompt:
             self.prompt.sent = [comparison.last_prompt]
@@ -489,7 +478,7 @@ class CompareTab(TabPane):
     def action_continue_pane(self) -> None:
         """Carry on with the selected pane's session as an ordinary conversation tab."""
         if self.comparison.hidden:  # the tab would name the model
-            self.notify("Vote first (f6): the models stay hidden until then.", markup=False)
+            self.notify("Vote first (f5): the models stay hidden until then.", markup=False)
             return
         self.post_message(OpenSession(self.views[self.selected].session_id))
 

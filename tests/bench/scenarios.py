@@ -258,8 +258,8 @@ async def reactions(n: int, tokens: int, rate: float, repeats: int) -> Result:
             async with app.run_test(size=SIZE) as pilot:
                 screen = await _main_screen(pilot)
                 for s in sessions:
-                    await screen._open(s.session_id, activate=False)
-                screen.tabs.active = screen._panes[sessions[0].session_id].id
+                    await screen.open_session(s.session_id, activate=False)
+                screen.tabs.active = screen.chat_pane(sessions[0].session_id).id
                 await pilot.pause(0.3)
                 for s in sessions:
                     await s.send(PROMPT, max_tokens=tokens)

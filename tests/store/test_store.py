@@ -177,6 +177,10 @@ def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> N
         "INSERT INTO messages (id, session_id, role, content, created_at, updated_at) "
         "VALUES ('m1', 's1', 'user', 'hello from before', 1.0, 1.0)"
     )
+    conn.execute(
+        "INSERT INTO messages (id, session_id, role, content, created_at, updated_at) "
+        "VALUES ('m2', 's1', 'assistant', 'an old reply', 1.0, 1.0)"
+    )
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -186,8 +190,22 @@ def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> N
     [group] = store.list_groups()
     assert (group.group_id, group.title, group.session_ids) == ("g1", "old comparison", ["s1"])
     assert (group.letters, group.tags, group.voted_turns) == ("", [], [])
-    assert [m.content for m in store.get_messages("s1")] == ["hello from before"]
+    assert [m.content for m in store.get_messages("s1")] == ["hello from before", "an old reply"]
     assert [h.session_id for h in store.search("before")] == ["s1"]
+    # schema 4: the old messages became one branch, each the child of the one before it
+    assert [m.parent_id for m in store.get_messages("s1")] == [None, "m1"]
+    assert store.count_branches("s1") == 1
+    from copilot_tui.types import Message
+
+    again = Message("m3", "s1", "assistant", "a regenerated reply", parent_id="m1")
+    store.add_message(again, branch=True)
+    assert [m.content for m in store.get_messages("s1")] == [
+        "hello from before",
+        "a regenerated reply",
+    ]
+    assert (again.version, again.versions) == (2, 2) and store.count_branches("s1") == 2
+    assert store.select_message("m2")
+    assert [m.id for m in store.get_messages("s1")] == ["m1", "m2"]
     from copilot_tui.types import Vote
 
     store.put_vote(Vote("g1", 1, "tie", [[0]], {"panes": []}, 2.0, 2.0))

@@ -20,6 +20,8 @@ TITLE_CHANGED = "session.title_changed"
 MODEL_CHANGE = "session.model_change"
 SESSION_CREATED = "session.created"
 SESSION_DELETED = "session.deleted"
+# the active branch changed: a reply regenerated, a prompt edited, another version chosen
+BRANCH_CHANGED = "session.branch_changed"
 # agent sessions: a tool started or ended (``tool``: a ToolCall), a permission asked and answered
 TOOL_START = "tool.execution_start"
 TOOL_COMPLETE = "tool.execution_complete"

@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -94,6 +95,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN mode TEXT NOT NULL DEFAULT 'chat';
     ALTER TABLE sessions ADD COLUMN cwd TEXT;
+    """,
+    # 3 -> 4: branches. Each message has a parent (the one before it); a regenerated reply or
+    # an edited prompt is a sibling of what it replaces. ``chosen``: the child a branch point
+    # continues with; ``active``: on the branch shown and sent (derived from ``chosen``).
+    """
+    ALTER TABLE messages ADD COLUMN parent_id TEXT;
+    ALTER TABLE messages ADD COLUMN chosen INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+    UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.session_id = messages.session_id AND p.seq < messages.seq ORDER BY p.seq DESC LIMIT 1);
+    CREATE INDEX messages_parent ON messages(session_id, parent_id);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -328,9 +339,9 @@ class Store:
 
     _SESSION_SELECT = """
         SELECT s.id, s.title, s.model, s.created_at, s.updated_at,
-               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id),
+               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.active = 1),
                s.system_message, s.group_id,
-               (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' ORDER BY seq DESC LIMIT 1),
+               (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' AND m.active = 1 ORDER BY seq DESC LIMIT 1),
                s.mode, s.cwd
         FROM sessions s
     """
@@ -374,12 +385,29 @@ class Store:
 
     # -- messages ------------------------------------------------------------------------
 
-    def add_message(self, msg: Message, *, owner: bool = False) -> Message:
+    def add_message(self, msg: Message, *, owner: bool = False, branch: bool = False) -> Message:
+        """Append a message to the session's active branch; with ``branch``, under
+        ``msg.parent_id`` instead (None: a new first message), as the chosen version there."""
+
         def go() -> int:
             with self._tx():
-                cur = self.conn.execute(
-                    "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                c = self.conn
+                if branch:
+                    parent = msg.parent_id
+                else:
+                    row = c.execute(
+                        "SELECT id FROM messages WHERE session_id = ? AND active = 1 ORDER BY seq DESC LIMIT 1",
+                        (msg.session_id,),
+                    ).fetchone()
+                    parent = row[0] if row else None
+                self._leave_below(msg.session_id, parent)
+                c.execute(
+                    "UPDATE messages SET chosen = 0 WHERE session_id = ? AND parent_id IS ?",
+                    (msg.session_id, parent),
+                )
+                cur = c.execute(
+                    "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at, parent_id, chosen, active)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,1,1)",
                     (
                         msg.id,
                         msg.session_id,
@@ -392,16 +420,178 @@ class Store:
                         os.getpid() if owner else None,
                         msg.created_at,
                         msg.updated_at,
+                        parent,
                     ),
                 )
-                self.conn.execute(
+                c.execute(
                     "UPDATE sessions SET updated_at = ? WHERE id = ?",
                     (msg.updated_at, msg.session_id),
                 )
+                msg.parent_id = parent
+                msg.versions, msg.version = self._version_of(msg.session_id, parent, msg.id)
                 return int(cur.lastrowid or 0)
 
         msg.seq = self._run(go)
         return msg
+
+    def _leave_below(self, session_id: str, parent: str | None) -> None:
+        """Take what follows ``parent`` on the active branch off it (inside a transaction): the
+        branch is a chain, so that is every active message written after the parent."""
+        if parent is None:
+            self.conn.execute("UPDATE messages SET active = 0 WHERE session_id = ?", (session_id,))
+        else:
+            self.conn.execute(
+                "UPDATE messages SET active = 0 WHERE session_id = ? AND active = 1 "
+                "AND seq > (SELECT seq FROM messages WHERE id = ?)",
+                (session_id, parent),
+            )
+
+    def _version_of(self, session_id: str, parent: str | None, message_id: str) -> tuple[int, int]:
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM messages WHERE session_id = ? AND parent_id IS ? ORDER BY seq",
+                (session_id, parent),
+            )
+        ]
+        return len(ids), ids.index(message_id) + 1 if message_id in ids else len(ids)
+
+    def select_message(self, message_id: str) -> bool:
+        """Make the branch through this message the active one: it becomes the chosen version
+        at its branch point (and so do its ancestors at theirs); below it the branch follows
+        the versions chosen there before. False when there is no such message."""
+
+        def go() -> bool:
+            with self._tx():
+                c = self.conn
+                row = c.execute(
+                    "SELECT session_id FROM messages WHERE id = ?", (message_id,)
+                ).fetchone()
+                if row is None:
+                    return False
+                sid = row[0]
+                chain = c.execute(
+                    "WITH RECURSIVE up(id, parent_id) AS ("
+                    " SELECT id, parent_id FROM messages WHERE id = ?"
+                    " UNION ALL SELECT m.id, m.parent_id FROM messages m JOIN up ON m.id = up.parent_id)"
+                    " SELECT id, parent_id FROM up",
+                    (message_id,),
+                ).fetchall()
+                for mid, parent in chain:
+                    c.execute(
+                        "UPDATE messages SET chosen = (id = ?) WHERE session_id = ? AND parent_id IS ?",
+                        (mid, sid, parent),
+                    )
+                c.execute("UPDATE messages SET active = 0 WHERE session_id = ?", (sid,))
+                c.execute(
+                    "WITH RECURSIVE path(id) AS ("
+                    " SELECT id FROM messages WHERE session_id = ? AND parent_id IS NULL AND chosen = 1"
+                    " UNION ALL SELECT m.id FROM messages m JOIN path ON m.parent_id = path.id"
+                    " WHERE m.chosen = 1)"
+                    " UPDATE messages SET active = 1 WHERE id IN path",
+                    (sid,),
+                )
+                return True
+
+        return self._run(go)
+
+    def get_versions(self, message_id: str) -> list[Message]:
+        """The message and its siblings (the versions at its branch point), oldest first."""
+        rows = self._run(
+            lambda: self.conn.execute(
+                f"SELECT {self._MSG_COLS} FROM messages WHERE (session_id, parent_id) IS "
+                "(SELECT session_id, parent_id FROM messages WHERE id = ?) ORDER BY seq",
+                (message_id,),
+            ).fetchall()
+        )
+        return [self._msg(r) for r in rows]
+
+    def count_branches(self, session_id: str) -> int:
+        """How many branches the conversation has: one per message nothing follows."""
+        row = self._run(
+            lambda: self.conn.execute(
+                "SELECT COUNT(*) FROM messages m WHERE m.session_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM messages c WHERE c.session_id = m.session_id AND c.parent_id = m.id)",
+                (session_id,),
+            ).fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def get_tree(self, session_id: str) -> list[tuple[Message, bool]]:
+        """Every message of every branch in the order written, each with whether it is on the
+        active branch."""
+        rows = self._run(
+            lambda: self.conn.execute(
+                f"SELECT {self._MSG_COLS}, active FROM messages WHERE session_id = ? ORDER BY seq",
+                (session_id,),
+            ).fetchall()
+        )
+        return [(self._msg(r[:-1]), bool(r[-1])) for r in rows]
+
+    def fork_session(
+        self,
+        source_id: str,
+        session_id: str,
+        model: str,
+        *,
+        keep: int | None = None,
+        title: str = "",
+        now: float | None = None,
+    ) -> SessionInfo:
+        """A new session holding the first ``keep`` messages (default all) of the source's
+        active branch, copied with new ids; same system message, mode and folder."""
+        now = now or time.time()
+
+        def go() -> None:
+            c = self.conn
+            with self._tx():
+                src = c.execute(
+                    "SELECT system_message, mode, cwd FROM sessions WHERE id = ?", (source_id,)
+                ).fetchone()
+                if src is None:
+                    raise StoreError(f"No session with id {source_id!r}.")
+                try:
+                    c.execute(
+                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd) VALUES (?,?,?,?,NULL,?,?,?,?)",
+                        (session_id, _text(title), model, src[0], now, now, src[1], src[2]),
+                    )
+                except sqlite3.IntegrityError:
+                    raise SessionExists(
+                        f"A session with id {session_id!r} already exists."
+                    ) from None
+                rows = c.execute(
+                    "SELECT role, content, model, status, error, stats, created_at, updated_at "
+                    "FROM messages WHERE session_id = ? AND active = 1 ORDER BY seq",
+                    (source_id,),
+                ).fetchall()
+                parent: str | None = None
+                for role, content, mmodel, status, error, stats, created, updated in rows[
+                    : len(rows) if keep is None else keep
+                ]:
+                    mid = uuid.uuid4().hex
+                    c.execute(
+                        "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, created_at, updated_at, parent_id)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            mid,
+                            session_id,
+                            role,
+                            content,
+                            mmodel,
+                            "interrupted" if status == "streaming" else status,
+                            error,
+                            stats,
+                            created,
+                            updated,
+                            parent,
+                        ),
+                    )
+                    parent = mid
+
+        self._run(go)
+        info = self.get_session(session_id)
+        assert info is not None
+        return info
 
     def update_message(
         self,
@@ -444,23 +634,45 @@ class Store:
         self._run(go)
 
     _MSG_COLS = (
-        "id, session_id, role, content, model, status, error, created_at, updated_at, stats, seq"
+        "id, session_id, role, content, model, status, error, created_at, updated_at, stats, seq,"
+        " parent_id,"
+        " (SELECT COUNT(*) FROM messages v WHERE v.session_id = messages.session_id"
+        " AND v.parent_id IS messages.parent_id),"
+        " (SELECT COUNT(*) FROM messages v WHERE v.session_id = messages.session_id"
+        " AND v.parent_id IS messages.parent_id AND v.seq <= messages.seq)"
     )
 
     @staticmethod
     def _msg(row: tuple) -> Message:
-        mid, sid, role, content, model, status, error, created, updated, stats, seq = row
+        (mid, sid, role, content, model, status, error, created, updated, stats, seq) = row[:11]
+        parent, versions, version = row[11:14]
         try:
             parsed = ReplyStats.from_dict(json.loads(stats)) if stats else ReplyStats()
         except (ValueError, TypeError):
             parsed = ReplyStats()
-        return Message(mid, sid, role, content, model, status, error, created, updated, parsed, seq)
+        return Message(
+            mid,
+            sid,
+            role,
+            content,
+            model,
+            status,
+            error,
+            created,
+            updated,
+            parsed,
+            seq,
+            parent,
+            versions,
+            version,
+        )
 
     def get_messages(
         self, session_id: str, *, limit: int | None = None, before_seq: int | None = None
     ) -> list[Message]:
-        """Messages in order; with ``limit``, the newest ``limit`` (before ``before_seq``)."""
-        where, args = "session_id = ?", list[object]([session_id])
+        """The active branch in order; with ``limit``, its newest ``limit`` (before
+        ``before_seq``)."""
+        where, args = "session_id = ? AND active = 1", list[object]([session_id])
         if before_seq is not None:
             where += " AND seq < ?"
             args.append(before_seq)
@@ -515,7 +727,7 @@ class Store:
         sql = (
             "SELECT m.session_id, m.id, m.seq, m.role, snippet(messages_fts, 0, '\u2039', '\u203a', '\u2026', 12), s.title "
             "FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid JOIN sessions s ON s.id = m.session_id "
-            "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?"
+            "WHERE messages_fts MATCH ? AND m.active = 1 ORDER BY rank LIMIT ?"
         )
         try:
             rows = self.conn.execute(sql, (query, limit)).fetchall()

@@ -71,6 +71,11 @@ class Message:
     updated_at: float = 0.0
     stats: ReplyStats = field(default_factory=ReplyStats)
     seq: int = 0
+    # the conversation is a tree: a regenerated reply or an edited prompt is a sibling of the
+    # one it replaces, so the earlier version stays (``version`` of ``versions``, from 1)
+    parent_id: str | None = None
+    versions: int = 1
+    version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

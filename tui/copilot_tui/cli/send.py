@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 
 from .. import events as ev
 from ..errors import SessionNotFound
-from ..service import CopilotClient
+from ..service import CopilotClient, Session
 from ..text import strip_controls
 from ..types import SessionMode
 from . import permissions
@@ -71,6 +72,17 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
         )
         created = True
     session.on_permission_request = permissions.terminal_handler(args, error)
+    return await stream_turn(
+        session,
+        lambda: session.send(prompt, max_tokens=args.max_tokens),
+        new_id=session.session_id if created and not args.session else None,
+    )
+
+
+async def stream_turn(
+    session: Session, start: Callable[[], Awaitable[str]], *, new_id: str | None = None
+) -> int:
+    """Run one turn (a send, a regenerate), its reply streamed to stdout; errors on stderr."""
     write = safe_writer(sys.stdout)
     done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
     failures: list[str] = []
@@ -103,7 +115,7 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
             done.set_result(event)
 
     session.on(on_event)
-    await session.send(prompt, max_tokens=args.max_tokens)
+    await start()
     try:
         idle = await done
     except asyncio.CancelledError:
@@ -113,8 +125,8 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
         raise broken[0]
     if tail[0] and tail[0] != "\n":
         write("\n")
-    if created and not args.session:
-        print(f"session: {session.session_id}", file=sys.stderr)
+    if new_id is not None:
+        print(f"session: {new_id}", file=sys.stderr)
     if failures:
         error(failures[0])
         return EXIT_ERROR

@@ -15,7 +15,8 @@ import httpx
 from .. import events as ev
 from ..config import Config, ProviderConfig, default_data_dir, load_config
 from ..errors import CopilotTuiError, SessionNotFound, UnknownModel
-from ..ids import new_session_id, validate_session_id
+from ..ids import new_session_id as new_session_id_
+from ..ids import validate_session_id
 from ..providers import Provider
 from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
@@ -242,7 +243,7 @@ class CopilotClient:
             )
         rt = self.runtime
         ref = await rt.providers.check_model(ref)
-        sid = session_id or new_session_id()
+        sid = session_id or new_session_id_()
         info = await rt.store.create_session(
             sid,
             ref,
@@ -267,6 +268,36 @@ class CopilotClient:
         if info is None:
             raise SessionNotFound(f"No session with id {session_id!r}.")
         session = rt.sessions[session_id] = Session(rt, info)
+        return session
+
+    async def fork_session(
+        self,
+        session_id: str,
+        *,
+        at: int | None = None,
+        model: str | None = None,
+        new_session_id: str | None = None,
+    ) -> Session:
+        """A new session holding the first ``at`` messages (default all) of this session's
+        active branch, on ``model`` (default: the same); the original is left as it is."""
+        self._require_started()
+        source = await self.get_session_info(session_id)
+        if new_session_id is not None:
+            validate_session_id(new_session_id)
+        if at is not None and at < 0:
+            raise CopilotTuiError(f"--at counts messages to keep, from 0 (got {at}).")
+        rt = self.runtime
+        live = rt.sessions.get(session_id)
+        if live is not None and live.busy:
+            raise CopilotTuiError(
+                f"Session {session_id!r} is answering; fork it once the reply has ended."
+            )
+        ref = await rt.providers.check_model(model or source.model)
+        sid = new_session_id or new_session_id_()
+        title = f"{source.title or source.session_id} (fork)"[:200]
+        info = await rt.store.fork_session(session_id, sid, ref, keep=at, title=title)
+        session = rt.sessions[sid] = Session(rt, info)
+        self._emit(ev.SESSION_CREATED, sid, model=ref, title=info.title)
         return session
 
     def live_session(self, session_id: str) -> Session | None:

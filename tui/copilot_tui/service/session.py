@@ -6,7 +6,7 @@ import asyncio
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import events as ev
@@ -129,16 +129,105 @@ class Session:
             )
         if not isinstance(prompt, str) or not prompt.strip():
             raise CopilotTuiError("The prompt is empty.")
-        pending = Prompt(uuid.uuid4().hex, prompt, max_tokens)
+        return self._queue(Prompt(uuid.uuid4().hex, prompt, max_tokens))
+
+    def _queue(self, pending: Prompt) -> str:
+        if self._disposed:
+            raise CopilotTuiError(
+                f"Session {self.session_id!r} was disposed; resume it to use it again."
+            )
         self._pending.append(pending)
         if self._worker is None or self._worker.done():
             self._worker = self._rt.spawn(self._drain(), name=f"session-{self.session_id}")
         return pending.message_id
 
+    async def regenerate(self, *, max_tokens: int | None = None) -> str:
+        """Answer the last prompt again; the earlier reply stays as another version of it.
+        Queued like a send; returns the turn's id at once."""
+        if not self.busy and not any(
+            m.role == "user" for m in await self._rt.store.get_messages(self.session_id, limit=2)
+        ):
+            raise CopilotTuiError("There is no reply to regenerate yet.")
+        return self._queue(Prompt(uuid.uuid4().hex, "", max_tokens, regenerate=True))
+
+    async def edit(self, message_id: str, prompt: str, *, max_tokens: int | None = None) -> str:
+        """Send ``prompt`` in place of an earlier prompt: the conversation continues from it
+        as a new branch, and the branch it replaces stays reachable (:meth:`select_version`)."""
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise CopilotTuiError("The prompt is empty.")
+        target = await self._rt.store.get_message(message_id)
+        if target is None or target.session_id != self.session_id or target.role != "user":
+            raise CopilotTuiError(f"Session {self.session_id!r} has no prompt {message_id!r}.")
+        return self._queue(Prompt(uuid.uuid4().hex, prompt, max_tokens, edit_of=message_id))
+
+    async def versions(self, message_id: str) -> list[Message]:
+        """Every version of a message (it and its siblings: regenerated replies, edited
+        prompts), oldest first."""
+        return await self._rt.store.get_versions(message_id)
+
+    async def select_version(self, message_id: str) -> None:
+        """Show and continue the branch through this version of a message."""
+        if self.busy:
+            raise CopilotTuiError(
+                "Wait for the reply to end (or stop it) before switching versions."
+            )
+        target = await self._rt.store.get_message(message_id)
+        if target is None or target.session_id != self.session_id:
+            raise CopilotTuiError(f"Session {self.session_id!r} has no message {message_id!r}.")
+        await self._rt.store.select_message(message_id)
+        self._history.forget()
+        fresh = await self._rt.store.get_session(self.session_id)
+        if fresh is not None:
+            self.info.message_count = fresh.message_count
+            self.info.last_status = fresh.last_status
+        self._emit(ev.BRANCH_CHANGED, message_id=message_id, turn_id=None, regenerate=False)
+
+    async def step_version(self, message_id: str, step: int) -> Message | None:
+        """Switch to the previous (-1) or next (+1) version of a message; None at either end."""
+        versions = await self.versions(message_id)
+        at = next((i for i, m in enumerate(versions) if m.id == message_id), None)
+        if at is None or not 0 <= at + step < len(versions):
+            return None
+        await self.select_version(versions[at + step].id)
+        return versions[at + step]
+
+    async def get_tree(self) -> list[tuple[Message, bool]]:
+        """Every message of every branch in the order written, each with whether it is on the
+        active branch."""
+        return await self._rt.store.get_tree(self.session_id)
+
+    async def count_branches(self) -> int:
+        """How many branches the conversation has (1 when it was never regenerated or edited)."""
+        return max(1, await self._rt.store.count_branches(self.session_id))
+
     async def send_and_wait(
         self, prompt: str, *, timeout: float | None = 300.0, max_tokens: int | None = None
     ) -> Message:
         """Send and wait for this turn's reply; raise its ProviderError if it failed."""
+        return await self._wait_for(lambda: self.send(prompt, max_tokens=max_tokens), timeout)
+
+    async def regenerate_and_wait(
+        self, *, timeout: float | None = 300.0, max_tokens: int | None = None
+    ) -> Message:
+        """Regenerate the last reply and wait for the new one."""
+        return await self._wait_for(lambda: self.regenerate(max_tokens=max_tokens), timeout)
+
+    async def edit_and_wait(
+        self,
+        message_id: str,
+        prompt: str,
+        *,
+        timeout: float | None = 300.0,
+        max_tokens: int | None = None,
+    ) -> Message:
+        """Edit an earlier prompt and wait for the reply on the new branch."""
+        return await self._wait_for(
+            lambda: self.edit(message_id, prompt, max_tokens=max_tokens), timeout
+        )
+
+    async def _wait_for(
+        self, start: Callable[[], Awaitable[str]], timeout: float | None
+    ) -> Message:
         done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
         turn_id: list[str] = []
         failure: list[ev.SessionEvent] = []
@@ -153,7 +242,7 @@ class Session:
 
         unsubscribe = self.on(watch)
         try:
-            turn_id.append(await self.send(prompt, max_tokens=max_tokens))
+            turn_id.append(await start())
             idle = await asyncio.wait_for(asyncio.shield(done), timeout)
         finally:
             unsubscribe()

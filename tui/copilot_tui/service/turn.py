@@ -70,11 +70,21 @@ def retry_wait(exc: ProviderError, attempt: int, has_text: bool) -> float | None
 
 @dataclass(slots=True)
 class Prompt:
-    """A prompt queued in a session; its id is the turn's id and the user message's id."""
+    """A prompt queued in a session; its id is the turn's id and the user message's id.
+
+    ``regenerate``: answer the last prompt of the active branch again (``text`` unused, no new
+    user message). ``edit_of``: the earlier prompt this one replaces, so the conversation
+    branches there. Both are resolved when the turn begins, on the branch as it is then."""
 
     message_id: str
     text: str
     max_tokens: int | None
+    regenerate: bool = False
+    edit_of: str | None = None
+
+    @property
+    def branches(self) -> bool:
+        return self.regenerate or self.edit_of is not None
 
 
 class History:
@@ -91,6 +101,10 @@ class History:
         if self._messages is None:
             self._messages = await self._store.get_messages(self._session_id)
         return self._messages
+
+    def replace(self, messages: list[Message]) -> None:
+        """The turn branched: what came before its prompt on the new branch."""
+        self._messages = list(messages)
 
     def add(self, user: Message, reply: Message) -> None:
         if self._messages is not None:
@@ -220,15 +234,29 @@ class Turn:
     async def begin(self) -> tuple[Provider, ChatRequest]:
         """Save the prompt and the empty reply, announce the turn, build the request."""
         info, store = self._info, self._rt.store
-        title = " ".join(auto_title(self.prompt.text).split())[:200] if not info.title else None
         history = await self._history.messages()
+        if self.prompt.branches:
+            history = self._branch(history)
+            self._history.replace(history)
+        title = " ".join(auto_title(self.user.content).split())[:200] if not info.title else None
         # The prompt and the empty reply are saved in one trip to the store thread while the
         # request goes out: with many sessions starting at once those trips queue on that one
         # thread (100 took 0.6 s), and every request waited for its own. Later writes of this
         # reply queue behind the save on the same thread, and each waits for it to succeed.
         self._saving = asyncio.ensure_future(store.call(self._save_start, store.store, title))
+        if self.prompt.branches:
+            info.message_count = len(history)
+            self._emit(
+                ev.BRANCH_CHANGED,
+                message_id=self.user.id,
+                turn_id=self.id,
+                regenerate=self.prompt.regenerate,
+            )
         info.message_count += 1
-        self._emit(ev.USER_MESSAGE, content=self.prompt.text, message_id=self.id, turn_id=self.id)
+        if not self.prompt.regenerate:
+            self._emit(
+                ev.USER_MESSAGE, content=self.user.content, message_id=self.user.id, turn_id=self.id
+            )
         if title is not None:
             info.title = title
             self._emit(ev.TITLE_CHANGED, title=title)
@@ -469,13 +497,30 @@ class Turn:
             stats.output_tokens, stats.tokens_estimated = self._pieces, True
         return stats
 
+    def _branch(self, history: list[Message]) -> list[Message]:
+        """Where a regenerated reply or an edited prompt goes: what comes before its prompt on
+        the active branch (the rest stays on the old branch)."""
+        if self.prompt.regenerate:
+            at = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), -1)
+            if at < 0:
+                raise CopilotTuiError("There is no reply to regenerate yet.")
+            self.user = history[at]
+        else:
+            at = next((i for i, m in enumerate(history) if m.id == self.prompt.edit_of), -1)
+            if at < 0 or history[at].role != "user":
+                raise CopilotTuiError("Only a prompt of the conversation shown can be edited.")
+            self.user.parent_id = history[at].parent_id
+        self.reply.parent_id = self.user.id
+        return history[:at]
+
     def _save_start(self, store: Store, title: str | None) -> Exception | None:
         """On the store thread: the prompt saved, the title, the empty reply."""
-        store.add_message(self.user)
+        if not self.prompt.regenerate:
+            store.add_message(self.user, branch=self.prompt.edit_of is not None)
         try:
             if title is not None:
                 store.update_session(self._info.session_id, title=title)
-            store.add_message(self.reply, owner=True)
+            store.add_message(self.reply, owner=True, branch=self.prompt.regenerate)
         except Exception as exc:  # the prompt is saved: report it, then fail the turn
             return exc
         return None
@@ -509,7 +554,7 @@ class Turn:
         for m in history:
             if m.role == "user" or (m.role == "assistant" and m.content):
                 out.append(ChatMessage(m.role, m.content))
-        out.append(ChatMessage("user", self.prompt.text))
+        out.append(ChatMessage("user", self.user.content))
         return out
 
     def _set_state(self, state: State, note: str | None = None) -> None:

@@ -1,0 +1,54 @@
+"""``sessions regenerate``, ``sessions fork`` and branches in ``show`` and ``export``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.test_cli import run
+from tests.servers.openai_server import FakeOpenAI, Script
+
+
+def test_regenerate_show_fork_and_export(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
+    fake.script("gpt-4o-mini", Script(text="one answer"), Script(text="another answer"))
+    assert run(config_path, data_dir, "send", "--session", "b1", "Pick one").returncode == 0
+    r = run(config_path, data_dir, "sessions", "regenerate", "b1")
+    assert (r.returncode, r.stdout) == (0, "another answer\n"), r.stderr
+    shown = run(config_path, data_dir, "sessions", "show", "b1").stdout
+    assert "another answer" in shown and "one answer" not in shown
+    assert "(1 other branch not shown)" in shown
+    doc = json.loads(
+        run(config_path, data_dir, "sessions", "export", "b1", "--format", "json").stdout
+    )
+    assert [m["content"] for m in doc["messages"]] == ["Pick one", "another answer"]
+    tree = {m["content"]: m for m in doc["tree"]}
+    assert tree["one answer"]["parent_id"] == tree["another answer"]["parent_id"]
+    assert (tree["one answer"]["active"], tree["another answer"]["active"]) == (False, True)
+    md = run(config_path, data_dir, "sessions", "export", "b1", "--format", "md").stdout
+    assert "another answer" in md and "one answer" not in md
+
+    r = run(
+        config_path,
+        data_dir,
+        "sessions",
+        "fork",
+        "b1",
+        "--at",
+        "1",
+        "--model",
+        "lab/other",
+        "--id",
+        "b2",
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Forked b1 into b2 (1 message, lab/other).\n"
+    shown = run(config_path, data_dir, "sessions", "show", "b2").stdout
+    assert "Pick one" in shown and "answer" not in shown and "branch" not in shown
+    r = run(config_path, data_dir, "sessions", "fork", "b1", "--id", "b2")
+    assert r.returncode == 1 and r.stderr == "copilot-tui: A session with id 'b2' already exists.\n"
+    r = run(config_path, data_dir, "sessions", "fork", "b1", "--at", "-1")
+    assert r.returncode == 2 and "--at" in r.stderr and "Traceback" not in r.stderr
+    r = run(config_path, data_dir, "sessions", "regenerate", "nope")
+    assert r.returncode == 1 and r.stderr == "copilot-tui: No session with id 'nope'.\n"

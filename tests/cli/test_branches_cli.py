@@ -52,3 +52,26 @@ def test_regenerate_show_fork_and_export(
     assert r.returncode == 2 and "--at" in r.stderr and "Traceback" not in r.stderr
     r = run(config_path, data_dir, "sessions", "regenerate", "nope")
     assert r.returncode == 1 and r.stderr == "copilot-tui: No session with id 'nope'.\n"
+
+
+def test_send_sets_the_session_parameters(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI
+) -> None:
+    args = ["--temperature", "0.1", "--top-p", "0.2", "--seed", "3", "--max-tokens", "9"]
+    r = run(config_path, data_dir, "send", "--session", "p1", *args, "hi")
+    assert r.returncode == 0, r.stderr
+    body = fake.requests_for("gpt-4o-mini")[-1]["body"]
+    assert (body["temperature"], body["top_p"], body["seed"], body["max_tokens"]) == (
+        0.1,
+        0.2,
+        3,
+        9,
+    )
+    # kept with the session: the next send carries them without the flags
+    assert run(config_path, data_dir, "send", "--session", "p1", "again").returncode == 0
+    assert fake.requests_for("gpt-4o-mini")[-1]["body"]["seed"] == 3
+    shown = run(config_path, data_dir, "sessions", "show", "p1").stdout
+    assert "p1 · lab/gpt-4o-mini · temp 0.1 · top_p 0.2 · max 9 · seed 3" in shown
+    r = run(config_path, data_dir, "send", "--session", "p1", "--temperature", "5", "hi")
+    assert r.returncode == 2
+    assert r.stderr == "copilot-tui: Temperature must be a number from 0.0 to 2.0 (got 5.0).\n"

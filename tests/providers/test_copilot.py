@@ -349,3 +349,29 @@ async def test_device_flow_failures(copilot: FakeCopilot, answer: dict, words: s
         code = await request_device_code(http, github_url=copilot.url)
         with pytest.raises(LoginError, match=words):
             await poll_for_token(http, code, github_url=copilot.url, sleep=no_sleep)
+
+
+async def test_session_parameters_on_both_routes(copilot: FakeCopilot, tmp_path: Path) -> None:
+    """Copilot's chat API takes temperature and top_p, not a seed; Claude's route the same."""
+    params = {"temperature": 0.2, "top_p": 0.7, "seed": 3}
+    async with client_for(tmp_path, copilot.config()) as client:
+        gpt = await client.create_session(model="copilot/gpt-4.1", params=params)
+        await gpt.send_and_wait("hi", timeout=30)
+        claude = await client.create_session(model="copilot/claude-sonnet-4.5", params=params)
+        await claude.send_and_wait("hi", timeout=30)
+    assert chat_requests(copilot)[-1]["body"] == {
+        "model": "gpt-4.1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "n": 1,
+        "temperature": 0.2,
+        "top_p": 0.7,
+    }
+    assert copilot.requests_to("/v1/messages")[-1]["body"] == {
+        "model": "claude-sonnet-4.5",
+        "max_tokens": 16384,
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "temperature": 0.2,
+        "top_p": 0.7,
+    }

@@ -138,3 +138,40 @@ async def test_fork_copies_the_active_branch_up_to_a_message(
     assert len(await whole.get_messages()) == 4 and whole.model == f"lab/{MODEL}"
     with pytest.raises(SessionExists):
         await client.fork_session(s.session_id, new_session_id="f1")
+
+
+async def test_parameters_persist_and_reach_an_openai_server(
+    client: CopilotClient, fake: FakeOpenAI, data_dir: Path
+) -> None:
+    s = await client.create_session(model=f"lab/{MODEL}", params={"temperature": 1.5})
+    await s.set_params(top_p=0.5, seed=11, max_tokens=20, context_size=4096)
+    await s.send_and_wait("hi")
+    body = fake.requests_for(MODEL)[-1]["body"]
+    assert body == {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "max_tokens": 20,
+        "temperature": 1.5,
+        "top_p": 0.5,
+        "seed": 11,
+    }  # no context size: an OpenAI server has none per request
+    await s.set_params(seed=None)
+    store = Store(data_dir)
+    try:
+        info = store.get_session(s.session_id)
+        assert info is not None
+        assert info.params.to_dict() == {
+            "temperature": 1.5,
+            "top_p": 0.5,
+            "max_tokens": 20,
+            "context_size": 4096,
+        }
+        assert info.params.describe() == "temp 1.5 · top_p 0.5 · max 20 · ctx 4096"
+    finally:
+        store.close()
+    with pytest.raises(CopilotTuiError, match=r"^Temperature must be a number from 0.0 to 2.0"):
+        await s.set_params(temperature=3)
+    with pytest.raises(CopilotTuiError, match="^Unknown parameter 'topp'"):
+        await client.create_session(model=f"lab/{MODEL}", params={"topp": 1})

@@ -205,6 +205,9 @@ def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> N
     ]
     assert (again.version, again.versions) == (2, 2) and store.count_branches("s1") == 2
     assert store.select_message("m2")
+    # schema 5: a session's own parameters, none for an old one
+    old = store.get_session("s1")
+    assert old is not None and old.params.to_dict() == {}
     assert [m.id for m in store.get_messages("s1")] == ["m1", "m2"]
     from copilot_tui.types import Vote
 

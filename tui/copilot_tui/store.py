@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from .errors import SessionExists, StoreError
 from .files import NotRegularFile, check_regular
 from .text import clean_text
-from .types import GroupInfo, Message, ReplyStats, SessionInfo, SessionMode, Vote
+from .types import GroupInfo, Message, ReplyStats, Sampling, SessionInfo, SessionMode, Vote
 
 DB_NAME = "copilot-tui.sqlite3"
 T = TypeVar("T")
@@ -105,6 +105,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
     UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.session_id = messages.session_id AND p.seq < messages.seq ORDER BY p.seq DESC LIMIT 1);
     CREATE INDEX messages_parent ON messages(session_id, parent_id);
+    """,
+    # 4 -> 5: a session's own generation parameters (temperature, top_p, ...), as JSON
+    """
+    ALTER TABLE sessions ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -299,14 +303,16 @@ class Store:
         now: float | None = None,
         mode: SessionMode = "chat",
         cwd: str | None = None,
+        params: Sampling | None = None,
     ) -> SessionInfo:
         now = now or time.time()
+        params = params or Sampling()
 
         def go() -> None:
             try:
                 with self._tx():
                     self.conn.execute(
-                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd) VALUES (?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd, params) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (
                             session_id,
                             _text(title),
@@ -317,6 +323,7 @@ class Store:
                             now,
                             mode,
                             _text(cwd),
+                            json.dumps(params.to_dict()),
                         ),
                     )
             except sqlite3.IntegrityError:
@@ -335,6 +342,7 @@ class Store:
             None,
             mode,
             cwd,
+            params,
         )
 
     _SESSION_SELECT = """
@@ -342,9 +350,19 @@ class Store:
                (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.active = 1),
                s.system_message, s.group_id,
                (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' AND m.active = 1 ORDER BY seq DESC LIMIT 1),
-               s.mode, s.cwd
+               s.mode, s.cwd, s.params
         FROM sessions s
     """
+
+    @staticmethod
+    def _info(row: tuple) -> SessionInfo:
+        try:
+            params = Sampling.parse(json.loads(row[-1]))
+        except (ValueError, TypeError):
+            params = Sampling()
+        info = SessionInfo(*row[:-1])
+        info.params = params
+        return info
 
     def get_session(self, session_id: str) -> SessionInfo | None:
         row = self._run(
@@ -352,7 +370,7 @@ class Store:
                 self._SESSION_SELECT + " WHERE s.id = ?", (session_id,)
             ).fetchone()
         )
-        return SessionInfo(*row) if row else None
+        return self._info(row) if row else None
 
     def list_sessions(self) -> list[SessionInfo]:
         rows = self._run(
@@ -360,13 +378,15 @@ class Store:
                 self._SESSION_SELECT + " ORDER BY s.updated_at DESC, s.id"
             ).fetchall()
         )
-        return [SessionInfo(*r) for r in rows]
+        return [self._info(r) for r in rows]
 
     def update_session(self, session_id: str, **fields: Any) -> None:
-        allowed = {"title", "model", "system_message", "group_id", "updated_at"}
+        allowed = {"title", "model", "system_message", "group_id", "updated_at", "params"}
         cols = [k for k in fields if k in allowed]
         if not cols:
             return
+        if isinstance(fields.get("params"), Sampling):
+            fields["params"] = json.dumps(fields["params"].to_dict())
         sql = f"UPDATE sessions SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?"
 
         def go() -> None:
@@ -546,14 +566,15 @@ class Store:
             c = self.conn
             with self._tx():
                 src = c.execute(
-                    "SELECT system_message, mode, cwd FROM sessions WHERE id = ?", (source_id,)
+                    "SELECT system_message, mode, cwd, params FROM sessions WHERE id = ?",
+                    (source_id,),
                 ).fetchone()
                 if src is None:
                     raise StoreError(f"No session with id {source_id!r}.")
                 try:
                     c.execute(
-                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd) VALUES (?,?,?,?,NULL,?,?,?,?)",
-                        (session_id, _text(title), model, src[0], now, now, src[1], src[2]),
+                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd, params) VALUES (?,?,?,?,NULL,?,?,?,?,?)",
+                        (session_id, _text(title), model, src[0], now, now, src[1], src[2], src[3]),
                     )
                 except sqlite3.IntegrityError:
                     raise SessionExists(

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from .. import events as ev
-from ..errors import SessionNotFound
+from ..errors import CopilotTuiError, SessionNotFound
 from ..service import CopilotClient, Session
 from ..text import strip_controls
 from ..types import SessionMode
@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--system", metavar="TEXT", help="system message for a new session")
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0-2")
+    p.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling, 0-1")
+    p.add_argument("--seed", type=int, metavar="N", help="seed, for repeatable replies")
+    p.add_argument(
+        "--context-size", type=int, metavar="N", help="a local model's context window (Ollama)"
+    )
     permissions.add_arguments(p)
     p.add_argument("prompt", help="the prompt, or - to read it from standard input")
     p.set_defaults(handler=lambda args: run_with_client(_send, args))
@@ -71,6 +77,18 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
             model=args.model, system_message=args.system, mode=mode, cwd=args.cwd
         )
         created = True
+    params = {
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "max_tokens": args.max_tokens,
+        "seed": args.seed,
+        "context_size": args.context_size,
+    }
+    if any(v is not None for v in params.values()):  # kept with the session for its next turns
+        try:
+            await session.set_params(**{k: v for k, v in params.items() if v is not None})
+        except CopilotTuiError as exc:
+            raise UsageError(str(exc)) from None
     session.on_permission_request = permissions.terminal_handler(args, error)
     return await stream_turn(
         session,

@@ -85,7 +85,8 @@ async def _show(client: CopilotClient, args: argparse.Namespace) -> int:
     info = await client.get_session_info(args.id)
     session = await client.resume_session(args.id)
     write = safe_writer(sys.stdout)
-    write(f"# {info.title or '(untitled)'}\n{info.session_id} · {info.model}\n")
+    params = f" · {info.params.describe()}" if info.params.to_dict() else ""
+    write(f"# {info.title or '(untitled)'}\n{info.session_id} · {info.model}{params}\n")
     if info.system_message:
         write(f"\n[system] {info.system_message}\n")
     for m in await session.get_messages():

@@ -15,7 +15,7 @@ import httpx
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
-from .base import ChatMessage, ChatRequest, Provider, StreamChunk
+from .base import ChatMessage, ChatRequest, Provider, StreamChunk, sampling
 from .http import get_json, open_stream, read_non_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
@@ -162,6 +162,7 @@ def messages_body(request: ChatRequest, max_tokens: int) -> dict[str, Any]:
     }
     if system:
         body["system"] = "\n\n".join(system)
+    body.update(sampling(request, "temperature", "top_p"))  # the Messages API has no seed
     return body
 
 

@@ -40,12 +40,24 @@ class ChatRequest:
     model: str  # the provider's own model name (no "provider/" prefix)
     messages: list[ChatMessage]
     max_tokens: int | None = None
+    # sampling, sent only by providers whose API takes them (see ``sampling``)
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    context_size: int | None = None  # a local model's context window (Ollama's num_ctx)
     initiator: str = "user"  # "user" for a typed turn
     # for turns on the Copilot runtime, which keeps a session of its own under the same id
     session_id: str = ""
     mode: SessionMode = "chat"
     cwd: str | None = None  # an agent's working directory
     ask_permission: Callable[[PermissionRequest], Awaitable[PermissionDecision]] | None = None
+
+
+def sampling(request: ChatRequest, *names: str) -> dict[str, Any]:
+    """The request's sampling values among ``names`` that are set, by their wire names (the
+    same in every API that takes them: ``temperature``, ``top_p``, ``seed``)."""
+    values = {name: getattr(request, name) for name in names}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from typing import Any
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus
 from .anthropic import DEFAULT_MAX_TOKENS, messages_body, stream_anthropic_messages
-from .base import ChatRequest, Provider, StreamChunk, as_dict
+from .base import ChatRequest, Provider, StreamChunk, as_dict, sampling
 from .copilot_auth import (
     ACCESS_FIX,
     CLIENT_ID,
@@ -370,6 +370,7 @@ class CopilotProvider(Provider):
         }
         if max_tokens:
             body["max_tokens"] = max_tokens
+        body.update(sampling(request, "temperature", "top_p"))  # no seed on this API
         return stream_openai_chat(
             self.http,
             f"{token.api_url}{CHAT}",

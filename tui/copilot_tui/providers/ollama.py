@@ -10,7 +10,7 @@ import httpx
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
-from .base import ChatRequest, Provider, StreamChunk
+from .base import ChatRequest, Provider, StreamChunk, sampling
 from .http import get_json, open_stream, read_stream
 from .ndjson import NDJSONDecoder
 
@@ -178,8 +178,10 @@ class OllamaProvider(Provider):
         max_tokens = request.max_tokens or self.config.max_tokens
         if max_tokens:
             options["num_predict"] = max_tokens
-        if self.config.extra.get("num_ctx"):
-            options["num_ctx"] = self.config.extra["num_ctx"]
+        options.update(sampling(request, "temperature", "top_p", "seed"))
+        num_ctx = request.context_size or self.config.extra.get("num_ctx")
+        if num_ctx:
+            options["num_ctx"] = num_ctx
         if options:
             body["options"] = options
         if "keep_alive" in self.config.extra:

@@ -25,6 +25,7 @@ from ..types import (
     ModelInfo,
     ProviderStatus,
     Readiness,
+    Sampling,
     SessionInfo,
     SessionMode,
     Vote,
@@ -221,12 +222,19 @@ class CopilotClient:
         mode: SessionMode = "chat",
         cwd: str | os.PathLike[str] | None = None,
         on_permission_request: PermissionHandler | None = None,
+        params: Sampling | dict[str, Any] | None = None,
     ) -> Session:
         """A new session: a chat (no tools, ``system_message`` as given), or with
         ``mode="agent"`` the Copilot runtime's agent with its tools, working in ``cwd`` (default:
         the current directory); ``on_permission_request`` decides what its tools may do
-        (without one, requests are emitted as ``permission.requested`` events)."""
+        (without one, requests are emitted as ``permission.requested`` events). ``params``:
+        temperature, top_p, max_tokens, seed, context_size (a dict or a ``Sampling``)."""
         self._require_started()
+        if isinstance(params, dict):
+            try:
+                params = Sampling.parse(params)
+            except ValueError as exc:
+                raise CopilotTuiError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
         if session_id is not None:
             validate_session_id(session_id)
         if mode not in ("chat", "agent"):
@@ -252,6 +260,7 @@ class CopilotClient:
             group_id=group_id,
             mode=mode,
             cwd=workdir,
+            params=params,
         )
         session = rt.sessions[sid] = Session(rt, info)
         session.on_permission_request = on_permission_request

@@ -11,7 +11,14 @@ from typing import Any
 
 from .. import events as ev
 from ..errors import CopilotTuiError
-from ..types import Message, PermissionDecision, PermissionRequest, SessionInfo, SessionMode
+from ..types import (
+    Message,
+    PermissionDecision,
+    PermissionRequest,
+    Sampling,
+    SessionInfo,
+    SessionMode,
+)
 from .agent import PermissionHandler, Permissions
 from .bus import EventBus
 from .runtime import Runtime
@@ -287,6 +294,29 @@ class Session:
         self.info.model = ref
         await self._rt.store.update_session(self.session_id, model=ref, updated_at=time.time())
         self._emit(ev.MODEL_CHANGE, model=ref)
+
+    @property
+    def params(self) -> Sampling:
+        """This session's own generation parameters (unset ones come from the config)."""
+        return self.info.params
+
+    @property
+    def effective_params(self) -> Sampling:
+        """What the next turn sends: this session's values, else the config's for its model."""
+        return self.info.params.over(self._rt.providers.params_for(self.model))
+
+    async def set_params(self, **values: float | int | None) -> Sampling:
+        """Change some of the session's parameters (``temperature=0.2``, ``seed=None`` to
+        unset one); the next turn sends them. Bad values raise one sentence."""
+        merged = {**self.info.params.to_dict(), **values}
+        try:
+            params = Sampling.parse({k: v for k, v in merged.items() if v is not None})
+        except ValueError as exc:
+            raise CopilotTuiError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        self.info.params = params
+        await self._rt.store.update_session(self.session_id, params=params)
+        self._emit(ev.PARAMS_CHANGED, params=params)
+        return params
 
     async def rename(self, title: str) -> None:
         title = " ".join(title.split())[:200]

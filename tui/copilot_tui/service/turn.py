@@ -265,10 +265,15 @@ class Turn:
         self.live = True
         self._emit(ev.TURN_START, message_id=self.reply.id, turn_id=self.id, model=self.model)
         provider, model_name = self._rt.providers.provider_for(self.model)
+        params = info.params.over(self._rt.providers.params_for(self.model))
         request = ChatRequest(
             model=model_name,
             messages=self._chat_messages(history),
-            max_tokens=self.prompt.max_tokens,
+            max_tokens=self.prompt.max_tokens or params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            seed=params.seed,
+            context_size=params.context_size,
             session_id=info.session_id,
             mode=info.mode,
             cwd=info.cwd,

@@ -75,3 +75,17 @@ def test_send_sets_the_session_parameters(
     r = run(config_path, data_dir, "send", "--session", "p1", "--temperature", "5", "hi")
     assert r.returncode == 2
     assert r.stderr == "copilot-tui: Temperature must be a number from 0.0 to 2.0 (got 5.0).\n"
+
+
+def test_send_attach(config_path: Path, data_dir: Path, fake: FakeOpenAI, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n")
+    r = run(config_path, data_dir, "send", "--session", "t1", "--attach", str(notes), "Summarise")
+    assert r.returncode == 0, r.stderr
+    sent = fake.requests_for("gpt-4o-mini")[-1]["body"]["messages"][-1]["content"]
+    assert sent == "Summarise\n\nFile notes.md:\n```\n# Notes\n```"
+    r = run(config_path, data_dir, "send", "--attach", str(tmp_path / "nope.txt"), "hi")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == f"copilot-tui: Cannot attach {tmp_path / 'nope.txt'}: no such file.\n"
+    listed = run(config_path, data_dir, "sessions", "list").stdout
+    assert len(listed.splitlines()) == 3  # the header, its rule and t1: the failed send made none

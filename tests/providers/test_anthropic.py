@@ -212,3 +212,26 @@ async def test_session_parameters_in_the_messages_body(
         "temperature": 0.5,
         "top_p": 0.9,
     }
+
+
+async def test_an_image_is_a_base64_block(anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 8
+    (tmp_path / "a.png").write_bytes(png)
+    async with client_for(tmp_path, config(anthropic)) as client:
+        session = await client.create_session(model="claude/claude-sonnet-4-5")
+        await session.send_and_wait("What is this?", attachments=[tmp_path / "a.png"], timeout=30)
+    import base64
+
+    data = base64.b64encode(png).decode()
+    assert anthropic.requests_to("/v1/messages")[-1]["body"]["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": data},
+                },
+                {"type": "text", "text": "What is this?"},
+            ],
+        }
+    ]

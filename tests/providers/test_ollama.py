@@ -154,3 +154,25 @@ async def test_session_parameters_go_in_options(ollama: FakeOllama, tmp_path: Pa
             "num_ctx": 8192,
         },
     }
+
+
+async def test_an_image_goes_in_images(ollama: FakeOllama, tmp_path: Path) -> None:
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x02" * 8
+    (tmp_path / "p.jpg").write_bytes(jpeg)
+    async with client_for(tmp_path, config(ollama)) as client:
+        session = await client.create_session(model="ol/qwen3:8b")
+        await session.send_and_wait("Describe", attachments=[tmp_path / "p.jpg"], timeout=30)
+    import base64
+
+    assert ollama.requests_to("/api/chat")[-1]["body"]["messages"] == [
+        {"role": "user", "content": "Describe", "images": [base64.b64encode(jpeg).decode()]}
+    ]
+
+
+async def test_the_local_model_refuses_an_image_before_sending(tmp_path: Path) -> None:
+    (tmp_path / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    async with client_for(tmp_path, '[providers.local]\ntype = "local"\n') as client:
+        session = await client.create_session(model="local/smollm2")
+        with pytest.raises(E.CopilotTuiError, match="^local/smollm2 cannot take images"):
+            await session.send("hi", attachments=[tmp_path / "p.png"])
+        assert await session.get_messages() == []

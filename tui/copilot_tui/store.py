@@ -22,7 +22,16 @@ from typing import Any, TypeVar
 from .errors import SessionExists, StoreError
 from .files import NotRegularFile, check_regular
 from .text import clean_text
-from .types import GroupInfo, Message, ReplyStats, Sampling, SessionInfo, SessionMode, Vote
+from .types import (
+    Attachment,
+    GroupInfo,
+    Message,
+    ReplyStats,
+    Sampling,
+    SessionInfo,
+    SessionMode,
+    Vote,
+)
 
 DB_NAME = "copilot-tui.sqlite3"
 T = TypeVar("T")
@@ -109,6 +118,23 @@ MIGRATIONS: list[str] = [
     # 4 -> 5: a session's own generation parameters (temperature, top_p, ...), as JSON
     """
     ALTER TABLE sessions ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+    """,
+    # 5 -> 6: files sent with a prompt, each stored once by its content
+    """
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE TABLE attachments (
+        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+        PRIMARY KEY (message_id, position)
+    );
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -447,12 +473,54 @@ class Store:
                     "UPDATE sessions SET updated_at = ? WHERE id = ?",
                     (msg.updated_at, msg.session_id),
                 )
+                self._attach(msg)
                 msg.parent_id = parent
                 msg.versions, msg.version = self._version_of(msg.session_id, parent, msg.id)
                 return int(cur.lastrowid or 0)
 
         msg.seq = self._run(go)
         return msg
+
+    def _attach(self, msg: Message) -> None:
+        """Link the message's files, each file's bytes stored once (inside a transaction)."""
+        for position, a in enumerate(msg.attachments):
+            if a.data is not None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO blobs (sha256, mime, size, data) VALUES (?,?,?,?)",
+                    (a.sha256, a.mime, a.size, a.data),
+                )
+            self.conn.execute(
+                "INSERT INTO attachments (message_id, position, name, kind, sha256) VALUES (?,?,?,?,?)",
+                (msg.id, position, _text(a.name), a.kind, a.sha256),
+            )
+
+    def _with_attachments(self, messages: list[Message]) -> list[Message]:
+        """Fill in each message's files (names and sizes, not their bytes)."""
+        by_id = {m.id: m for m in messages if m.role == "user"}
+        if not by_id:
+            return messages
+        marks = ",".join("?" * len(by_id))
+        rows = self.conn.execute(
+            "SELECT a.message_id, a.name, a.kind, b.mime, b.size, a.sha256 FROM attachments a "
+            f"JOIN blobs b ON b.sha256 = a.sha256 WHERE a.message_id IN ({marks}) "
+            "ORDER BY a.message_id, a.position",
+            list(by_id),
+        ).fetchall()
+        for mid, name, kind, mime, size, sha in rows:
+            by_id[mid].attachments.append(Attachment(name, kind, mime, size, sha))
+        return messages
+
+    def get_blobs(self, hashes: list[str]) -> dict[str, bytes]:
+        """The bytes of stored files, by their sha256."""
+        if not hashes:
+            return {}
+        marks = ",".join("?" * len(hashes))
+        rows = self._run(
+            lambda: self.conn.execute(
+                f"SELECT sha256, data FROM blobs WHERE sha256 IN ({marks})", hashes
+            ).fetchall()
+        )
+        return {sha: bytes(data) for sha, data in rows}
 
     def _leave_below(self, session_id: str, parent: str | None) -> None:
         """Take what follows ``parent`` on the active branch off it (inside a transaction): the
@@ -581,12 +649,12 @@ class Store:
                         f"A session with id {session_id!r} already exists."
                     ) from None
                 rows = c.execute(
-                    "SELECT role, content, model, status, error, stats, created_at, updated_at "
+                    "SELECT id, role, content, model, status, error, stats, created_at, updated_at "
                     "FROM messages WHERE session_id = ? AND active = 1 ORDER BY seq",
                     (source_id,),
                 ).fetchall()
                 parent: str | None = None
-                for role, content, mmodel, status, error, stats, created, updated in rows[
+                for old, role, content, mmodel, status, error, stats, created, updated in rows[
                     : len(rows) if keep is None else keep
                 ]:
                     mid = uuid.uuid4().hex
@@ -606,6 +674,11 @@ class Store:
                             updated,
                             parent,
                         ),
+                    )
+                    c.execute(
+                        "INSERT INTO attachments (message_id, position, name, kind, sha256) "
+                        "SELECT ?, position, name, kind, sha256 FROM attachments WHERE message_id = ?",
+                        (mid, old),
                     )
                     parent = mid
 
@@ -702,8 +775,11 @@ class Store:
         else:
             sql = f"SELECT * FROM (SELECT {self._MSG_COLS} FROM messages WHERE {where} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
             args.append(limit)
-        rows = self._run(lambda: self.conn.execute(sql, args).fetchall())
-        return [self._msg(r) for r in rows]
+        return self._run(
+            lambda: self._with_attachments(
+                [self._msg(r) for r in self.conn.execute(sql, args).fetchall()]
+            )
+        )
 
     def get_message(self, message_id: str) -> Message | None:
         row = self._run(

@@ -58,6 +58,33 @@ class ReplyStats:
         return cls(**known)
 
 
+AttachmentKind = Literal["text", "image"]
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A file sent with a prompt: text as context, or an image. Stored once by content
+    (``sha256``); ``data`` is loaded only when a request needs it."""
+
+    name: str  # the file's name as given, for the chip and the model
+    kind: AttachmentKind
+    mime: str  # text/plain, image/png, image/jpeg, image/gif, image/webp
+    size: int
+    sha256: str
+    data: bytes | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("name", "kind", "mime", "size", "sha256")}
+
+    def chip(self) -> str:
+        """How the conversation shows it: ``📎 notes.md 2.1 KB``."""
+        size = self.size
+        amount = f"{size} B" if size < 1024 else f"{size / 1024:.1f} KB"
+        if size >= 1024 * 1024:
+            amount = f"{size / 1024 / 1024:.1f} MB"
+        return f"\U0001f4ce {self.name} {amount}"
+
+
 @dataclass(slots=True)
 class Message:
     id: str
@@ -76,10 +103,12 @@ class Message:
     parent_id: str | None = None
     versions: int = 1
     version: int = 1
+    attachments: list[Attachment] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["stats"] = self.stats.to_dict()
+        data["attachments"] = [a.to_dict() for a in self.attachments]
         return data
 
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from .. import events as ev
 from ..errors import CopilotTuiError, SessionNotFound
 from ..service import CopilotClient, Session
+from ..service.attachments import read_attachments
 from ..text import strip_controls
 from ..types import SessionMode
 from . import permissions
@@ -37,6 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--system", metavar="TEXT", help="system message for a new session")
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
+    p.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="send a file with the prompt: text or code as context, or an image (repeatable)",
+    )
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0-2")
     p.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling, 0-1")
     p.add_argument("--seed", type=int, metavar="N", help="seed, for repeatable replies")
@@ -50,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     prompt = read_prompt(args.prompt)
+    files = read_attachments(args.attach)  # a file that cannot go is said before anything runs
     created = False
     mode: SessionMode = "agent" if args.agent or args.cwd else "chat"
     if args.session:
@@ -92,7 +101,7 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     session.on_permission_request = permissions.terminal_handler(args, error)
     return await stream_turn(
         session,
-        lambda: session.send(prompt, max_tokens=args.max_tokens),
+        lambda: session.send(prompt, max_tokens=args.max_tokens, attachments=files),
         new_id=session.session_id if created and not args.session else None,
     )
 

@@ -22,7 +22,7 @@ from typing import Any
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus
 from .anthropic import DEFAULT_MAX_TOKENS, messages_body, stream_anthropic_messages
-from .base import ChatRequest, Provider, StreamChunk, as_dict, sampling
+from .base import ChatRequest, Provider, StreamChunk, as_dict, openai_message, sampling
 from .copilot_auth import (
     ACCESS_FIX,
     CLIENT_ID,
@@ -347,7 +347,7 @@ class CopilotProvider(Provider):
     def _stream_once(
         self, token: CopilotToken, request: ChatRequest, route: str, entry: CatalogModel | None
     ) -> AsyncIterator[StreamChunk]:
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        messages = [openai_message(m) for m in request.messages]
         max_tokens = request.max_tokens or self.config.max_tokens
         headers = self.headers(token, initiator=request.initiator, stream=True)
         timeout = self.config.httpx_timeout()

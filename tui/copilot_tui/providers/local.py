@@ -277,6 +277,9 @@ class LocalProvider(Provider):
         super().__init__(name, config, http)
         self._engines: dict[Path, _Engine] = {}
 
+    def accepts_images(self, model: str) -> bool:
+        return False  # the engine runs text models only
+
     # -- settings ------------------------------------------------------------------------
 
     def _setting(self, key: str, minimum: int) -> int | None:

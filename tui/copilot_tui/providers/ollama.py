@@ -10,7 +10,7 @@ import httpx
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
-from .base import ChatRequest, Provider, StreamChunk, sampling
+from .base import ChatMessage, ChatRequest, Provider, StreamChunk, sampling
 from .http import get_json, open_stream, read_stream
 from .ndjson import NDJSONDecoder
 
@@ -52,6 +52,14 @@ def _error_line(obj: dict[str, Any], provider: str, model: str) -> E.ProviderErr
             f"{provider} does not have model {model!r}: {text} (run: ollama pull {model})"
         )
     return E.ServerError(f"{provider} reported an error mid-reply: {text}")
+
+
+def ollama_message(m: ChatMessage) -> dict[str, Any]:
+    """A message for /api/chat: images as a list of base64 strings beside the text."""
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.images:
+        out["images"] = [i.base64 for i in m.images]
+    return out
 
 
 class OllamaStreamParser:
@@ -171,7 +179,7 @@ class OllamaProvider(Provider):
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [ollama_message(m) for m in request.messages],
             "stream": True,
         }
         options: dict[str, Any] = {}

@@ -100,6 +100,11 @@ class ProviderRegistry:
             )
         return provider, model
 
+    def accepts_images(self, model: str) -> bool:
+        """Whether a model can be sent images, as far as its provider knows."""
+        provider, name = self.provider_for(model)
+        return provider.accepts_images(name)
+
     def params_for(self, model: str) -> Sampling:
         """The config's generation defaults for a model: its own, then its provider's."""
         params = self.config.params

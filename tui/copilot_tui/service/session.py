@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from .. import events as ev
 from ..errors import CopilotTuiError
 from ..types import (
+    Attachment,
     Message,
     PermissionDecision,
     PermissionRequest,
@@ -20,6 +22,7 @@ from ..types import (
     SessionMode,
 )
 from .agent import PermissionHandler, Permissions
+from .attachments import read_attachments
 from .bus import EventBus
 from .runtime import Runtime
 from .turn import History, Prompt, State, Turn
@@ -128,15 +131,31 @@ class Session:
 
     # -- public API ----------------------------------------------------------------------
 
-    async def send(self, prompt: str, *, max_tokens: int | None = None) -> str:
-        """Queue a prompt and return its message id at once; the turn runs in the background."""
+    async def send(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int | None = None,
+        attachments: Sequence[str | os.PathLike[str] | Attachment] = (),
+    ) -> str:
+        """Queue a prompt and return its message id at once; the turn runs in the background.
+        ``attachments``: paths of text files (sent as context) and images (to models that
+        take them), checked before anything is queued."""
         if self._disposed:
             raise CopilotTuiError(
                 f"Session {self.session_id!r} was disposed; resume it to use it again."
             )
         if not isinstance(prompt, str) or not prompt.strip():
             raise CopilotTuiError("The prompt is empty.")
-        return self._queue(Prompt(uuid.uuid4().hex, prompt, max_tokens))
+        files = await asyncio.to_thread(read_attachments, attachments) if attachments else []
+        if any(a.kind == "image" for a in files) and not self._rt.providers.accepts_images(
+            self.model
+        ):
+            raise CopilotTuiError(
+                f"{self.model} cannot take images; attach text files only, or switch to a "
+                "model that reads images."
+            )
+        return self._queue(Prompt(uuid.uuid4().hex, prompt, max_tokens, attachments=files))
 
     def _queue(self, pending: Prompt) -> str:
         if self._disposed:
@@ -208,10 +227,17 @@ class Session:
         return max(1, await self._rt.store.count_branches(self.session_id))
 
     async def send_and_wait(
-        self, prompt: str, *, timeout: float | None = 300.0, max_tokens: int | None = None
+        self,
+        prompt: str,
+        *,
+        timeout: float | None = 300.0,
+        max_tokens: int | None = None,
+        attachments: Sequence[str | os.PathLike[str] | Attachment] = (),
     ) -> Message:
         """Send and wait for this turn's reply; raise its ProviderError if it failed."""
-        return await self._wait_for(lambda: self.send(prompt, max_tokens=max_tokens), timeout)
+        return await self._wait_for(
+            lambda: self.send(prompt, max_tokens=max_tokens, attachments=attachments), timeout
+        )
 
     async def regenerate_and_wait(
         self, *, timeout: float | None = 300.0, max_tokens: int | None = None

@@ -15,17 +15,18 @@ import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import events as ev
 from ..errors import CopilotTuiError, EarlyClose, ProviderError
-from ..providers.base import ChatMessage, ChatRequest, StreamChunk
+from ..providers.base import ChatImage, ChatMessage, ChatRequest, StreamChunk
 from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
 from ..text import clean_text
-from ..types import Message, ReplyStats, SessionInfo
+from ..types import Attachment, Message, ReplyStats, SessionInfo
 from .agent import Permissions, open_stream
+from .attachments import with_text
 from .bus import EventBus
 from .runtime import Runtime
 
@@ -81,6 +82,7 @@ class Prompt:
     max_tokens: int | None
     regenerate: bool = False
     edit_of: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def branches(self) -> bool:
@@ -145,6 +147,7 @@ class Turn:
         model = self.model = info.model  # the session's model when the turn began
         sid = info.session_id
         self.user = Message(self.id, sid, "user", prompt.text, model, "complete", None, now, now)
+        self.user.attachments = list(prompt.attachments)
         self.reply = Message(
             uuid.uuid4().hex, sid, "assistant", "", model, "streaming", None, now, now
         )
@@ -238,6 +241,7 @@ class Turn:
         if self.prompt.branches:
             history = self._branch(history)
             self._history.replace(history)
+        await self._load_files([*history, self.user])
         title = " ".join(auto_title(self.user.content).split())[:200] if not info.title else None
         # The prompt and the empty reply are saved in one trip to the store thread while the
         # request goes out: with many sessions starting at once those trips queue on that one
@@ -502,6 +506,14 @@ class Turn:
             stats.output_tokens, stats.tokens_estimated = self._pieces, True
         return stats
 
+    async def _load_files(self, messages: list[Message]) -> None:
+        """The bytes of the files sent with earlier prompts: every request carries them again."""
+        missing = [a for m in messages for a in m.attachments if a.data is None]
+        if missing:
+            blobs = await self._rt.store.get_blobs(sorted({a.sha256 for a in missing}))
+            for a in missing:
+                a.data = blobs.get(a.sha256, b"")
+
     def _branch(self, history: list[Message]) -> list[Message]:
         """Where a regenerated reply or an edited prompt goes: what comes before its prompt on
         the active branch (the rest stays on the old branch)."""
@@ -515,6 +527,8 @@ class Turn:
             if at < 0 or history[at].role != "user":
                 raise CopilotTuiError("Only a prompt of the conversation shown can be edited.")
             self.user.parent_id = history[at].parent_id
+            if not self.user.attachments:  # an edited prompt keeps the files sent with it
+                self.user.attachments = list(history[at].attachments)
         self.reply.parent_id = self.user.id
         return history[:at]
 
@@ -556,10 +570,14 @@ class Turn:
         out: list[ChatMessage] = []
         if self._info.system_message:
             out.append(ChatMessage("system", self._info.system_message))
-        for m in history:
-            if m.role == "user" or (m.role == "assistant" and m.content):
+        for m in [*history, self.user]:
+            if m.role == "user":
+                images = [
+                    ChatImage(a.mime, a.data or b"") for a in m.attachments if a.kind == "image"
+                ]
+                out.append(ChatMessage("user", with_text(m.content, m.attachments), images))
+            elif m.role == "assistant" and m.content:
                 out.append(ChatMessage(m.role, m.content))
-        out.append(ChatMessage("user", self.user.content))
         return out
 
     def _set_state(self, state: State, note: str | None = None) -> None:

@@ -121,3 +121,34 @@ def test_a_runtime_that_will_not_start_is_one_line(
     # how it ends depends on when it exits (a closed pipe, an exit code): one line either way
     assert len(errors) == 1
     assert errors[0].startswith("copilot-tui: The Copilot runtime did not start: ")
+
+
+@pytest.mark.usefixtures("copilot_runtime")
+def test_compare_agents_on_one_task_each_in_a_copy(
+    config_path: Path, data_dir: Path, fake: FakeOpenAI, project: Path
+) -> None:
+    for model in ("gpt-4o-mini", "demo"):
+        fake.script(
+            model, Script(tool_calls=[("view", {"path": "notes.txt"})]), Script(echo_tool=True)
+        )
+    r = run(
+        config_path,
+        data_dir,
+        "compare",
+        "--agent",
+        "--cwd",
+        str(project),
+        "--allow-all-tools",
+        "-m",
+        "lab/gpt-4o-mini",
+        "-m",
+        "lab/demo",
+        "what is in notes.txt?",
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("Read: the secret word is pumpkin") == 2
+    header = next(line for line in r.stdout.splitlines() if line.startswith("MODEL"))
+    assert header.split()[-2:] == ["TOOL", "CALLS"]
+    rows = [line.split() for line in r.stdout.splitlines() if line.startswith("lab/")]
+    assert [row[-1] for row in rows] == ["1", "1"]
+    assert r.stderr.count("worked in ") == 2 and str(data_dir) in r.stderr

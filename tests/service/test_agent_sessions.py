@@ -140,3 +140,57 @@ async def test_agent_mode_needs_an_existing_directory(
         await client.create_session(mode="agent", cwd=tmp_path / "nowhere")
     with pytest.raises(CopilotTuiError, match='"chat" or "agent"'):
         await client.create_session(mode="robot")  # type: ignore[arg-type]
+
+
+async def test_agents_compared_each_work_on_their_own_copy(
+    client: CopilotClient, fake: FakeOpenAI, workdir: Path
+) -> None:
+    for model in ("gpt-4o-mini", "demo"):
+        fake.script(
+            model, Script(tool_calls=[("view", {"path": "notes.txt"})]), Script(echo_tool=True)
+        )
+    asked: list[PermissionRequest] = []
+
+    def allow(request: PermissionRequest) -> str:
+        asked.append(request)
+        return "approve-once"
+
+    comparison = await client.compare(
+        ["lab/gpt-4o-mini", "lab/demo"],
+        "what is in notes.txt?",
+        mode="agent",
+        cwd=workdir,
+        on_permission_request=allow,
+    )
+    await comparison.wait(timeout=90)
+    cwds = [p.session.cwd for p in comparison.panes]
+    assert len(set(cwds)) == 2 and all(c and str(workdir) not in c for c in cwds)
+    for pane, cwd in zip(comparison.panes, cwds, strict=True):
+        assert pane.session.mode == "agent" and pane.status == "done", pane.error
+        assert "pumpkin" in pane.text and pane.tool_calls == 1
+        assert (Path(cwd) / "notes.txt").read_text() == "the secret word is pumpkin\n"
+        assert pane.to_dict()["stats"]["tool_calls"] == 1
+    assert len(asked) == 2 and {a.session_id for a in asked} == {
+        p.session_id for p in comparison.panes
+    }
+    # the copies go with the comparison's sessions; the original folder stays
+    await client.delete_comparison(comparison.group_id, sessions=True)
+    assert not any(Path(c).exists() for c in cwds if c) and (workdir / "notes.txt").exists()
+
+
+async def test_a_folder_too_big_to_copy_is_one_sentence(
+    client: CopilotClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copilot_tui.service import compare
+    from copilot_tui.service.compare import InvalidComparison
+
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(4):
+        (big / f"f{i}.txt").write_text("x")
+    monkeypatch.setattr(compare, "MAX_COPY_FILES", 3)
+    with pytest.raises(InvalidComparison, match="too big to copy once per pane"):
+        await client.compare(["lab/gpt-4o-mini", "lab/demo"], "hi", mode="agent", cwd=big)
+    assert await client.list_comparisons() == [] or all(
+        g.title != "hi" for g in await client.list_comparisons()
+    )

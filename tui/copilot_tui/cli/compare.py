@@ -9,6 +9,7 @@ import sys
 
 from .. import events as ev
 from ..service import CopilotClient
+from ..service.agent import PermissionHandler
 from ..service.compare import (
     COMPARE_DONE,
     MAX_PANES,
@@ -20,6 +21,8 @@ from ..service.compare import (
     Pane,
     PaneSpec,
 )
+from ..types import PermissionDecision, PermissionRequest
+from . import permissions
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -83,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="with --prompts: comparisons running at once (default 2)",
     )
+    permissions.add_arguments(p)
     p.add_argument("--json", action="store_true", help="print one machine-readable document")
     p.add_argument("prompt", nargs="?", help="the prompt, or - to read it from standard input")
     p.set_defaults(handler=lambda args: run_with_client(_compare, args))
@@ -107,6 +111,7 @@ def stats_table(comparison: Comparison) -> str:
     fastest_ttft, fastest_total = comparison.fastest_ttft, comparison.fastest_total
     rows = []
     hidden = comparison.hidden
+    agents = any(p.session.mode == "agent" for p in comparison.panes)
     for pane in comparison.shown_order:
         ttft = _seconds(pane.ttft)
         total = _seconds(pane.duration)
@@ -115,9 +120,11 @@ def stats_table(comparison: Comparison) -> str:
         if pane.index == fastest_total:
             total += f" {FASTEST}"
         row = [comparison.name_of(pane), pane.status, ttft, _tokens(pane)]
-        rows.append(row[:3] + ([] if hidden else row[3:]) + [_rate(pane.tokens_per_second), total])
+        row = row[:3] + ([] if hidden else row[3:]) + [_rate(pane.tokens_per_second), total]
+        rows.append(row + ([str(pane.tool_calls)] if agents else []))
     headers = ["PANE" if hidden else "MODEL", "STATUS", "FIRST TOKEN"]
     headers += ([] if hidden else ["TOKENS"]) + ["TOKENS/S", "TOTAL"]
+    headers += ["TOOL CALLS"] if agents else []
     text = table(rows, headers)
     if fastest_ttft is not None or fastest_total is not None:
         text += f"\n{FASTEST} fastest"
@@ -138,7 +145,9 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
     if args.prompts is not None:
         if args.prompt is not None:
             raise UsageError("Give a prompt or --prompts FILE, not both.")
-        return await run_batch(client, args, [_pane_spec(m) for m in args.models])
+        return await run_batch(
+            client, args, [_pane_spec(m) for m in args.models], one_question_at_a_time(args)
+        )
     if args.prompt is None:
         raise UsageError("compare needs a prompt (or --prompts FILE).")
     prompt = read_prompt(args.prompt)
@@ -151,6 +160,9 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
             max_tokens=args.max_tokens,
             blind=args.blind,
             tags=args.tags,
+            mode="agent" if args.agent or args.cwd else "chat",
+            cwd=args.cwd,
+            on_permission_request=one_question_at_a_time(args),
         )
     except InvalidComparison as exc:
         raise UsageError(str(exc)) from None
@@ -193,6 +205,9 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
     else:
         write(stats_table(comparison) + "\n")
         print(f"comparison: {comparison.group_id}", file=sys.stderr)
+        for pane in comparison.shown_order:
+            if pane.session.cwd and not comparison.hidden:
+                print(f"{comparison.name_of(pane)} worked in {pane.session.cwd}", file=sys.stderr)
         if comparison.blind:
             print(
                 f"vote to see the models: copilot-tui vote {comparison.group_id} --winner LETTER "
@@ -203,6 +218,18 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
         error("no model answered")
         return EXIT_ERROR
     return EXIT_OK
+
+
+def one_question_at_a_time(args: argparse.Namespace) -> PermissionHandler:
+    """The terminal's permission handler, shared by every pane: one question at a time."""
+    ask = permissions.terminal_handler(args, error)
+    lock = asyncio.Lock()
+
+    async def decide(request: PermissionRequest) -> PermissionDecision:
+        async with lock:
+            return await ask(request)
+
+    return decide
 
 
 def _answer(comparison: Comparison, pane: Pane) -> str:

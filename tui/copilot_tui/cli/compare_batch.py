@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ..service import CopilotClient
+from ..service.agent import PermissionHandler
 from ..service.compare import MAX_PANES, Comparison, InvalidComparison, PaneSpec
 from .common import EXIT_ERROR, EXIT_OK, UsageError, error, safe_writer, table
 
@@ -72,7 +73,12 @@ def _read(path: str) -> str:
         raise UsageError(f"Cannot read {path}: {exc.strerror or exc}.") from None
 
 
-async def run_batch(client: CopilotClient, args: argparse.Namespace, specs: list[PaneSpec]) -> int:
+async def run_batch(
+    client: CopilotClient,
+    args: argparse.Namespace,
+    specs: list[PaneSpec],
+    ask: PermissionHandler | None = None,
+) -> int:
     if not 1 <= args.jobs <= MAX_PANES:
         raise UsageError(f"--jobs must be between 1 and {MAX_PANES}.")
     prompts = parse_prompts(_read(args.prompts), "stdin" if args.prompts == "-" else args.prompts)
@@ -93,6 +99,9 @@ async def run_batch(client: CopilotClient, args: argparse.Namespace, specs: list
                     max_tokens=args.max_tokens,
                     blind=args.blind,
                     tags=[*args.tags, *item.tags],
+                    mode="agent" if args.agent or args.cwd else "chat",
+                    cwd=args.cwd,
+                    on_permission_request=ask,
                 )
             except InvalidComparison as exc:
                 failed[item.line] = str(exc)

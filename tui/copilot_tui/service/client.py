@@ -359,10 +359,14 @@ class CopilotClient:
         max_tokens: int | None = None,
         blind: bool = False,
         tags: Sequence[str] = (),
+        mode: SessionMode = "chat",
+        cwd: str | os.PathLike[str] | None = None,
+        on_permission_request: PermissionHandler | None = None,
     ) -> Comparison:
         """Send one prompt to 2-8 models at once, each in its own session of one group.
 
-        ``blind`` labels the panes A, B, C... in random order and hides the models until a vote."""
+        ``blind`` labels the panes A, B, C... in random order and hides the models until a vote.
+        ``mode="agent"`` makes every pane an agent working on its own copy of ``cwd``."""
         return await _compare.start_comparison(
             self,
             models,
@@ -372,6 +376,9 @@ class CopilotClient:
             max_tokens=max_tokens,
             blind=blind,
             tags=tags,
+            mode=mode,
+            cwd=cwd,
+            on_permission_request=on_permission_request,
         )
 
     async def open_comparison(self, group_id: str) -> Comparison:

@@ -15,16 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .. import events as ev
 from ..errors import CopilotTuiError, SessionNotFound
-from ..types import GroupInfo, Message, ReplyStats, Vote
+from ..types import GroupInfo, Message, ReplyStats, SessionMode, Vote
+from .agent import PermissionHandler
 from .bus import EventBus
 from .runtime import Runtime
 from .session import Session
@@ -38,6 +42,51 @@ MAX_PANES = 8
 TIMING = ("ttft", "duration", "tokens_per_second", "queued")  # what a blind pane still shows
 LETTERS = "ABCDEFGH"  # blind panes' names, one per pane up to MAX_PANES
 MAX_TAGS = 16
+
+
+MAX_COPY_FILES = 20_000
+MAX_COPY_BYTES = 200 * 1024 * 1024
+SKIPPED_DIRS = {
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+}
+
+
+def copy_workdirs(source: str, root: Path, specs: Sequence[PaneSpec]) -> list[str]:
+    """One copy of ``source`` per pane under ``root`` (agents comparing on one task each get
+    their own files); virtualenvs, node_modules and caches are left out. Checked first: a folder
+    too big to copy is one sentence, and nothing is copied."""
+    if not os.path.isdir(source):
+        raise InvalidComparison(f"The working directory {source} does not exist.")
+    files = size = 0
+    for folder, dirs, names in os.walk(source):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        for name in names:
+            files += 1
+            with contextlib.suppress(OSError):
+                size += os.lstat(os.path.join(folder, name)).st_size
+        if files > MAX_COPY_FILES or size > MAX_COPY_BYTES:
+            raise InvalidComparison(
+                f"{source} is too big to copy once per pane (over {MAX_COPY_FILES:,} files or "
+                f"{MAX_COPY_BYTES // 2**20} MB); compare agents on a smaller folder."
+            )
+    out = []
+    ignore = shutil.ignore_patterns(*SKIPPED_DIRS)
+    for i, spec in enumerate(specs, 1):
+        slug = "".join(c if c.isalnum() or c in "-._" else "-" for c in spec.model)[:60]
+        target = root / f"{i}-{slug}"
+        try:
+            shutil.copytree(source, target, symlinks=True, ignore=ignore)
+        except (OSError, shutil.Error) as exc:
+            shutil.rmtree(root, ignore_errors=True)
+            raise InvalidComparison(f"Could not copy {source} for pane {i}: {exc}.") from None
+        out.append(str(target))
+    return out
 
 
 def clean_tags(tags: Iterable[str]) -> list[str]:
@@ -125,6 +174,7 @@ class Pane:
     _turn: Turn | None = None  # the session's turn while it runs
     _text: str = ""
     _stats: ReplyStats = field(default_factory=ReplyStats)
+    tool_calls: int = 0  # an agent pane's tool calls in its current (or last) turn
 
     @property
     def text(self) -> str:
@@ -200,6 +250,7 @@ class Pane:
             "tokens_estimated": stats.tokens_estimated,
             "tokens_per_second": self.tokens_per_second,
             "queued": stats.queued or 0.0,
+            "tool_calls": self.tool_calls,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -209,6 +260,8 @@ class Pane:
             "label": self.label,
             "system_message": self.system_message,
             "session_id": self.session_id,
+            "mode": self.session.mode,
+            "cwd": self.session.cwd,
             "status": self.status,
             "answer": self.text,
             "error": self.error,
@@ -226,6 +279,7 @@ class Pane:
 
     def _reset(self) -> None:
         self._turn = None
+        self.tool_calls = 0
         self._text, self.error, self.status_note = "", None, None
         self._stats = ReplyStats()
 
@@ -247,6 +301,8 @@ class Pane:
                 self.status = state
         elif event.type == ev.MESSAGE_DELTA:
             self.status = "streaming"
+        elif event.type == ev.TOOL_START:
+            self.tool_calls += 1
         elif event.type == ev.SESSION_ERROR:
             self.error = data.get("message")
         elif event.type == ev.SESSION_IDLE:
@@ -524,6 +580,9 @@ class SessionsAPI(Protocol):
         *,
         title: str = ...,
         group_id: str | None = ...,
+        mode: SessionMode = ...,
+        cwd: str | os.PathLike[str] | None = ...,
+        on_permission_request: PermissionHandler | None = ...,
     ) -> Session: ...
 
     async def resume_session(self, session_id: str) -> Session: ...
@@ -572,6 +631,9 @@ async def start_comparison(
     max_tokens: int | None = None,
     blind: bool = False,
     tags: Sequence[str] = (),
+    mode: SessionMode = "chat",
+    cwd: str | os.PathLike[str] | None = None,
+    on_permission_request: PermissionHandler | None = None,
 ) -> Comparison:
     """Create a comparison (a group and one session per pane) and send the prompt to every pane.
 
@@ -605,11 +667,24 @@ async def start_comparison(
     tag_list = clean_tags(tags)
     await rt.store.create_group(group_id, group_title, now, letters=letters, tags=tag_list)
     sessions: list[Session] = []
+    workdirs: list[str | None] = [None] * len(specs)
     try:
-        for spec in specs:
+        if mode == "agent":  # each pane works on its own copy, so they do not trample each other
+            source = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
+            workdirs = list(
+                await asyncio.to_thread(
+                    copy_workdirs, source, rt.store.path.parent / "agent-copies" / group_id, specs
+                )
+            )
+        for spec, workdir in zip(specs, workdirs, strict=True):
             sessions.append(
                 await client.create_session(
-                    spec.model, system_message=spec.system_message, group_id=group_id
+                    spec.model,
+                    system_message=spec.system_message,
+                    group_id=group_id,
+                    mode=mode,
+                    cwd=workdir,
+                    on_permission_request=on_permission_request,
                 )
             )
     except BaseException:
@@ -618,6 +693,10 @@ async def start_comparison(
                 await client.delete_session(session.session_id)
         with contextlib.suppress(Exception):
             await rt.store.delete_group(group_id)
+        if mode == "agent":
+            await asyncio.to_thread(
+                shutil.rmtree, rt.store.path.parent / "agent-copies" / group_id, True
+            )
         raise
     group = GroupInfo(
         group_id, group_title, now, [s.session_id for s in sessions], letters, tag_list
@@ -677,4 +756,7 @@ async def delete_comparison(client: SessionsAPI, group_id: str, *, sessions: boo
         for sid in group.session_ids:
             with contextlib.suppress(SessionNotFound):
                 await client.delete_session(sid)
+        # the agents' copies of their working folder go with their sessions
+        copies = rt.store.path.parent / "agent-copies" / group_id
+        await asyncio.to_thread(shutil.rmtree, copies, True)
     await rt.store.delete_group(group_id)

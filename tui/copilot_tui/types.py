@@ -33,6 +33,7 @@ class ReplyStats:
     input_tokens: int | None = None
     tokens_estimated: bool = False
     queued: float | None = None  # seconds spent waiting for a provider slot before sending
+    params: dict[str, Any] | None = None  # the parameters the request carried (Sampling's)
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -24,7 +24,7 @@ from ..providers.base import ChatImage, ChatMessage, ChatRequest, StreamChunk
 from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
 from ..text import clean_text
-from ..types import Attachment, Message, ReplyStats, SessionInfo
+from ..types import Attachment, Message, ReplyStats, Sampling, SessionInfo
 from .agent import Permissions, open_stream
 from .attachments import with_text
 from .bus import EventBus
@@ -270,6 +270,9 @@ class Turn:
         self._emit(ev.TURN_START, message_id=self.reply.id, turn_id=self.id, model=self.model)
         provider, model_name = self._rt.providers.provider_for(self.model)
         params = info.params.over(self._rt.providers.params_for(self.model))
+        if self.prompt.max_tokens:
+            params = Sampling(max_tokens=self.prompt.max_tokens).over(params)
+        self._stats.params = params.to_dict() or None
         request = ChatRequest(
             model=model_name,
             messages=self._chat_messages(history),

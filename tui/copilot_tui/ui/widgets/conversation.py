@@ -55,7 +55,7 @@ class MessageView(Static):
     ) -> None:
         if renderable is None:
             renderable = (
-                user_renderable(message.content)
+                user_renderable(message.content, message)
                 if message.role == "user"
                 else reply_renderable(message, show_meta=show_meta)
             )

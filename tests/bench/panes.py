@@ -71,7 +71,7 @@ class OursProbe(_Watch):
 
         if self.panes == 1:
             session = await self.client.create_session(MODEL)
-            await self.screen._open(session.session_id)
+            await self.screen.open_session(session.session_id)
             await session.send(prompt, max_tokens=tokens)
         else:
             # one model in every pane: a comparison tells them apart by their system messages

@@ -53,7 +53,7 @@ async def _main_screen(pilot: Any) -> Any:
 
     await _until(pilot, lambda: isinstance(pilot.app.screen, MainScreen), 20, "main screen")
     screen = pilot.app.screen
-    await _until(pilot, lambda: not screen._restoring, 20, "start-up")
+    await _until(pilot, lambda: not screen.restoring, 20, "start-up")
     return screen
 
 
@@ -184,10 +184,10 @@ async def tabs(n: int, tokens: int, rate: float) -> Result:
             async with app.run_test(size=SIZE) as pilot:
                 screen = await _main_screen(pilot)
                 for s in sessions:
-                    await screen._open(s.session_id, activate=False)
-                screen.tabs.active = screen._panes[sessions[0].session_id].id
+                    await screen.open_session(s.session_id, activate=False)
+                screen.tabs.active = screen.chat_pane(sessions[0].session_id).id
                 await pilot.pause(0.3)
-                panes = [screen._panes[s.session_id] for s in sessions]
+                panes = [screen.chat_pane(s.session_id) for s in sessions]
                 probe = LagProbe()
                 probe.start()
                 meter = Meter()
@@ -197,7 +197,7 @@ async def tabs(n: int, tokens: int, rate: float) -> Result:
                     pilot,
                     lambda: (
                         all(not s.busy for s in sessions)
-                        and all(len(p.conversation._replies) == 1 for p in panes)
+                        and all(len(p.conversation.replies) == 1 for p in panes)
                     ),
                     600,
                     "replies",
@@ -354,8 +354,8 @@ async def long_session(messages: int) -> Result:
                 probe.start()
                 painted: list[float] = []
                 t0 = time.perf_counter()
-                await screen._open(sid)
-                pane = screen._panes[sid]
+                await screen.open_session(sid)
+                pane = screen.chat_pane(sid)
                 await _until(
                     pilot,
                     lambda: pane.is_mounted and len(pane.conversation.query(MessageView)) > 0,

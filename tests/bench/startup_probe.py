@@ -28,7 +28,7 @@ class _Probe(CopilotApp):
 
     def _check(self) -> None:
         screen = self.screen
-        if isinstance(screen, MainScreen) and not screen._restoring:
+        if isinstance(screen, MainScreen) and not screen.restoring:
             self._timer.stop()
             screen.call_after_refresh(self._report)
 

@@ -33,6 +33,41 @@ def test_schema_wal_and_version(tmp_path: Path) -> None:
     assert [s.session_id for s in Store(tmp_path).list_sessions()] == ["a"]
 
 
+def test_drafts_persist_per_session_and_go_with_their_session(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.create_session("a", "lab/m")
+    store.create_session("b", "lab/m")
+    store.set_draft("a", "half a \ud800thought")  # a lone surrogate must not fail the write
+    store.set_draft("b", "other")
+    store.set_draft("b", "")  # an empty draft is no draft
+    store.set_draft("gone", "never stored")  # no such session: nothing to keep
+    store.close()
+    store = Store(tmp_path)
+    assert store.list_drafts() == {"a": "half a \ufffdthought"}
+    store.delete_session("a")
+    assert store.list_drafts() == {}
+    store.close()
+
+
+def test_a_version_3_file_gains_the_drafts_table(tmp_path: Path) -> None:
+    from copilot_tui.store import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / DB_NAME)  # a file as schema 3 left it
+    for script in MIGRATIONS[:3]:
+        conn.executescript(script)
+    conn.execute(
+        "INSERT INTO sessions (id, model, created_at, updated_at) VALUES ('a', 'lab/m', 1.0, 1.0)"
+    )
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    store = Store(tmp_path)
+    store.set_draft("a", "kept")
+    assert store.list_drafts() == {"a": "kept"}
+    assert [s.session_id for s in store.list_sessions()] == ["a"]
+    store.close()
+
+
 def test_sessions_messages_and_order(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.create_session("s1", "lab/m", title="first")
@@ -192,7 +227,7 @@ def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> N
     assert (group.letters, group.tags, group.voted_turns) == ("", [], [])
     assert [m.content for m in store.get_messages("s1")] == ["hello from before", "an old reply"]
     assert [h.session_id for h in store.search("before")] == ["s1"]
-    # schema 4: the old messages became one branch, each the child of the one before it
+    # schema 5: the old messages became one branch, each the child of the one before it
     assert [m.parent_id for m in store.get_messages("s1")] == [None, "m1"]
     assert store.count_branches("s1") == 1
     from copilot_tui.types import Message
@@ -205,7 +240,7 @@ def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> N
     ]
     assert (again.version, again.versions) == (2, 2) and store.count_branches("s1") == 2
     assert store.select_message("m2")
-    # schema 5: a session's own parameters, none for an old one
+    # schema 6: a session's own parameters, none for an old one
     old = store.get_session("s1")
     assert old is not None and old.params.to_dict() == {}
     assert [m.id for m in store.get_messages("s1")] == ["m1", "m2"]

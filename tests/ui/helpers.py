@@ -40,7 +40,7 @@ def main_screen(pilot: Pilot) -> MainScreen:
 
 
 def pane_of(pilot: Pilot, session_id: str) -> ChatPane | None:
-    return main_screen(pilot)._panes.get(session_id)
+    return main_screen(pilot).chat_pane(session_id)
 
 
 def text_of(widget: object) -> str:
@@ -70,7 +70,7 @@ def sidebar_mark(pilot: Pilot, session_id: str) -> str | None:
 
 
 def session_ids(pilot: Pilot) -> list[str]:
-    return list(main_screen(pilot)._infos)
+    return list(main_screen(pilot).workspace.sessions)
 
 
 async def started(pilot: Pilot) -> MainScreen:
@@ -81,14 +81,15 @@ async def started(pilot: Pilot) -> MainScreen:
         what="main screen",
     )
     screen = main_screen(pilot)
-    await wait_for(pilot, lambda: not screen._restoring, what="start-up")
+    await wait_for(pilot, lambda: not screen.restoring, what="start-up")
     return screen
 
 
 async def open_tab(pilot: Pilot, session_id: str) -> ChatPane:
     screen = main_screen(pilot)
-    await screen._open(session_id)
-    pane = screen._panes[session_id]
+    await screen.open_session(session_id)
+    pane = screen.chat_pane(session_id)
+    assert pane is not None
     await wait_for(
         pilot,
         lambda: pane.is_mounted and screen.active_session_id == session_id and pane.region.area > 0,
@@ -111,7 +112,7 @@ async def wait_idle(pilot: Pilot, pane: ChatPane, replies: int = 1, timeout: flo
         pilot,
         lambda: (
             not pane.session.busy
-            and len(pane.conversation._replies) >= replies
+            and len(pane.conversation.replies) >= replies
             and not pane.conversation.streaming
         ),
         timeout,

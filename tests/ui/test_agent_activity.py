@@ -122,7 +122,7 @@ async def test_a_killed_runtime_is_a_sentence_in_its_tab_and_the_app_goes_on(
             os.kill(runtime._cli_process.pid, signal.SIGKILL)
             await wait_for(
                 pilot,
-                lambda: screen.sidebar.get_mark(session.session_id) == "error",
+                lambda: screen.workspace.mark(session.session_id) == "error",
                 timeout=60,
                 what="error mark",
             )

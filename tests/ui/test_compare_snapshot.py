@@ -54,7 +54,7 @@ def test_compare_view(snap_compare, snap_config: Path, data_dir: Path, fake) -> 
             what="main",
         )
         screen = main_screen(pilot)
-        await wait_for(pilot, lambda: not screen._restoring, what="start-up")
+        await wait_for(pilot, lambda: not screen.restoring, what="start-up")
         client: CopilotClient = pilot.app.client  # type: ignore[attr-defined]
         comparison = await client.compare(
             ["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta shape for pesto?"
@@ -68,11 +68,11 @@ def test_compare_view(snap_compare, snap_config: Path, data_dir: Path, fake) -> 
             reply.id, stats=ReplyStats(duration=0.03)
         )  # shown under the error
         await screen.refresh_sessions()
-        await screen._open_compare(comparison.group_id)
+        await screen.open_comparison(comparison.group_id)
         tab = screen.active_compare
         assert tab is not None
         await wait_for(
-            pilot, lambda: all(len(v.conversation._replies) == 1 for v in tab.views), what="history"
+            pilot, lambda: all(len(v.conversation.replies) == 1 for v in tab.views), what="history"
         )
         tab.refresh_headers()
         pilot.app.clear_notifications()

@@ -183,8 +183,7 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(
         await wait_for(
             pilot,
             lambda: (
-                all(len(v.conversation._replies) == 2 for v in tab.views)
-                and not tab.comparison.busy
+                all(len(v.conversation.replies) == 2 for v in tab.views) and not tab.comparison.busy
             ),
             what="follow-ups answered",
         )
@@ -202,7 +201,7 @@ async def test_follow_up_goes_to_every_pane_and_continue_opens_the_winner(
         await tap(pilot, "ctrl+e")
         winner = tab.comparison.panes[1].session_id
         await wait_for(pilot, lambda: screen.active_session_id == winner, what="winner's tab")
-        pane = screen._panes[winner]
+        pane = screen.chat_pane(winner)
         assert isinstance(pane, ChatPane)
         await wait_for(
             pilot, lambda: len(pane.conversation.query(MessageView)) == 4, what="history"
@@ -238,7 +237,7 @@ async def test_a_comparison_reopens_after_a_restart(
             assert tab is not None and tab.group_id == group_id
             await wait_for(
                 pilot,
-                lambda: all(len(v.conversation._replies) == 1 for v in tab.views),
+                lambda: all(len(v.conversation.replies) == 1 for v in tab.views),
                 what="history",
             )
             assert [v.conversation.last_reply() for v in tab.views] == ["Echo: remember me"] * 2
@@ -252,7 +251,7 @@ async def test_a_comparison_reopens_after_a_restart(
             assert tab is not None and tab.group_id == group_id
             await wait_for(
                 pilot,
-                lambda: all(len(v.conversation._replies) == 1 for v in tab.views),
+                lambda: all(len(v.conversation.replies) == 1 for v in tab.views),
                 what="history",
             )
             assert all("done" in _header(tab, i) and "ttft" in _header(tab, i) for i in range(2))
@@ -263,7 +262,7 @@ async def test_a_comparison_reopens_after_a_restart(
             await tap(pilot, "enter")
             await wait_for(
                 pilot,
-                lambda: all(len(v.conversation._replies) == 2 for v in tab.views),
+                lambda: all(len(v.conversation.replies) == 2 for v in tab.views),
                 what="follow-ups",
             )
             assert [v.conversation.last_reply() for v in tab.views] == ["Echo: still there?"] * 2

@@ -148,7 +148,7 @@ async def test_the_app_works_with_internals_missing(
             await send(pilot, pane, "talk")
         await wait_for(
             pilot,
-            lambda: screen.sidebar.get_mark(second.session_id) == "streaming",
+            lambda: screen.workspace.mark(second.session_id) == "streaming",
             what="streaming",
         )
         await pilot.pause(0.3)  # a few spinner frames on the sidebar and the tabs

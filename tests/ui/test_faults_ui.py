@@ -46,7 +46,7 @@ async def test_fault_in_one_tab(tmp_path: Path, fake: FakeOpenAI, name: str) -> 
             await send(pilot, pane, "trigger the fault please")
             await wait_for(
                 pilot,
-                lambda: screen.sidebar.get_mark(victim.session_id) == "error",
+                lambda: screen.workspace.mark(victim.session_id) == "error",
                 timeout=30,
                 what="error mark",
             )

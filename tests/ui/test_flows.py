@@ -27,6 +27,7 @@ from copilot_tui.ui.screens.search import SearchScreen
 from copilot_tui.ui.screens.simple import ConfirmScreen, RenameScreen
 from copilot_tui.ui.widgets.conversation import MessageView
 from copilot_tui.ui.widgets.prompt import Prompt
+from copilot_tui.ui.workspace import SessionTab, encode
 
 SIZE = (140, 40)
 
@@ -108,7 +109,7 @@ async def test_escape_cancels_the_current_reply(client: CopilotClient, fake) -> 
             pilot,
             lambda: (
                 session.state == "streaming"
-                and app.live.text(session.live.id if session.live else "") != ""
+                and app.workspace.live.text(session.live.id if session.live else "") != ""
             ),
             what="streaming",
         )
@@ -135,7 +136,9 @@ async def test_rename_from_the_sidebar(client: CopilotClient) -> None:
         field.value = ""
         await pilot.press(*"new name", "enter")
         await wait_for(
-            pilot, lambda: screen._infos[session.session_id].title == "new name", what="renamed"
+            pilot,
+            lambda: screen.workspace.sessions[session.session_id].title == "new name",
+            what="renamed",
         )
         assert (await client.get_session_info(session.session_id)).title == "new name"
 
@@ -175,7 +178,9 @@ async def test_delete_asks_first(client: CopilotClient) -> None:
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
-        doomed = next(sid for sid, info in screen._infos.items() if info.title == "delete me")
+        doomed = next(
+            sid for sid, info in screen.workspace.sessions.items() if info.title == "delete me"
+        )
         await open_tab(pilot, doomed)
         option_list = screen.sidebar.session_list
         option_list.focus()
@@ -184,13 +189,13 @@ async def test_delete_asks_first(client: CopilotClient) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, what="confirmation closed")
-        assert doomed in screen._infos
+        assert doomed in screen.workspace.sessions
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
         await wait_for(
             pilot,
-            lambda: doomed not in screen._infos and doomed not in screen._panes,
+            lambda: doomed not in screen.workspace.sessions and screen.chat_pane(doomed) is None,
             what="deleted",
         )
         assert [s.session_id for s in await client.list_sessions()] == [keep.session_id]
@@ -215,7 +220,7 @@ async def test_sidebar_filter(client: CopilotClient) -> None:
         await wait_for(pilot, lambda: option_list.option_count == 1, what="filtered")
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: screen.active_session_id is not None, what="opened")
-        assert screen._infos[screen.active_session_id].title == "rust lifetimes"
+        assert screen.workspace.sessions[screen.active_session_id].title == "rust lifetimes"
 
 
 async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> None:
@@ -233,7 +238,8 @@ async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> N
         await wait_for(pilot, lambda: hits.option_count >= 1, what="hits")
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: screen.active_session_id == target.session_id, what="opened")
-        pane = screen._panes[target.session_id]
+        pane = screen.chat_pane(target.session_id)
+        assert pane is not None
         await wait_for(
             pilot,
             lambda: any(v.has_class("-found") for v in pane.conversation.query(MessageView)),
@@ -247,6 +253,7 @@ async def test_restart_restores_tabs(client: CopilotClient) -> None:
     a = await client.create_session("lab/gpt-4o-mini", title="first")
     b = await client.create_session("lab/gpt-4o-mini", title="second")
     await client.create_session("lab/gpt-4o-mini", title="not open")
+    tab_a, tab_b = SessionTab(a.session_id), SessionTab(b.session_id)
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
@@ -255,17 +262,17 @@ async def test_restart_restores_tabs(client: CopilotClient) -> None:
         await tap(pilot, "alt+1")
         await wait_for(pilot, lambda: screen.active_session_id == a.session_id, what="tab 1")
         for _ in range(1000):  # the tabs are saved in the background: quit once they are
-            if (
-                await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
-                and await client.get_state("ui.active_tab") == a.session_id
-            ):
+            if await client.get_state("ui.open_tabs") == [
+                encode(tab_a),
+                encode(tab_b),
+            ] and await client.get_state("ui.active_tab") == encode(tab_a):
                 break
             await pilot.pause(0.02)
-    assert await client.get_state("ui.open_tabs") == [a.session_id, b.session_id]
+    assert await client.get_state("ui.open_tabs") == [encode(tab_a), encode(tab_b)]
     again = CopilotApp(client)
     async with again.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
-        assert list(screen._panes) == [a.session_id, b.session_id]
+        assert screen.workspace.tabs == (tab_a, tab_b)
         assert screen.active_session_id == a.session_id
         # the restored tab's prompt takes the focus once it is mounted: wait for what the user sees
         await wait_for(
@@ -295,7 +302,7 @@ async def test_markup_and_escape_sequences_are_shown_literally(client: CopilotCl
             assert "\x1b" not in text and "\x07" not in text and "\x08" not in text
             assert "csi" in text and "osc8" in text
         # the auto title shows literally in the sidebar and the tab too
-        title = screen._infos[session.session_id].title
+        title = screen.workspace.sessions[session.session_id].title
         prompt = screen.sidebar.session_list.get_option(session.session_id).prompt
         assert "[bold red]" in str(prompt) and "\x1b" not in str(prompt)
         assert title.startswith("[bold red]")
@@ -318,7 +325,7 @@ async def test_provider_error_shows_in_its_session_and_gives_the_prompt_back(
         await send(pilot, bad_pane, "please answer")
         await wait_for(
             pilot,
-            lambda: screen.sidebar.get_mark(bad.session_id) == "error",
+            lambda: screen.workspace.mark(bad.session_id) == "error",
             timeout=30,
             what="error mark",
         )
@@ -330,7 +337,7 @@ async def test_provider_error_shows_in_its_session_and_gives_the_prompt_back(
         assert sentence.split()[0] in " ".join(shown(view).split())
         assert bad_pane.prompt.text == "please answer"
         assert list(ok_pane.conversation.query(MessageView)) == []
-        assert screen.sidebar.get_mark(ok.session_id) is None
+        assert screen.workspace.mark(ok.session_id) is None
 
 
 async def test_new_session_dialog_flow(client: CopilotClient) -> None:
@@ -545,7 +552,10 @@ async def test_a_long_streaming_reply_can_be_scrolled_back_while_it_streams(
         assert before_stall.endswith("paragraph 39 of the answer.")
         await wait_for(
             pilot,
-            lambda: session.live is not None and app.live.text(session.live.id) == before_stall,
+            lambda: (
+                session.live is not None
+                and app.workspace.live.text(session.live.id) == before_stall
+            ),
             what="everything before the stall received",
         )
         await wait_for(

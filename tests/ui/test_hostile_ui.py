@@ -47,7 +47,7 @@ async def test_escape_stops_a_bomb_and_keeps_its_text(
                 bool(fake.requests_for("gpt-4o-mini"))
                 and fake.requests_for("gpt-4o-mini")[0].get("held")
                 and session.live is not None
-                and app.live.text(session.live.id).startswith("haha")
+                and app.workspace.live.text(session.live.id).startswith("haha")
             ),
             timeout=30,
             what="the bomb streaming into the tab",

@@ -46,7 +46,7 @@ async def _ready(pilot: Pilot) -> MainScreen:
         pilot, lambda: any(isinstance(s, MainScreen) for s in pilot.app.screen_stack), what="main"
     )
     screen = main_screen(pilot)
-    await wait_for(pilot, lambda: not screen._restoring, what="start-up")
+    await wait_for(pilot, lambda: not screen.restoring, what="start-up")
     return screen
 
 
@@ -58,8 +58,9 @@ async def _session(
     if prompt:
         await session.send_and_wait(prompt)
     screen = main_screen(pilot)
-    await screen._open(sid)
-    pane = screen._panes[sid]
+    await screen.open_session(sid)
+    pane = screen.chat_pane(sid)
+    assert pane is not None
     expected = 2 if prompt else 0
     await wait_for(
         pilot, lambda: len(pane.conversation.query(MessageView)) >= expected, what="history"

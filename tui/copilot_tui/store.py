@@ -105,7 +105,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sessions ADD COLUMN mode TEXT NOT NULL DEFAULT 'chat';
     ALTER TABLE sessions ADD COLUMN cwd TEXT;
     """,
-    # 3 -> 4: branches. Each message has a parent (the one before it); a regenerated reply or
+    # 3 -> 4: the unsent text of each session's prompt
+    """
+    CREATE TABLE drafts (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+    # 4 -> 5: branches. Each message has a parent (the one before it); a regenerated reply or
     # an edited prompt is a sibling of what it replaces. ``chosen``: the child a branch point
     # continues with; ``active``: on the branch shown and sent (derived from ``chosen``).
     """
@@ -115,11 +123,11 @@ MIGRATIONS: list[str] = [
     UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.session_id = messages.session_id AND p.seq < messages.seq ORDER BY p.seq DESC LIMIT 1);
     CREATE INDEX messages_parent ON messages(session_id, parent_id);
     """,
-    # 4 -> 5: a session's own generation parameters (temperature, top_p, ...), as JSON
+    # 5 -> 6: a session's own generation parameters (temperature, top_p, ...), as JSON
     """
     ALTER TABLE sessions ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
     """,
-    # 5 -> 6: files sent with a prompt, each stored once by its content
+    # 6 -> 7: files sent with a prompt, each stored once by its content
     """
     CREATE TABLE blobs (
         sha256 TEXT PRIMARY KEY,
@@ -953,6 +961,32 @@ class Store:
                 self.conn.execute(
                     "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     (key, json.dumps(value)),
+                )
+
+        self._run(go)
+
+    # -- drafts: what was typed in a session's prompt and not sent -------------------------
+
+    def list_drafts(self) -> dict[str, str]:
+        rows = self._run(
+            lambda: self.conn.execute("SELECT session_id, text FROM drafts").fetchall()
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def set_draft(self, session_id: str, text: str) -> None:
+        """Keep a session's draft; an empty one is removed (a deleted session takes its own)."""
+
+        def go() -> None:
+            with self._tx():
+                if not text:
+                    self.conn.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
+                    return
+                self.conn.execute(  # a session deleted meanwhile keeps no draft
+                    "INSERT INTO drafts (session_id, text, updated_at) SELECT ?, ?, ?"
+                    " WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)"
+                    " ON CONFLICT(session_id) DO UPDATE SET text = excluded.text,"
+                    " updated_at = excluded.updated_at",
+                    (session_id, _text(text), time.time(), session_id),
                 )
 
         self._run(go)

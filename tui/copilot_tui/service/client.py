@@ -32,6 +32,7 @@ from ..types import (
 )
 from . import compare as _compare
 from . import discovery, login, votes
+from . import drafts as _drafts
 from .agent import PermissionHandler
 from .bus import EventBus
 from .compare import Comparison, PaneSpec
@@ -264,7 +265,7 @@ class CopilotClient:
         )
         session = rt.sessions[sid] = Session(rt, info)
         session.on_permission_request = on_permission_request
-        self._emit(ev.SESSION_CREATED, sid, model=ref, title=title)
+        self._emit(ev.SESSION_CREATED, sid, model=ref, title=title, group_id=group_id)
         return session
 
     async def resume_session(self, session_id: str) -> Session:
@@ -463,6 +464,16 @@ class CopilotClient:
             if pc.type == "copilot":
                 return pc
         return login.copilot_config(self.config, self._data_dir or default_data_dir())
+
+    # -- drafts (see drafts.py) -----------------------------------------------------------
+
+    async def list_drafts(self) -> dict[str, str]:
+        """The unsent prompt text of every session that has some, by session id."""
+        return await _drafts.load_drafts(self._require_started().store)
+
+    async def set_draft(self, session_id: str, text: str) -> None:
+        """Keep a session's unsent prompt text (blank text forgets it)."""
+        await _drafts.save_draft(self._require_started().store, session_id, text)
 
     # -- small persistent UI state -------------------------------------------------------
 

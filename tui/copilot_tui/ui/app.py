@@ -13,12 +13,12 @@ from ..errors import ConfigError, CopilotTuiError, StoreError
 from ..service import CopilotClient
 from .commands import ActionCommands, SessionCommands
 from .engine.access import EngineApp
-from .engine.live import LiveText
 from .engine.render import RENDER_POOL, warm_up
 from .keymap import APP_KEYS, bindings, split_keymap
 from .messages import StartupDone
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
+from .workspace import Workspace
 
 _HERE = Path(__file__).parent
 WARM_UP_DELAY = 0.5  # seconds after start-up before the idle-time warm-up
@@ -52,7 +52,7 @@ class CopilotApp(EngineApp):
     ) -> None:
         super().__init__()
         self.client = client
-        self.live = LiveText()
+        self.workspace = Workspace()  # what the UI knows, outside the widgets
         config = client.config
         keys = dict(config.keys) if config else {}
         self.keymap_overrides, self._unknown_keys = split_keymap(keys)
@@ -86,7 +86,7 @@ class CopilotApp(EngineApp):
         self.push_screen(
             MainScreen(
                 self.client,
-                self.live,
+                self.workspace,
                 start_session=self._session_id,
                 start_model=self._model,
                 show_sidebar=self._ui.get("sidebar", True) is not False,

@@ -63,7 +63,8 @@ class SessionCommands(Provider):
     """'Open: <title>' for each session (fuzzy over title, id and model)."""
 
     def _sessions(self) -> list[tuple[str, str, str]]:
-        infos = getattr(self.screen, "_infos", {})
+        workspace = getattr(self.screen, "workspace", None)
+        infos = workspace.sessions if workspace is not None else {}
         return [
             (one_line(i.title) or "(untitled)", i.session_id, one_line(i.model))
             for i in infos.values()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from ..events import SessionEvent
+from .workspace.tabs import Tab
 
 
 @dataclass
@@ -38,10 +39,10 @@ class OpenSession(Message):
 
 @dataclass
 class SessionAction(Message):
-    """A sidebar request about one session: 'new', 'rename' or 'delete'."""
+    """A sidebar request: 'new', or 'rename' / 'delete' of the row's session or comparison."""
 
     action: str
-    session_id: str | None = None
+    tab: Tab | None = None
 
 
 @dataclass

@@ -1,20 +1,25 @@
-"""A tab holding one session: its conversation and its prompt."""
+"""A tab holding one session: its conversation and its prompt.
+
+The prompt shows the session's draft from the workspace and writes every edit back to it, so
+the text survives a tab switch, a closed tab and a restart (the screen saves drafts).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.widgets import TabPane
+from textual.widgets import TabPane, TextArea
 
 from ... import events as ev
 from ...errors import CopilotTuiError
 from ...service import Session
-from ..engine.live import LiveText
 from ..messages import PromptSubmitted
+from ..workspace import Change, DraftChanged, Workspace
 from .agent_activity import AgentActivity, ToolBlock
 from .conversation import Conversation, MessageView
 from .prompt import Prompt
@@ -27,13 +32,20 @@ HISTORY_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
 
 class ChatPane(TabPane):
     def __init__(
-        self, session: Session, live: LiveText, title: object, *, id: str, show_meta: bool = True
+        self,
+        session: Session,
+        workspace: Workspace,
+        title: object,
+        *,
+        id: str,
+        show_meta: bool = True,
     ) -> None:
         super().__init__(title, id=id)  # type: ignore[arg-type]
         self.session = session
-        self._live = live
+        self._workspace = workspace
         self._show_meta = show_meta
         self._pending_reveal: tuple[str, int | None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """Focus never switches tabs: a late focus event from a tab just left would switch back.
@@ -46,7 +58,7 @@ class ChatPane(TabPane):
         return self.session.session_id
 
     def compose(self) -> ComposeResult:
-        yield Conversation(self.session_id, self._live, show_meta=self._show_meta)
+        yield Conversation(self.session_id, self._workspace.live, show_meta=self._show_meta)
         if self.session.mode == "agent":
             yield AgentActivity(self.session)
         yield Prompt()
@@ -60,7 +72,30 @@ class ChatPane(TabPane):
         return self.query_one(Prompt)
 
     def on_mount(self) -> None:
+        self._show_draft(self._workspace.draft(self.session_id))
+        self._unsubscribe = self._workspace.subscribe(self._changed)
         self.load_history()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _changed(self, change: Change) -> None:
+        """A draft set elsewhere (a prompt handed back after a failed send) shows here."""
+        if isinstance(change, DraftChanged) and change.session_id == self.session_id:
+            self._show_draft(change.text)
+
+    def _show_draft(self, text: str) -> None:
+        prompt = self.prompt
+        if prompt.text != text:
+            prompt.load_text(text)
+            prompt.move_cursor(prompt.document.end)
+
+    @on(TextArea.Changed)
+    def _edited(self, event: TextArea.Changed) -> None:
+        event.stop()
+        if event.text_area is self.prompt:
+            self._workspace.set_draft(self.session_id, self.prompt.text)
 
     @work(group="history")
     async def load_history(self) -> None:
@@ -72,7 +107,9 @@ class ChatPane(TabPane):
         has_older = len(messages) > RECENT
         messages = messages[-RECENT:]
         self.prompt.sent = [m.content for m in messages if m.role == "user"]
-        self.conversation.load(messages, has_older=has_older)
+        self.conversation.load(
+            messages, has_older=has_older, turn=self._workspace.turn(self.session_id)
+        )
         if self._pending_reveal:
             message_id, seq = self._pending_reveal
             self._pending_reveal = None
@@ -156,6 +193,10 @@ class ChatPane(TabPane):
             )
 
     def handle_event(self, event: ev.SessionEvent) -> None:
+        """One event of this session, from the screen's single feed (before the pane is
+        mounted, its history, read when it mounts, has what the event said)."""
+        if not self.is_mounted:
+            return
         self.conversation.handle_event(event)
         if event.type in (ev.TOOL_START, ev.TOOL_COMPLETE):
             self._tool_block(event)
@@ -165,12 +206,10 @@ class ChatPane(TabPane):
                 activity.focus()  # y / a / n answer it at once
             elif event.type == ev.PERMISSION_COMPLETED and activity.has_focus:
                 self.prompt.focus()
-        if (
-            event.type == ev.SESSION_ERROR
-            and not event.data.get("had_text")
-            and event.data.get("prompt")
-        ):
-            self.prompt.restore(event.data.prompt)
+
+    def text_arrived(self, session_id: str) -> None:
+        if self.is_mounted:
+            self.conversation.text_arrived()
 
     def _tool_block(self, event: ev.SessionEvent) -> None:
         """A tool call's block, in the conversation above the reply it serves."""

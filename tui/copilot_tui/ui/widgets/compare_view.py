@@ -1,9 +1,11 @@
 """A comparison as one tab: a pane per model side by side, a shared prompt underneath.
 
-Each pane's body is the ordinary Conversation, fed exactly like a chat tab, so several panes
-streaming cost what several conversations cost and nothing more. The headers (status, live
-stats, fastest marks) are drawn from the service's Pane objects on a slow tick rather than per
-token, and repaint without a layout pass because their height never changes.
+Each pane's body is the ordinary Conversation, fed from the screen's one feed of session
+events exactly like a chat tab, so several panes streaming cost what several conversations cost
+and nothing more. The headers (status, live stats, fastest marks) are drawn from the service's
+Pane objects when a pane's turn changes and on a slow tick, rather than per token, and repaint
+without a layout pass because their height never changes. From the Comparison itself the tab
+takes only what no session event says: stats settled after a turn, and the end of a round.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from textual.widgets import TabPane
 
 from ... import events as ev
 from ...errors import CopilotTuiError
-from ...service.compare import COMPARE_DONE, Comparison, Pane
-from ..engine.live import LiveText
+from ...service.compare import COMPARE_DONE, PANE_UPDATED, CompareEvent, Comparison, Pane
 from ..engine.paint import paint_turns
 from ..keymap import COMPARE_KEYS, bindings
 from ..messages import OpenSession
 from ..safe import one_line
 from ..votes import VoteChoice
+from ..workspace import Workspace
 from .conversation import Conversation
 from .prompt import Prompt
 
@@ -136,17 +138,19 @@ class PaneHeader(Widget):
 
 
 class ComparePaneView(Vertical):
-    """One model's column: header and conversation. Events wait in a buffer until history is in."""
+    """One model's column: header and conversation. Events wait in a buffer until history is in
+    (events from before the view existed are in that history, or in the live text)."""
 
-    def __init__(self, pane: Pane, live: LiveText, *, show_meta: bool, name: str) -> None:
+    def __init__(self, pane: Pane, workspace: Workspace, *, show_meta: bool, name: str) -> None:
         super().__init__(classes="compare-pane")
         self.pane = pane
-        self._live = live
+        self._workspace = workspace
         self._show_meta = show_meta
         self._buffer: list[ev.SessionEvent] | None = []
         self._loaded_ids: set[str] = set()
+        self.first_text = True  # the first text of a turn changes the header (ttft)
         self.header = PaneHeader()
-        self.conversation = Conversation(pane.session_id, live, show_meta=show_meta)
+        self.conversation = Conversation(pane.session_id, workspace.live, show_meta=show_meta)
         self.relabel(name)
         self.styles.visibility = "hidden"  # until its turn to show (see load)
 
@@ -167,7 +171,8 @@ class ComparePaneView(Vertical):
 
     @work(group="history")
     async def load(self, fresh: bool) -> None:
-        """Show the pane's history; a comparison made here just now has none to read."""
+        """Show the pane's history. A comparison started here a moment ago has none but its
+        first turn, which the workspace holds (events may have come before this view)."""
         messages = []
         has_older = False
         if not fresh:
@@ -181,7 +186,11 @@ class ComparePaneView(Vertical):
         # grid and one long layout (150-185 ms, measured).
         await paint_turns(self.app).wait(self, "load", first=True)
         self.styles.visibility = "visible"
-        self.conversation.load(messages, has_older=has_older)
+        if fresh:
+            messages = self._workspace.turn_messages(self.session_id)
+        self.conversation.load(
+            messages, has_older=has_older, turn=self._workspace.turn(self.session_id)
+        )
         self._loaded_ids = {m.id for m in messages}
         buffered, self._buffer = self._buffer or [], None
         for event in buffered:
@@ -189,6 +198,8 @@ class ComparePaneView(Vertical):
         self.conversation.text_arrived()
 
     def handle_event(self, event: ev.SessionEvent) -> None:
+        if event.type == ev.TURN_START:
+            self.first_text = True
         if self._buffer is not None:
             self._buffer.append(event)
             return
@@ -249,7 +260,7 @@ class CompareTab(TabPane):
     def __init__(
         self,
         comparison: Comparison,
-        live: LiveText,
+        workspace: Workspace,
         title: object,
         *,
         id: str,
@@ -258,7 +269,6 @@ class CompareTab(TabPane):
     ) -> None:
         super().__init__(title, id=id)  # type: ignore[arg-type]
         self.comparison = comparison
-        self._live = live
         self._show_meta = show_meta
         self._fresh = fresh
         self._visible = False
@@ -266,7 +276,7 @@ class CompareTab(TabPane):
         self._unsubscribe: Callable[[], None] | None = None
         self.views = [
             ComparePaneView(
-                p, live, show_meta=show_meta and not comparison.hidden, name=self.pane_name(p)
+                p, workspace, show_meta=show_meta and not comparison.hidden, name=self.pane_name(p)
             )
             for p in comparison.shown_order  # blind: by letter, never in the order given
         ]
@@ -321,20 +331,14 @@ class CompareTab(TabPane):
 
     # -- events --------------------------------------------------------------------------
 
-    def _from_comparison(self, event: object) -> None:
-        """Runs inside service tasks; tokens only matter to the header when they are the first."""
-        kind = getattr(event, "type", None)
-        if kind == ev.MESSAGE_DELTA:
-            index = getattr(event, "index", None)
-            if index is None or self.comparison.panes[index].output_tokens != 1:
-                return
-        if not self._change_posted:
-            self._change_posted = True
+    def _from_comparison(self, event: CompareEvent) -> None:
+        """Runs inside service tasks. Only the comparison's own events matter here; its panes'
+        session events reach the tab through the screen's feed (``handle_event``)."""
+        if event.type not in (PANE_UPDATED, COMPARE_DONE):
+            return
+        if not self._change_posted or event.type == COMPARE_DONE:
+            self._change_posted = True  # the marks appear now, even if a repaint is pending
             self.post_message(self.Changed(self))
-        if kind == COMPARE_DONE:
-            self.post_message(
-                self.Changed(self)
-            )  # the marks appear now, even if a repaint is pending
 
     @on(Changed)
     def _changed(self, message: Changed) -> None:
@@ -343,14 +347,25 @@ class CompareTab(TabPane):
         self.refresh_headers(in_turn=True)
 
     def handle_event(self, event: ev.SessionEvent) -> None:
+        """One event of a pane's session, from the screen's single feed."""
         view = self._by_session.get(event.session_id)
-        if view is not None:
-            view.handle_event(event)
+        if view is None:
+            return
+        view.handle_event(event)
+        if event.type != ev.MESSAGE and self.is_mounted:
+            self._request_header(view)
 
     def text_arrived(self, session_id: str) -> None:
         view = self._by_session.get(session_id)
-        if view is not None:
-            view.text_arrived()
+        if view is None:
+            return
+        view.text_arrived()
+        if view.first_text and self.is_mounted:  # the first token: the header shows its ttft
+            view.first_text = False
+            self._request_header(view)
+
+    def _request_header(self, view: ComparePaneView) -> None:
+        paint_turns(self.app).request(view.header, partial(self._show_header, view), "stats")
 
     def _tick(self) -> None:
         if self._visible and self.comparison.busy:
@@ -379,15 +394,6 @@ class CompareTab(TabPane):
             ),
             error=view.pane.status == "error",
         )
-
-    def state(self) -> str | None:
-        """The tab's mark: streaming while any pane runs, waiting while all are queued."""
-        statuses = {p.status for p in self.comparison.panes}
-        if "streaming" in statuses:
-            return "streaming"
-        if "waiting" in statuses:
-            return "waiting"
-        return None
 
     # -- showing -------------------------------------------------------------------------
 

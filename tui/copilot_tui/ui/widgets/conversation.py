@@ -31,7 +31,6 @@ from ... import events as ev
 from ...types import Message, ReplyStats
 from ..engine.access import anchor_released
 from ..engine.clock import flushed, next_flush
-from ..engine.live import LiveText
 from ..engine.paint import paint_turns
 from ..engine.render import (
     POLISH_POOL,
@@ -44,6 +43,8 @@ from ..engine.render import (
     user_renderable,
 )
 from ..engine.tuning import CollectorPause
+from ..workspace.live import LiveText
+from ..workspace.model import Turn
 from .live_reply import LiveReply, lead_blanks
 
 
@@ -135,20 +136,27 @@ class Conversation(VerticalScroll, can_focus=True):
 
     # -- history -------------------------------------------------------------------------
 
-    def load(self, messages: list[Message], *, has_older: bool) -> None:
-        """Show a session's recent messages (called once, when the pane opens)."""
+    def load(self, messages: list[Message], *, has_older: bool, turn: Turn | None = None) -> None:
+        """Show a session's recent messages (called once, when the pane opens).
+
+        A reply still streaming is drawn live from the live text. One the store holds as
+        streaming whose ``turn`` has ended since (the history was read just before its end) is
+        drawn live too and then finished, with its text from the live text, not the store's.
+        """
         self._has_older = has_older
         self._oldest_seq = messages[0].seq if messages else None
         widgets: list[Static | LiveReply] = []
+        ended: tuple[str, str] | None = None
         if has_older:
             widgets.append(OlderMarker(Text("↑ older messages: scroll up to load", style="dim")))
         for m in messages:
-            if (
-                m.role == "assistant"
-                and m.status == "streaming"
-                and m.id == self._live.current(self.session_id)
-            ):
+            live_now = m.id == self._live.current(self.session_id)
+            ended_since = turn is not None and turn.reply_id == m.id and turn.status is not None
+            if m.role == "assistant" and m.status == "streaming" and (live_now or ended_since):
                 self._state = _LiveState(m.id, m.model)
+                if not live_now and turn is not None and turn.status is not None:
+                    self._state.stats, self._state.error = turn.stats, turn.error
+                    ended = (m.id, turn.status)
                 widgets.append(LiveReply(m.id, m.model, id=f"live-{m.id}"))
             elif m.role in ("user", "assistant"):
                 widgets.append(MessageView(m, show_meta=self.show_meta))
@@ -158,6 +166,8 @@ class Conversation(VerticalScroll, can_focus=True):
         self.call_after_refresh(self.scroll_end, animate=False)
         if self._state is not None:
             self.call_after_refresh(self.flush)
+        if ended is not None:
+            self.call_after_refresh(self._finish, *ended)
 
     def prepend(
         self, messages: list[Message], *, has_older: bool, views: list[MessageView] | None = None
@@ -293,8 +303,6 @@ class Conversation(VerticalScroll, can_focus=True):
             widget = self._live_widget()
             if widget is not None:
                 widget.set_note(data.get("status"))
-        elif event.type == ev.MESSAGE and self._state and self._state.message_id == data.message_id:
-            self._state.content = data.content
         elif event.type == ev.USAGE and self._state and self._state.message_id == data.message_id:
             self._state.stats = ReplyStats(
                 ttft=data.get("ttft"),
@@ -327,7 +335,7 @@ class Conversation(VerticalScroll, can_focus=True):
         state = self._state
         if state is None or state.message_id != message_id:
             return
-        if state.content is None:  # the live text is let go once the reply has ended
+        if state.content is None:  # the one buffer of the reply's text (not the final event's)
             state.content = self._live.text(state.message_id)
         widget = self._live_widget_by_id(state.message_id)
         if (
@@ -539,6 +547,11 @@ class Conversation(VerticalScroll, can_focus=True):
     def streaming(self) -> bool:
         """A reply is streaming or still being swapped in."""
         return self._state is not None or self._finishing > 0
+
+    @property
+    def replies(self) -> tuple[Message, ...]:
+        """The finished replies loaded or ended here, oldest first."""
+        return tuple(self._replies)
 
     def last_reply(self) -> str | None:
         for message in reversed(self._replies):

@@ -2,11 +2,13 @@
 
 A comparison shows as one "⚖ title" row with its panes' sessions indented under it: enter on
 the group opens the compare view, enter on a pane opens that session as a conversation.
+Sessions, comparisons and marks are read from the workspace, whose changes it observes.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -27,13 +29,31 @@ from ..engine.access import option_at, option_line, option_lines_known, set_opti
 from ..keymap import SIDEBAR_KEYS, bindings
 from ..messages import OpenComparison, OpenSession, SessionAction
 from ..safe import one_line
+from ..workspace import (
+    Change,
+    GroupTab,
+    MarkChanged,
+    SessionsChanged,
+    SessionTab,
+    Tab,
+    Workspace,
+)
 from .marks import SPINNER, mark
 
-GROUP_PREFIX = "group:"  # option ids of comparison rows (session ids cannot contain ':')
+_GROUP_PREFIX = "group:"  # option ids of comparison rows (session ids cannot contain ':')
 
 
 def group_option(group_id: str) -> str:
-    return GROUP_PREFIX + group_id
+    return _GROUP_PREFIX + group_id
+
+
+def option_tab(option_id: str | None) -> Tab | None:
+    """The tab a row opens."""
+    if not option_id:
+        return None
+    if option_id.startswith(_GROUP_PREFIX):
+        return GroupTab(option_id.removeprefix(_GROUP_PREFIX))
+    return SessionTab(option_id)
 
 
 def relative_time(ts: float, now: float | None = None) -> str:
@@ -140,14 +160,15 @@ class SessionList(OptionList):
 class Sidebar(Vertical):
     """Shows sessions; asks the screen to open, create, rename or delete them by message."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, workspace: Workspace, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._workspace = workspace
         self._sessions: list[SessionInfo] = []
         self._groups: dict[str, GroupInfo] = {}
         self._group_of: dict[str, str] = {}  # session id -> group id, for grouped sessions
-        self._marks: dict[str, str] = {}
         self._frame = 0
         self._filter = ""
+        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Filter sessions  (/)", id="filter")
@@ -157,32 +178,37 @@ class Sidebar(Vertical):
     def session_list(self) -> SessionList:
         return self.query_one(SessionList)
 
-    def set_sessions(
-        self, sessions: list[SessionInfo], groups: list[GroupInfo] | None = None
-    ) -> None:
-        self._sessions = sessions
-        known = {s.session_id for s in sessions}
-        self._groups = {
-            g.group_id: g for g in groups or [] if any(sid in known for sid in g.session_ids)
+    def on_mount(self) -> None:
+        self._unsubscribe = self._workspace.subscribe(self._changed)
+        self._read_sessions()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _changed(self, change: Change) -> None:
+        if isinstance(change, SessionsChanged):
+            self._read_sessions()
+        elif isinstance(change, MarkChanged):
+            self._mark_changed(change.session_id)
+        # A new title comes with the list read again (SessionsChanged): a longer one may
+        # re-wrap its row, which only a rebuild measures.
+
+    def _read_sessions(self) -> None:
+        workspace = self._workspace
+        self._sessions = list(workspace.sessions.values())
+        self._groups = dict(workspace.groups)
+        self._group_of = {
+            s.session_id: s.group_id for s in self._sessions if s.group_id in self._groups
         }
-        self._group_of = {s.session_id: s.group_id for s in sessions if s.group_id in self._groups}
         self._rebuild()
 
-    def set_mark(self, session_id: str, state: str | None) -> None:
-        if (self._marks.get(session_id)) == state:
-            return
-        if state is None:
-            self._marks.pop(session_id, None)
-        else:
-            self._marks[session_id] = state
+    def _mark_changed(self, session_id: str) -> None:
         self._update_spinners()
         self._replace(session_id)
         group_id = self._group_of.get(session_id)
         if group_id is not None:
             self._replace_group(group_id)
-
-    def get_mark(self, session_id: str) -> str | None:
-        return self._marks.get(session_id)
 
     def tick(self, frame: int) -> None:
         """Advance the streaming spinners (only their cells are repainted)."""
@@ -191,15 +217,16 @@ class Sidebar(Vertical):
             self.session_list.spin(frame)
             return
         for option_id in self.session_list.spinners:  # no line map: redraw their prompts
-            if option_id.startswith(GROUP_PREFIX):
-                self._replace_group(option_id.removeprefix(GROUP_PREFIX))
-            else:
-                self._replace(option_id)
+            tab = option_tab(option_id)
+            if isinstance(tab, GroupTab):
+                self._replace_group(tab.group_id)
+            elif isinstance(tab, SessionTab):
+                self._replace(tab.session_id)
 
     def _update_spinners(self) -> None:
         """Which rows show a spinner, and at which cell of their prompt."""
         spinners: dict[str, int] = {}
-        for session_id, state in self._marks.items():
+        for session_id, state in self._workspace.marks.items():
             if state == "streaming":
                 group_id = self._group_of.get(session_id)
                 spinners[session_id] = 0 if group_id is None else 2  # members start "├ "
@@ -207,24 +234,15 @@ class Sidebar(Vertical):
                     spinners[group_option(group_id)] = 0
         self.session_list.spinners = spinners
 
-    def highlighted_session(self) -> str | None:
+    def _highlighted_option(self) -> str | None:
         option_list = self.session_list
         if option_list.highlighted is None:
             return None
         return option_list.get_option_at_index(option_list.highlighted).id
 
-    def group_title(self, group_id: str) -> str:
-        group = self._groups.get(group_id)
-        return group.title if group else group_id
-
-    def group_state(self, group_id: str) -> str | None:
-        """A comparison's mark: streaming or waiting while any pane is, else an error or unread."""
-        group = self._groups.get(group_id)
-        states = {self._marks.get(sid) for sid in group.session_ids} if group else set()
-        for state in ("streaming", "waiting", "error", "unread"):
-            if state in states:
-                return state
-        return None
+    def highlighted(self) -> Tab | None:
+        """The row under the cursor, as the tab it would open."""
+        return option_tab(self._highlighted_option())
 
     def focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
@@ -236,11 +254,9 @@ class Sidebar(Vertical):
         return any(needle in field.lower() for field in (info.title, info.session_id, info.model))
 
     def _prompt(self, info: SessionInfo) -> Text:
-        line = Text.assemble(mark(self._marks.get(info.session_id), self._frame), " ")
-        line.append(
-            one_line(info.title) or "(untitled)",
-            style="bold" if self._marks.get(info.session_id) == "unread" else "",
-        )
+        state = self._workspace.mark(info.session_id)
+        line = Text.assemble(mark(state, self._frame), " ")
+        line.append(one_line(info.title) or "(untitled)", style="bold" if state == "unread" else "")
         line.truncate(35, overflow="ellipsis")
         line.append("\n  ")
         line.append(f"{one_line(info.model)} · {relative_time(info.updated_at)}", style="dim")
@@ -248,7 +264,7 @@ class Sidebar(Vertical):
 
     def _member_prompt(self, info: SessionInfo, last: bool) -> Text:
         line = Text("└ " if last else "├ ", style="dim")
-        line.append_text(mark(self._marks.get(info.session_id), self._frame))
+        line.append_text(mark(self._workspace.mark(info.session_id), self._frame))
         line.append(" ")
         group = self._groups.get(self._group_of.get(info.session_id) or "")
         if group is not None and _hidden(group) and info.session_id in group.session_ids:
@@ -262,7 +278,7 @@ class Sidebar(Vertical):
         return line
 
     def _group_prompt(self, group: GroupInfo, members: list[SessionInfo]) -> Text:
-        line = Text.assemble(mark(self.group_state(group.group_id), self._frame), " ")
+        line = Text.assemble(mark(self._group_mark(group), self._frame), " ")
         line.append("⚖ ", style="bold")
         line.append(one_line(group.title) or "(untitled comparison)")
         line.truncate(35, overflow="ellipsis")
@@ -270,6 +286,14 @@ class Sidebar(Vertical):
         updated = max((m.updated_at for m in members), default=group.created_at)
         line.append(f"{len(members)} models · {relative_time(updated)}", style="dim")
         return line
+
+    def _group_mark(self, group: GroupInfo) -> str | None:
+        """Streaming or waiting while any pane is, else an error or unread."""
+        states = {self._workspace.mark(sid) for sid in group.session_ids}
+        for state in ("streaming", "waiting", "error", "unread"):
+            if state in states:
+                return state
+        return None
 
     def _members(self, group: GroupInfo) -> list[SessionInfo]:
         by_id = {s.session_id: s for s in self._sessions}
@@ -315,7 +339,7 @@ class Sidebar(Vertical):
         if self._restate(options):
             return
         option_list = self.session_list
-        keep = self.highlighted_session()
+        keep = self._highlighted_option()
         option_list.set_options(options)
         self._update_spinners()
         if keep is not None:
@@ -399,16 +423,16 @@ class Sidebar(Vertical):
     @on(OptionList.OptionSelected, "#sessions")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        option_id = event.option.id
-        if option_id and option_id.startswith(GROUP_PREFIX):
-            self.post_message(OpenComparison(option_id.removeprefix(GROUP_PREFIX)))
-        elif option_id:
-            self.post_message(OpenSession(option_id))
+        tab = option_tab(event.option.id)
+        if isinstance(tab, GroupTab):
+            self.post_message(OpenComparison(tab.group_id))
+        elif isinstance(tab, SessionTab):
+            self.post_message(OpenSession(tab.session_id))
 
     @on(SessionList.Requested)
     def _requested(self, event: SessionList.Requested) -> None:
         event.stop()
-        self.post_message(SessionAction(event.action, self.highlighted_session()))
+        self.post_message(SessionAction(event.action, self.highlighted()))
 
 
 def _hidden(group: GroupInfo) -> bool:

@@ -255,11 +255,18 @@ class Turn:
                 message_id=self.user.id,
                 turn_id=self.id,
                 regenerate=self.prompt.regenerate,
+                replaces=self.prompt.edit_of,
+                # the new message's place among its versions: it is the newest
+                versions=self.reply.versions if self.prompt.regenerate else self.user.versions,
             )
         info.message_count += 1
         if not self.prompt.regenerate:
             self._emit(
-                ev.USER_MESSAGE, content=self.user.content, message_id=self.user.id, turn_id=self.id
+                ev.USER_MESSAGE,
+                content=self.user.content,
+                message_id=self.user.id,
+                turn_id=self.id,
+                attachments=list(self.user.attachments),
             )
         if title is not None:
             info.title = title
@@ -368,6 +375,7 @@ class Turn:
             duration=reply.stats.duration,
             ttft=reply.stats.ttft,
             queued=reply.stats.queued,
+            params=reply.stats.params,
             message_id=reply.id,
             turn_id=self.id,
         )
@@ -525,11 +533,14 @@ class Turn:
             if at < 0:
                 raise CopilotTuiError("There is no reply to regenerate yet.")
             self.user = history[at]
+            replaced = history[at + 1] if at + 1 < len(history) else None
+            self.reply.versions = self.reply.version = (replaced.versions if replaced else 0) + 1
         else:
             at = next((i for i, m in enumerate(history) if m.id == self.prompt.edit_of), -1)
             if at < 0 or history[at].role != "user":
                 raise CopilotTuiError("Only a prompt of the conversation shown can be edited.")
             self.user.parent_id = history[at].parent_id
+            self.user.versions = self.user.version = history[at].versions + 1
             if not self.user.attachments:  # an edited prompt keeps the files sent with it
                 self.user.attachments = list(history[at].attachments)
         self.reply.parent_id = self.user.id

@@ -46,8 +46,8 @@ async def test_text_and_image_reach_the_model_and_are_stored_once(
     )
     shown = await s.get_messages()
     assert [a.chip() for a in shown[0].attachments] == [
-        "\U0001f4ce main.py 12 B",
-        "\U0001f4ce shot.png 32 B",
+        "\u25a4 main.py 12 B",
+        "\u25a4 shot.png 32 B",
     ]
     assert shown[0].content == "Review this"  # the file is not part of the prompt's text
     store = Store(data_dir)

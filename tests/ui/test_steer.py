@@ -121,7 +121,10 @@ async def test_parameters_dialog_and_meta_line(client: CopilotClient, fake: Fake
         dialog = pilot.app.screen
         dialog.query_one("#p-temperature", Input).value = "5"
         await tap(pilot, "enter")
-        await wait_for(pilot, lambda: "from 0.0 to 2.0" in shown(dialog.query_one("#params-error")))
+        await wait_for(
+            pilot,
+            lambda: "from 0.0 to 2.0" in " ".join(shown(dialog.query_one("#params-error")).split()),
+        )
         dialog.query_one("#p-temperature", Input).value = "0.2"
         dialog.query_one("#p-seed", Input).value = "7"
         await tap(pilot, "enter")
@@ -150,7 +153,11 @@ async def test_attach_a_file_and_an_at_path(
         field.value = str(tmp_path / "nope.md")
         await tap(pilot, "enter")
         await wait_for(
-            pilot, lambda: "no such file" in shown(pilot.app.screen.query_one("#attach-error"))
+            pilot,
+            lambda: (
+                "no such file"
+                in " ".join(shown(pilot.app.screen.query_one("#attach-error")).split())
+            ),
         )
         field.value = str(notes)
         await tap(pilot, "enter")
@@ -161,4 +168,4 @@ async def test_attach_a_file_and_an_at_path(
         assert "File notes.md:\n```\nremember the milk\n```" in sent
         assert "File todo.txt:\n```\nbuy bread\n```" in sent
         assert pane.prompt.border_subtitle is None
-        assert "📎 notes.md 18 B" in views(pane)[0] and "📎 todo.txt" in views(pane)[0]
+        assert "▤ notes.md 18 B" in views(pane)[0] and "▤ todo.txt" in views(pane)[0]

@@ -78,12 +78,12 @@ class Attachment:
         return {k: getattr(self, k) for k in ("name", "kind", "mime", "size", "sha256")}
 
     def chip(self) -> str:
-        """How the conversation shows it: ``📎 notes.md 2.1 KB``."""
+        """How the conversation shows it: ``▤ notes.md 2.1 KB`` (one cell wide in every terminal, unlike an emoji)."""
         size = self.size
         amount = f"{size} B" if size < 1024 else f"{size / 1024:.1f} KB"
         if size >= 1024 * 1024:
             amount = f"{size / 1024 / 1024:.1f} MB"
-        return f"\U0001f4ce {self.name} {amount}"
+        return f"\u25a4 {self.name} {amount}"
 
 
 @dataclass(slots=True)

@@ -141,7 +141,9 @@ def reply_renderable(message: Message, *, show_meta: bool = True) -> RenderableT
     elif message.status == "complete":
         items.append(Text("(empty reply)", style="dim italic"))
     version = version_mark(message)
-    if show_meta or version or message.status in ("error", "aborted", "interrupted"):
+    if not show_meta and version and message.status == "complete":
+        items.append(Text(version, style="dim"))  # which version, without the figures
+    elif show_meta or message.status in ("error", "aborted", "interrupted"):
         items.append(
             meta_text(
                 message.model,

@@ -137,7 +137,7 @@ class ParamsScreen(Dialog[dict[str, float | int | None] | None]):
                 )
             yield Static("", classes="error", id="params-error", markup=False)
             yield Static(
-                "enter saves · tab moves · esc cancels · sent only where the provider takes it",
+                "enter saves · esc cancels · each is sent only where the provider takes it",
                 classes="hint",
                 markup=False,
             )

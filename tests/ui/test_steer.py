@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.servers.openai_server import FakeOpenAI, Script
-from tests.ui.helpers import open_tab, send, shown, started, tap, wait_for, wait_idle
+from tests.ui.helpers import main_screen, open_tab, send, shown, started, tap, wait_for, wait_idle
 from textual.widgets import Input, OptionList
 
 from copilot_tui import CopilotClient
@@ -15,6 +15,13 @@ from copilot_tui.ui.widgets.conversation import MessageView
 
 SIZE = (120, 36)
 MODEL = "gpt-4o-mini"
+
+
+def palette_text(pilot) -> str:  # noqa: ANN001
+    options = pilot.app.screen.query_one(OptionList)
+    return " ".join(
+        shown(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+    )
 
 
 def views(pane) -> list[str]:  # noqa: ANN001
@@ -169,3 +176,28 @@ async def test_attach_a_file_and_an_at_path(
         assert "File todo.txt:\n```\nbuy bread\n```" in sent
         assert pane.prompt.border_subtitle is None
         assert "▤ notes.md 18 B" in views(pane)[0] and "▤ todo.txt" in views(pane)[0]
+
+
+async def test_tab_completes_an_at_path_and_the_palette_lists_steering(
+    client: CopilotClient, fake: FakeOpenAI, tmp_path: Path, monkeypatch
+) -> None:
+    (tmp_path / "report-2026.md").write_text("numbers\n")
+    monkeypatch.chdir(tmp_path)
+    session = await client.create_session(f"lab/{MODEL}")
+    async with CopilotApp(client).run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pane = await open_tab(pilot, session.session_id)
+        pane.prompt.focus()
+        pane.prompt.load_text("see @rep")
+        pane.prompt.move_cursor(pane.prompt.document.end)
+        await tap(pilot, "tab")
+        await wait_for(pilot, lambda: pane.prompt.text == "see @report-2026.md", what="completed")
+        assert pane.prompt.has_focus
+        await tap(pilot, "ctrl+p")
+        await wait_for(pilot, lambda: pilot.app.screen is not main_screen(pilot), what="palette")
+        pilot.app.screen.query_one(Input).value = "regenerate"
+        await wait_for(
+            pilot,
+            lambda: "Regenerate reply" in palette_text(pilot),
+            what="the palette entry",
+        )

@@ -310,6 +310,10 @@ class CopilotClient:
         self._emit(ev.SESSION_CREATED, sid, model=ref, title=info.title)
         return session
 
+    def params_for(self, model: str) -> Sampling:
+        """The config's generation defaults for a model (its own, then its provider's)."""
+        return self.runtime.providers.params_for(model)
+
     def live_session(self, session_id: str) -> Session | None:
         return self.runtime.sessions.get(session_id)
 

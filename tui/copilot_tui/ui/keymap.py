@@ -191,6 +191,14 @@ PROMPT_KEYS: tuple[KeySpec, ...] = (
         "prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False
     ),
     KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False),
+    KeySpec(
+        "prompt.complete_path",
+        "tab",
+        "complete_path",
+        "Complete an @path (else: next field)",
+        "prompt",
+        show=False,
+    ),
 )
 
 AGENT_KEYS: tuple[KeySpec, ...] = (

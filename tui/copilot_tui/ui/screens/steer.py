@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -18,6 +16,7 @@ from ...errors import CopilotTuiError
 from ...service import CopilotClient
 from ...service.attachments import read_attachment
 from ...types import PARAM_LIMITS, Attachment, Message, Sampling
+from ..paths import complete_path
 from ..safe import one_line
 from ..widgets.model_picker import ModelPicker
 from .base import Dialog
@@ -171,33 +170,6 @@ class PathSuggester(Suggester):
 
     async def get_suggestion(self, value: str) -> str | None:
         return complete_path(value)
-
-
-def complete_path(value: str) -> str | None:
-    """The first entry on disk that ``value`` starts (hidden ones only when asked for)."""
-    if not value:
-        return None
-    folder, _, stem = value.rpartition("/")
-    where = (
-        Path(os.path.expanduser(folder or "."))
-        if folder or not value.startswith("/")
-        else Path("/")
-    )
-    try:
-        names = sorted(os.listdir(where))
-    except OSError:
-        return None
-    for name in names:
-        if (
-            name.startswith(stem)
-            and name != stem
-            and (stem.startswith(".") or not name.startswith("."))
-        ):
-            slash = "/" if (where / name).is_dir() else ""
-            return (
-                f"{folder}/{name}{slash}" if folder or value.startswith("/") else f"{name}{slash}"
-            )
-    return None
 
 
 class AttachScreen(Dialog[tuple[str, Attachment] | None]):

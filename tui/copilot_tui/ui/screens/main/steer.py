@@ -132,7 +132,7 @@ class SteerFlows(DialogHost):
         session = self._steered()
         if session is None:
             return
-        defaults = self.client.runtime.providers.params_for(session.model)
+        defaults = self.client.params_for(session.model)
 
         def chosen(values: dict[str, float | int | None] | None) -> None:
             if values is not None:

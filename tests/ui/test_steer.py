@@ -201,3 +201,26 @@ async def test_tab_completes_an_at_path_and_the_palette_lists_steering(
             lambda: "Regenerate reply" in palette_text(pilot),
             what="the palette entry",
         )
+
+
+async def test_fork_a_comparison_pane(client: CopilotClient, fake: FakeOpenAI) -> None:
+    comparison = await client.compare([f"lab/{MODEL}", "lab/other"], "which is best?")
+    await comparison.wait()
+    async with CopilotApp(client).run_test(size=(150, 40)) as pilot:
+        screen = await started(pilot)
+        await screen.open_comparison(comparison.group_id)
+        await wait_for(pilot, lambda: screen.active_compare is not None, what="compare view")
+        tab = screen.active_compare
+        await wait_for(pilot, lambda: all(v.loaded for v in tab.views), what="panes")
+        await tap(pilot, "ctrl+right")
+        await wait_for(pilot, lambda: tab.selected == 1, what="second pane")
+        await tap(pilot, "alt+f")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ForkScreen))
+        await tap(pilot, "enter")  # keep every message
+        await wait_for(pilot, lambda: pilot.app.screen.query_one("#model-filter", Input).has_focus)
+        await tap(pilot, "enter")  # on the pane's own model
+        await wait_for(pilot, lambda: screen.active_pane is not None, what="the fork's tab")
+        fork = screen.active_pane
+        assert fork.session.model == "lab/other" and fork.session.info.group_id is None
+        await wait_for(pilot, lambda: len(views(fork)) == 2, what="its messages")
+        assert "Echo: which is best?" in views(fork)[1]

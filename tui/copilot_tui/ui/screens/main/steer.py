@@ -22,6 +22,9 @@ class SteerFlows(DialogHost):
             return pane.session
         compare = self.active_compare
         if compare is not None and compare.views:
+            if compare.comparison.hidden:  # its model would show
+                self.notify("Vote first (f6): the models stay hidden until then.", markup=False)
+                return None
             return self.client.live_session(compare.views[compare.selected].session_id)
         return None
 

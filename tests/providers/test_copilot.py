@@ -375,3 +375,27 @@ async def test_session_parameters_on_both_routes(copilot: FakeCopilot, tmp_path:
         "temperature": 0.2,
         "top_p": 0.7,
     }
+
+
+async def test_an_image_is_an_image_url_part_with_the_vision_header(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
+    import base64
+
+    gif = b"GIF89a" + b"\x00" * 6
+    (tmp_path / "a.gif").write_bytes(gif)
+    async with client_for(tmp_path, copilot.config()) as client:
+        session = await client.create_session(model="copilot/gpt-4.1")
+        await session.send_and_wait("What is it?", attachments=[tmp_path / "a.gif"], timeout=30)
+    req = chat_requests(copilot)[-1]
+    assert req["headers"]["Copilot-Vision-Request"] == "true"
+    url = "data:image/gif;base64," + base64.b64encode(gif).decode()
+    assert req["body"]["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is it?"},
+                {"type": "image_url", "image_url": {"url": url}},
+            ],
+        }
+    ]

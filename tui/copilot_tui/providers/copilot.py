@@ -350,6 +350,8 @@ class CopilotProvider(Provider):
         messages = [openai_message(m) for m in request.messages]
         max_tokens = request.max_tokens or self.config.max_tokens
         headers = self.headers(token, initiator=request.initiator, stream=True)
+        if any(m.images for m in request.messages):
+            headers["Copilot-Vision-Request"] = "true"  # without it images are refused
         timeout = self.config.httpx_timeout()
         if route == MESSAGES:
             limit = max_tokens or (entry.max_output_tokens if entry else None) or DEFAULT_MAX_TOKENS

@@ -202,6 +202,7 @@ class Session:
             raise CopilotTuiError(f"Session {self.session_id!r} has no message {message_id!r}.")
         await self._rt.store.select_message(message_id)
         self._history.forget()
+        await self._rt.providers.sdk.forget(self.session_id, delete=True)  # its copy is stale
         fresh = await self._rt.store.get_session(self.session_id)
         if fresh is not None:
             self.info.message_count = fresh.message_count

@@ -241,6 +241,9 @@ class Turn:
         if self.prompt.branches:
             history = self._branch(history)
             self._history.replace(history)
+            # the Copilot runtime keeps its own copy of the conversation: it starts again from
+            # this branch (given in the session's system message) on its next turn
+            await self._rt.providers.sdk.forget(info.session_id, delete=True)
         await self._load_files([*history, self.user])
         title = " ".join(auto_title(self.user.content).split())[:200] if not info.title else None
         # The prompt and the empty reply are saved in one trip to the store thread while the

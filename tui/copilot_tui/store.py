@@ -122,6 +122,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
     UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.session_id = messages.session_id AND p.seq < messages.seq ORDER BY p.seq DESC LIMIT 1);
     CREATE INDEX messages_parent ON messages(session_id, parent_id);
+    CREATE INDEX messages_branch ON messages(session_id, active, seq);
     """,
     # 5 -> 6: a session's own generation parameters (temperature, top_p, ...), as JSON
     """

@@ -7,6 +7,7 @@ the field under the list, so "the same model, told two different things" takes n
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 from rich.text import Text
@@ -33,6 +34,7 @@ class CompareRequest:
     prompt: str
     blind: bool = False
     tags: list[str] = field(default_factory=list)
+    cwd: str | None = None  # agents: each pane works on its own copy of this folder
 
 
 class ChosenList(OptionList):
@@ -78,6 +80,7 @@ class CompareScreen(Dialog[CompareRequest | None]):
             with Horizontal(classes="vote-options"):
                 yield Checkbox("Blind: panes A, B, C…, models hidden until you vote", id="blind")
                 yield Input(placeholder="tags, e.g. code, writing (optional)", id="tags")
+                yield Input(placeholder="agents in folder (optional)", id="agent-cwd")
             yield Label("Prompt")
             yield Prompt(id="compare-first-prompt")
             yield Static("", classes="error", markup=False)
@@ -185,6 +188,7 @@ class CompareScreen(Dialog[CompareRequest | None]):
 
     @on(Input.Submitted, "#shared-system")
     @on(Input.Submitted, "#tags")
+    @on(Input.Submitted, "#agent-cwd")
     def _system_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.query_one("#compare-first-prompt", Prompt).focus()
@@ -216,7 +220,14 @@ class CompareScreen(Dialog[CompareRequest | None]):
             return
         blind = self.query_one("#blind", Checkbox).value
         tags = [t for t in self.query_one("#tags", Input).value.split(",") if t.strip()]
-        self.dismiss(CompareRequest(list(self._panes), system, prompt, blind, tags))
+        cwd = self.query_one("#agent-cwd", Input).value.strip() or None
+        if cwd is not None:
+            cwd = os.path.abspath(os.path.expanduser(cwd))
+            if not os.path.isdir(cwd):
+                error.update(f"The folder {cwd} does not exist.")
+                self.query_one("#agent-cwd", Input).focus()
+                return
+        self.dismiss(CompareRequest(list(self._panes), system, prompt, blind, tags, cwd))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

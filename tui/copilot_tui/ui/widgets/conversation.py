@@ -13,6 +13,7 @@ thread while the live view stays on screen, then swapped in: the event loop neve
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ... import events as ev
-from ...types import Message, ReplyStats
+from ...types import Message, ReplyStats, ToolCall
 from ..engine.access import anchor_released
 from ..engine.clock import flushed, next_flush
 from ..engine.paint import paint_turns
@@ -45,6 +46,7 @@ from ..engine.render import (
 from ..engine.tuning import CollectorPause
 from ..workspace.live import LiveText
 from ..workspace.model import Turn
+from .agent_activity import ToolBlock
 from .live_reply import LiveReply, lead_blanks
 
 
@@ -350,6 +352,18 @@ class Conversation(VerticalScroll, can_focus=True):
         for widget in gone:
             widget.remove()
         self._branch = ("user" if replaces else "assistant", versions)
+
+    def show_tool_call(self, call: ToolCall, reply_id: str) -> None:
+        """An agent's tool call as a compact block, above the reply it serves (updated in place
+        when the call ends)."""
+        block_id = "tool-" + re.sub(r"[^A-Za-z0-9_-]", "_", f"{reply_id}-{call.call_id}")
+        known = [b for b in self.query(ToolBlock) if b.id == block_id]
+        if known:
+            known[0].show(call)
+            return
+        block = ToolBlock(call, id=block_id)
+        live = [w for w in self.children if w.id == f"live-{reply_id}"]
+        self.mount(block, before=live[0] if live else None)
 
     def _live_widget(self) -> LiveReply | None:
         if self._state is None:

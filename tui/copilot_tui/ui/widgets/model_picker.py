@@ -95,20 +95,23 @@ class ModelPicker(Vertical):
                 if not needle or needle in status.name.lower():
                     unusable.append(Option(provider_entry(status), id=f"{UNUSABLE}{status.name}"))
                 continue
-            models = [
-                m for m in status.models if m.supported and (not needle or needle in m.id.lower())
-            ]
-            if not models:
+            models = [m for m in status.models if not needle or needle in m.id.lower()]
+            if not any(m.supported for m in models):
                 continue
             options.append(Option(provider_header(status), disabled=True))
-            for model in models:
+            # models the account may not use (a Copilot policy) are listed after, and cannot
+            # be picked: the note says why and where to enable them
+            for model in sorted(models, key=lambda m: not m.supported):
                 label = Text(INDENT, style="dim")
-                label.append(one_line(model.model))
+                label.append(one_line(model.model), style="" if model.supported else "dim strike")
                 if model.id == self._current:
                     label.append("  (current)", style="dim")
+                if model.premium is not None:
+                    cost = "included" if model.premium == 0 else f"{model.premium:g}x premium"
+                    label.append(f"  {cost}", style="dim")
                 if model.note:
                     label.append(f"  {one_line(model.note)}", style="dim")
-                options.append(Option(label, id=model.id))
+                options.append(Option(label, id=model.id, disabled=not model.supported))
         options += unusable
         option_list.set_options(options)
         ids = [o.id for o in options if o.id]

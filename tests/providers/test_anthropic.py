@@ -191,3 +191,47 @@ async def test_max_concurrency_caps_overlapping_streams(
         replies = await asyncio.gather(*(s.send_and_wait("go", timeout=30) for s in sessions))
     assert [r.content for r in replies] == ["a b c"] * 4
     assert anthropic.max_active == 2
+
+
+async def test_session_parameters_in_the_messages_body(
+    anthropic: FakeAnthropic, tmp_path: Path
+) -> None:
+    """Temperature and top_p as the Messages API names them; it has no seed, so none is sent."""
+    text = config(anthropic) + "[params.claude]\ntemperature = 0.5\nseed = 9\n"
+    async with client_for(tmp_path, text) as client:
+        session = await client.create_session(
+            model="claude/claude-sonnet-4-5", params={"top_p": 0.9, "max_tokens": 300}
+        )
+        await session.send_and_wait("hi", timeout=30)
+    body = anthropic.requests_to("/v1/messages")[-1]["body"]
+    assert body == {
+        "model": "claude-sonnet-4-5",
+        "max_tokens": 300,
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "temperature": 0.5,
+        "top_p": 0.9,
+    }
+
+
+async def test_an_image_is_a_base64_block(anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 8
+    (tmp_path / "a.png").write_bytes(png)
+    async with client_for(tmp_path, config(anthropic)) as client:
+        session = await client.create_session(model="claude/claude-sonnet-4-5")
+        await session.send_and_wait("What is this?", attachments=[tmp_path / "a.png"], timeout=30)
+    import base64
+
+    data = base64.b64encode(png).decode()
+    assert anthropic.requests_to("/v1/messages")[-1]["body"]["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": "image/png", "data": data},
+                },
+                {"type": "text", "text": "What is this?"},
+            ],
+        }
+    ]

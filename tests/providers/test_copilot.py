@@ -349,3 +349,53 @@ async def test_device_flow_failures(copilot: FakeCopilot, answer: dict, words: s
         code = await request_device_code(http, github_url=copilot.url)
         with pytest.raises(LoginError, match=words):
             await poll_for_token(http, code, github_url=copilot.url, sleep=no_sleep)
+
+
+async def test_session_parameters_on_both_routes(copilot: FakeCopilot, tmp_path: Path) -> None:
+    """Copilot's chat API takes temperature and top_p, not a seed; Claude's route the same."""
+    params = {"temperature": 0.2, "top_p": 0.7, "seed": 3}
+    async with client_for(tmp_path, copilot.config()) as client:
+        gpt = await client.create_session(model="copilot/gpt-4.1", params=params)
+        await gpt.send_and_wait("hi", timeout=30)
+        claude = await client.create_session(model="copilot/claude-sonnet-4.5", params=params)
+        await claude.send_and_wait("hi", timeout=30)
+    assert chat_requests(copilot)[-1]["body"] == {
+        "model": "gpt-4.1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "n": 1,
+        "temperature": 0.2,
+        "top_p": 0.7,
+    }
+    assert copilot.requests_to("/v1/messages")[-1]["body"] == {
+        "model": "claude-sonnet-4.5",
+        "max_tokens": 16384,
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "temperature": 0.2,
+        "top_p": 0.7,
+    }
+
+
+async def test_an_image_is_an_image_url_part_with_the_vision_header(
+    copilot: FakeCopilot, tmp_path: Path
+) -> None:
+    import base64
+
+    gif = b"GIF89a" + b"\x00" * 6
+    (tmp_path / "a.gif").write_bytes(gif)
+    async with client_for(tmp_path, copilot.config()) as client:
+        session = await client.create_session(model="copilot/gpt-4.1")
+        await session.send_and_wait("What is it?", attachments=[tmp_path / "a.gif"], timeout=30)
+    req = chat_requests(copilot)[-1]
+    assert req["headers"]["Copilot-Vision-Request"] == "true"
+    url = "data:image/gif;base64," + base64.b64encode(gif).decode()
+    assert req["body"]["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is it?"},
+                {"type": "image_url", "image_url": {"url": url}},
+            ],
+        }
+    ]

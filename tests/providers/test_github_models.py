@@ -127,3 +127,25 @@ async def test_bad_token(
         (status,) = await client.provider_statuses(refresh=True)
     assert not status.usable and "401" in (status.reason or "")
     assert "models: read" in (status.fix or "")
+
+
+async def test_session_parameters_in_the_chat_body(
+    gh_models: FakeGitHubModels, tmp_path: Path
+) -> None:
+    async with client_for(tmp_path, config(gh_models)) as client:
+        session = await client.create_session(
+            model="ghm/openai/gpt-4.1",
+            params={"temperature": 0, "top_p": 1, "seed": 7, "max_tokens": 100},
+        )
+        await session.send_and_wait("hi", timeout=30)
+    body = gh_models.requests_to("/inference/chat/completions")[-1]["body"]
+    assert body == {
+        "model": "openai/gpt-4.1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "max_tokens": 100,
+        "temperature": 0.0,
+        "top_p": 1.0,
+        "seed": 7,
+    }

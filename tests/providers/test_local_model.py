@@ -160,6 +160,11 @@ class Server:
 
     def handle_chat_completions(self, body, callback):
         prompt = body["messages"][-1]["content"]
+        if prompt == "sampling?":  # what the engine was asked for, as its reply
+            asked = {k: body.get(k) for k in ("temperature", "top_p", "seed", "max_tokens")}
+            callback({"choices": [{"delta": {"content": json.dumps(asked, sort_keys=True)}}]})
+            callback({"choices": [{"delta": {}, "finish_reason": "stop"}]})
+            return
         if "segfault" in prompt:
             os.kill(os.getpid(), signal.SIGSEGV)
         ids = prompt.split()
@@ -219,6 +224,20 @@ async def test_fake_engine_serialises_and_reports_usage(fake_local: CopilotClien
     assert ra.content.startswith("alp0 ") and rb.content.startswith("gam0 ")
     assert ra.stats.output_tokens == 24 and ra.stats.input_tokens == 2
     assert LOADING in seen_a + seen_b and WAITING in seen_a + seen_b
+
+
+async def test_sampling_parameters_reach_the_engine(fake_local: CopilotClient) -> None:
+    """llama.cpp's server takes OpenAI's names; the context size is the engine's own setting."""
+    session = await fake_local.create_session(
+        "local/tiny", params={"temperature": 0.4, "top_p": 0.9, "seed": 5, "max_tokens": 30}
+    )
+    reply = await session.send_and_wait("sampling?", timeout=60)
+    assert json.loads(reply.content) == {
+        "max_tokens": 30,
+        "seed": 5,
+        "temperature": 0.4,
+        "top_p": 0.9,
+    }
 
 
 async def test_fake_engine_native_crash_then_recovery(fake_local: CopilotClient) -> None:

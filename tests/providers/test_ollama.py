@@ -133,3 +133,46 @@ async def test_max_concurrency(ollama: FakeOllama, tmp_path: Path) -> None:
         replies = await asyncio.gather(*(s.send_and_wait("go", timeout=30) for s in sessions))
     assert {r.content for r in replies} == {"x y"}
     assert ollama.max_active == 3
+
+
+async def test_session_parameters_go_in_options(ollama: FakeOllama, tmp_path: Path) -> None:
+    """Temperature, top_p, seed, the reply cap and the context size, in Ollama's own names."""
+    params = {"temperature": 0.3, "top_p": 0.8, "seed": 42, "max_tokens": 64, "context_size": 8192}
+    async with client_for(tmp_path, config(ollama, num_ctx="2048")) as client:
+        session = await client.create_session(model="ol/qwen3:8b", params=params)
+        await session.send_and_wait("hi", timeout=30)
+    body = ollama.requests_to("/api/chat")[-1]["body"]
+    assert body == {
+        "model": "qwen3:8b",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "options": {
+            "num_predict": 64,
+            "temperature": 0.3,
+            "top_p": 0.8,
+            "seed": 42,
+            "num_ctx": 8192,
+        },
+    }
+
+
+async def test_an_image_goes_in_images(ollama: FakeOllama, tmp_path: Path) -> None:
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x02" * 8
+    (tmp_path / "p.jpg").write_bytes(jpeg)
+    async with client_for(tmp_path, config(ollama)) as client:
+        session = await client.create_session(model="ol/qwen3:8b")
+        await session.send_and_wait("Describe", attachments=[tmp_path / "p.jpg"], timeout=30)
+    import base64
+
+    assert ollama.requests_to("/api/chat")[-1]["body"]["messages"] == [
+        {"role": "user", "content": "Describe", "images": [base64.b64encode(jpeg).decode()]}
+    ]
+
+
+async def test_the_local_model_refuses_an_image_before_sending(tmp_path: Path) -> None:
+    (tmp_path / "p.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    async with client_for(tmp_path, '[providers.local]\ntype = "local"\n') as client:
+        session = await client.create_session(model="local/smollm2")
+        with pytest.raises(E.CopilotTuiError, match="^local/smollm2 cannot take images"):
+            await session.send("hi", attachments=[tmp_path / "p.png"])
+        assert await session.get_messages() == []

@@ -66,6 +66,8 @@ new_session = "ctrl+t"
         ("a = 1\nb = = 2\n", 2, "invalid TOML"),
         ('default_model = "nomodel"\n', 1, "PROVIDER/MODEL"),
         ('[ui]\nfont = "x"\n', 2, "unknown key 'font'"),
+        ('[params."lab/m"]\nseed = 1\ntop_p = 7\n', 3, "params.lab/m.top_p must be a number"),
+        ("[params.lab]\ntemp = 1\n", 2, "unknown parameter 'params.lab.temp'"),
     ],
 )
 def test_errors_name_file_and_line(
@@ -103,3 +105,10 @@ def test_api_key_in_readable_file_warns(tmp_path: Path) -> None:
 def test_parse_value() -> None:
     assert parse_value("3") == 3 and parse_value("true") is True and parse_value('["a"]') == ["a"]
     assert parse_value("http://x/v1") == "http://x/v1"
+
+
+def test_generation_defaults_by_provider_and_model(tmp_path: Path) -> None:
+    text = '[params.lab]\ntemperature = 0.4\nseed = 1\n[params."lab/m"]\ntemperature = 0.9\n'
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.params["lab"].to_dict() == {"temperature": 0.4, "seed": 1}
+    assert cfg.params["lab/m"].over(cfg.params["lab"]).to_dict() == {"temperature": 0.9, "seed": 1}

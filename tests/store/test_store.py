@@ -50,11 +50,17 @@ def test_drafts_persist_per_session_and_go_with_their_session(tmp_path: Path) ->
 
 
 def test_a_version_3_file_gains_the_drafts_table(tmp_path: Path) -> None:
-    store = Store(tmp_path)
-    store.create_session("a", "lab/m")
-    store.conn.execute("DROP TABLE drafts")
-    store.conn.execute("PRAGMA user_version = 3")
-    store.close()
+    from copilot_tui.store import MIGRATIONS
+
+    conn = sqlite3.connect(tmp_path / DB_NAME)  # a file as schema 3 left it
+    for script in MIGRATIONS[:3]:
+        conn.executescript(script)
+    conn.execute(
+        "INSERT INTO sessions (id, model, created_at, updated_at) VALUES ('a', 'lab/m', 1.0, 1.0)"
+    )
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
     store = Store(tmp_path)
     store.set_draft("a", "kept")
     assert store.list_drafts() == {"a": "kept"}
@@ -206,6 +212,10 @@ def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> N
         "INSERT INTO messages (id, session_id, role, content, created_at, updated_at) "
         "VALUES ('m1', 's1', 'user', 'hello from before', 1.0, 1.0)"
     )
+    conn.execute(
+        "INSERT INTO messages (id, session_id, role, content, created_at, updated_at) "
+        "VALUES ('m2', 's1', 'assistant', 'an old reply', 1.0, 1.0)"
+    )
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()
@@ -215,8 +225,25 @@ def test_a_first_version_database_is_upgraded_with_its_data(tmp_path: Path) -> N
     [group] = store.list_groups()
     assert (group.group_id, group.title, group.session_ids) == ("g1", "old comparison", ["s1"])
     assert (group.letters, group.tags, group.voted_turns) == ("", [], [])
-    assert [m.content for m in store.get_messages("s1")] == ["hello from before"]
+    assert [m.content for m in store.get_messages("s1")] == ["hello from before", "an old reply"]
     assert [h.session_id for h in store.search("before")] == ["s1"]
+    # schema 5: the old messages became one branch, each the child of the one before it
+    assert [m.parent_id for m in store.get_messages("s1")] == [None, "m1"]
+    assert store.count_branches("s1") == 1
+    from copilot_tui.types import Message
+
+    again = Message("m3", "s1", "assistant", "a regenerated reply", parent_id="m1")
+    store.add_message(again, branch=True)
+    assert [m.content for m in store.get_messages("s1")] == [
+        "hello from before",
+        "a regenerated reply",
+    ]
+    assert (again.version, again.versions) == (2, 2) and store.count_branches("s1") == 2
+    assert store.select_message("m2")
+    # schema 6: a session's own parameters, none for an old one
+    old = store.get_session("s1")
+    assert old is not None and old.params.to_dict() == {}
+    assert [m.id for m in store.get_messages("s1")] == ["m1", "m2"]
     from copilot_tui.types import Vote
 
     store.put_vote(Vote("g1", 1, "tie", [[0]], {"panes": []}, 2.0, 2.0))

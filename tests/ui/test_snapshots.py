@@ -195,3 +195,41 @@ def test_new_session_dialog_without_a_provider_at_80x24(
         await _settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_versions_chips_and_an_edit(snap_compare, make_app, tmp_path: Path) -> None:
+    """A regenerated reply shows ‹ 2/2 ›, a prompt's files their chips, and the prompt says
+    which earlier prompt it edits."""
+    (tmp_path / "notes.md").write_text("# notes\n")
+
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        client: CopilotClient = pilot.app.client  # type: ignore[attr-defined]
+        session = await client.create_session("lab/gpt-4o-mini", session_id="steer", title="Steer")
+        await session.send_and_wait("Summarise my notes", attachments=[tmp_path / "notes.md"])
+        await session.regenerate_and_wait()
+        screen = main_screen(pilot)
+        await screen.open_session("steer")
+        pane = screen.chat_pane("steer")
+        assert pane is not None
+        await wait_for(pilot, lambda: len(pane.conversation.query(MessageView)) == 2)
+        await pilot.press("alt+e")
+        await wait_for(pilot, lambda: pilot.app.screen is not screen, what="prompt list")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.prompt.text == "Summarise my notes", what="edit")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_parameters_dialog(snap_compare, make_app) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await _ready(pilot)
+        await _session(pilot, "tuned", "lab/gpt-4o-mini", None, title="Tuned")
+        client: CopilotClient = pilot.app.client  # type: ignore[attr-defined]
+        await (await client.resume_session("tuned")).set_params(temperature=0.2, seed=7)
+        await pilot.press("alt+p")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#p-temperature"), what="dialog")
+        await _settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

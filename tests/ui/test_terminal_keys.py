@@ -99,9 +99,9 @@ async def test_tabs_prompt_and_main_keys(app: PtyApp, config_path: Path, data_di
     app.wait(lambda: replies_done(app, "s2"), "replies done")
     assert app.user_messages("s2") == turns
 
-    # ctrl+r copies the last reply (OSC 52)
+    # alt+c copies the last reply (OSC 52)
     mark = app.mark
-    app.write("ctrl+r")
+    app.write("alt+c")
     app.wait(lambda: app.copied("Echo: second turn", mark), "the reply copied")
 
     # f1 and ctrl+g open the help; escape closes it and what follows goes to the prompt (the

@@ -17,12 +17,13 @@ import tomli_w
 
 from .errors import ConfigError, FileWriteError
 from .files import FileTooLarge, NotRegularFile, read_regular
+from .types import Sampling
 
 APP_NAME = "copilot-tui"
 CONFIG_ENV = "COPILOT_TUI_CONFIG"
 DATA_ENV = "COPILOT_TUI_DATA_DIR"
 
-TOP_LEVEL_KEYS = {"default_model", "providers", "keys", "ui"}
+TOP_LEVEL_KEYS = {"default_model", "providers", "keys", "ui", "params"}
 UI_KEYS = {"theme", "sidebar", "show_meta"}
 COMMON_PROVIDER_KEYS = {
     "type",
@@ -101,6 +102,8 @@ class Config:
     providers: dict[str, ProviderConfig] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     ui: dict[str, Any] = field(default_factory=dict)
+    # generation defaults by provider ("lab") or model ("lab/gpt-4o-mini"); the model's win
+    params: dict[str, Sampling] = field(default_factory=dict)
     exists: bool = False
     warnings: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -309,6 +312,23 @@ def parse_config(text: str, path: Path) -> Config:
             key,
         )
     cfg.ui = dict(ui)
+    params = raw.get("params", {})
+    _want(isinstance(params, dict), "[params] must be a table", path, text, (), "params")
+    for target, table in params.items():
+        where = ("params", target)
+        _want(
+            isinstance(table, dict),
+            f"params.{target} must be a table (a provider or PROVIDER/MODEL)",
+            path,
+            text,
+            where,
+            None,
+        )
+        try:
+            cfg.params[target] = Sampling.parse(table, f"params.{target}.")
+        except ValueError as exc:
+            bad = next((k for k in table if f".{k}" in str(exc)), None)
+            raise ConfigError(str(exc), str(path), _line_of(text, where, bad)) from None
     if cfg.default_model:
         prov = cfg.default_model.split("/", 1)[0]
         if cfg.providers and prov not in cfg.providers and prov != "local":

@@ -18,8 +18,11 @@ SESSION_IDLE = "session.idle"
 SESSION_STATUS = "session.status"  # waiting / loading model / retrying in N s
 TITLE_CHANGED = "session.title_changed"
 MODEL_CHANGE = "session.model_change"
+PARAMS_CHANGED = "session.params_changed"  # temperature, top_p, max_tokens, seed, context_size
 SESSION_CREATED = "session.created"
 SESSION_DELETED = "session.deleted"
+# the active branch changed: a reply regenerated, a prompt edited, another version chosen
+BRANCH_CHANGED = "session.branch_changed"
 # agent sessions: a tool started or ended (``tool``: a ToolCall), a permission asked and answered
 TOOL_START = "tool.execution_start"
 TOOL_COMPLETE = "tool.execution_complete"

@@ -29,6 +29,17 @@ def export_markdown(info: SessionInfo, messages: list[Message]) -> str:
     return "\n".join(lines)
 
 
-def export_json(info: SessionInfo, messages: list[Message]) -> str:
-    doc = {"session": info.to_dict(), "messages": [m.to_dict() for m in messages]}
+def export_json(
+    info: SessionInfo,
+    messages: list[Message],
+    tree: list[tuple[Message, bool]] | None = None,
+) -> str:
+    """``messages``: the active branch; ``tree``: every message of every branch (each with
+    ``parent_id`` and whether it is on the active branch)."""
+    doc: dict[str, object] = {
+        "session": info.to_dict(),
+        "messages": [m.to_dict() for m in messages],
+    }
+    if tree is not None:
+        doc["tree"] = [{**m.to_dict(), "active": active} for m, active in tree]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +22,16 @@ from typing import Any, TypeVar
 from .errors import SessionExists, StoreError
 from .files import NotRegularFile, check_regular
 from .text import clean_text
-from .types import GroupInfo, Message, ReplyStats, SessionInfo, SessionMode, Vote
+from .types import (
+    Attachment,
+    GroupInfo,
+    Message,
+    ReplyStats,
+    Sampling,
+    SessionInfo,
+    SessionMode,
+    Vote,
+)
 
 DB_NAME = "copilot-tui.sqlite3"
 T = TypeVar("T")
@@ -101,6 +111,38 @@ MIGRATIONS: list[str] = [
         session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
         text TEXT NOT NULL,
         updated_at REAL NOT NULL
+    );
+    """,
+    # 4 -> 5: branches. Each message has a parent (the one before it); a regenerated reply or
+    # an edited prompt is a sibling of what it replaces. ``chosen``: the child a branch point
+    # continues with; ``active``: on the branch shown and sent (derived from ``chosen``).
+    """
+    ALTER TABLE messages ADD COLUMN parent_id TEXT;
+    ALTER TABLE messages ADD COLUMN chosen INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE messages ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+    UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.session_id = messages.session_id AND p.seq < messages.seq ORDER BY p.seq DESC LIMIT 1);
+    CREATE INDEX messages_parent ON messages(session_id, parent_id);
+    CREATE INDEX messages_branch ON messages(session_id, active, seq);
+    """,
+    # 5 -> 6: a session's own generation parameters (temperature, top_p, ...), as JSON
+    """
+    ALTER TABLE sessions ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+    """,
+    # 6 -> 7: files sent with a prompt, each stored once by its content
+    """
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE TABLE attachments (
+        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+        PRIMARY KEY (message_id, position)
     );
     """,
 ]
@@ -296,14 +338,16 @@ class Store:
         now: float | None = None,
         mode: SessionMode = "chat",
         cwd: str | None = None,
+        params: Sampling | None = None,
     ) -> SessionInfo:
         now = now or time.time()
+        params = params or Sampling()
 
         def go() -> None:
             try:
                 with self._tx():
                     self.conn.execute(
-                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd) VALUES (?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd, params) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (
                             session_id,
                             _text(title),
@@ -314,6 +358,7 @@ class Store:
                             now,
                             mode,
                             _text(cwd),
+                            json.dumps(params.to_dict()),
                         ),
                     )
             except sqlite3.IntegrityError:
@@ -332,16 +377,27 @@ class Store:
             None,
             mode,
             cwd,
+            params,
         )
 
     _SESSION_SELECT = """
         SELECT s.id, s.title, s.model, s.created_at, s.updated_at,
-               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id),
+               (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.active = 1),
                s.system_message, s.group_id,
-               (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' ORDER BY seq DESC LIMIT 1),
-               s.mode, s.cwd
+               (SELECT status FROM messages m WHERE m.session_id = s.id AND m.role = 'assistant' AND m.active = 1 ORDER BY seq DESC LIMIT 1),
+               s.mode, s.cwd, s.params
         FROM sessions s
     """
+
+    @staticmethod
+    def _info(row: tuple) -> SessionInfo:
+        try:
+            params = Sampling.parse(json.loads(row[-1]))
+        except (ValueError, TypeError):
+            params = Sampling()
+        info = SessionInfo(*row[:-1])
+        info.params = params
+        return info
 
     def get_session(self, session_id: str) -> SessionInfo | None:
         row = self._run(
@@ -349,7 +405,7 @@ class Store:
                 self._SESSION_SELECT + " WHERE s.id = ?", (session_id,)
             ).fetchone()
         )
-        return SessionInfo(*row) if row else None
+        return self._info(row) if row else None
 
     def list_sessions(self) -> list[SessionInfo]:
         rows = self._run(
@@ -357,13 +413,15 @@ class Store:
                 self._SESSION_SELECT + " ORDER BY s.updated_at DESC, s.id"
             ).fetchall()
         )
-        return [SessionInfo(*r) for r in rows]
+        return [self._info(r) for r in rows]
 
     def update_session(self, session_id: str, **fields: Any) -> None:
-        allowed = {"title", "model", "system_message", "group_id", "updated_at"}
+        allowed = {"title", "model", "system_message", "group_id", "updated_at", "params"}
         cols = [k for k in fields if k in allowed]
         if not cols:
             return
+        if isinstance(fields.get("params"), Sampling):
+            fields["params"] = json.dumps(fields["params"].to_dict())
         sql = f"UPDATE sessions SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?"
 
         def go() -> None:
@@ -382,12 +440,29 @@ class Store:
 
     # -- messages ------------------------------------------------------------------------
 
-    def add_message(self, msg: Message, *, owner: bool = False) -> Message:
+    def add_message(self, msg: Message, *, owner: bool = False, branch: bool = False) -> Message:
+        """Append a message to the session's active branch; with ``branch``, under
+        ``msg.parent_id`` instead (None: a new first message), as the chosen version there."""
+
         def go() -> int:
             with self._tx():
-                cur = self.conn.execute(
-                    "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                c = self.conn
+                if branch:
+                    parent = msg.parent_id
+                else:
+                    row = c.execute(
+                        "SELECT id FROM messages WHERE session_id = ? AND active = 1 ORDER BY seq DESC LIMIT 1",
+                        (msg.session_id,),
+                    ).fetchone()
+                    parent = row[0] if row else None
+                self._leave_below(msg.session_id, parent)
+                c.execute(
+                    "UPDATE messages SET chosen = 0 WHERE session_id = ? AND parent_id IS ?",
+                    (msg.session_id, parent),
+                )
+                cur = c.execute(
+                    "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, owner_pid, created_at, updated_at, parent_id, chosen, active)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,1,1)",
                     (
                         msg.id,
                         msg.session_id,
@@ -400,16 +475,226 @@ class Store:
                         os.getpid() if owner else None,
                         msg.created_at,
                         msg.updated_at,
+                        parent,
                     ),
                 )
-                self.conn.execute(
+                c.execute(
                     "UPDATE sessions SET updated_at = ? WHERE id = ?",
                     (msg.updated_at, msg.session_id),
                 )
+                self._attach(msg)
+                msg.parent_id = parent
+                msg.versions, msg.version = self._version_of(msg.session_id, parent, msg.id)
                 return int(cur.lastrowid or 0)
 
         msg.seq = self._run(go)
         return msg
+
+    def _attach(self, msg: Message) -> None:
+        """Link the message's files, each file's bytes stored once (inside a transaction)."""
+        for position, a in enumerate(msg.attachments):
+            if a.data is not None:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO blobs (sha256, mime, size, data) VALUES (?,?,?,?)",
+                    (a.sha256, a.mime, a.size, a.data),
+                )
+            self.conn.execute(
+                "INSERT INTO attachments (message_id, position, name, kind, sha256) VALUES (?,?,?,?,?)",
+                (msg.id, position, _text(a.name), a.kind, a.sha256),
+            )
+
+    def _with_attachments(self, messages: list[Message]) -> list[Message]:
+        """Fill in each message's files (names and sizes, not their bytes)."""
+        by_id = {m.id: m for m in messages if m.role == "user"}
+        if not by_id:
+            return messages
+        marks = ",".join("?" * len(by_id))
+        rows = self.conn.execute(
+            "SELECT a.message_id, a.name, a.kind, b.mime, b.size, a.sha256 FROM attachments a "
+            f"JOIN blobs b ON b.sha256 = a.sha256 WHERE a.message_id IN ({marks}) "
+            "ORDER BY a.message_id, a.position",
+            list(by_id),
+        ).fetchall()
+        for mid, name, kind, mime, size, sha in rows:
+            by_id[mid].attachments.append(Attachment(name, kind, mime, size, sha))
+        return messages
+
+    def get_blobs(self, hashes: list[str]) -> dict[str, bytes]:
+        """The bytes of stored files, by their sha256."""
+        if not hashes:
+            return {}
+        marks = ",".join("?" * len(hashes))
+        rows = self._run(
+            lambda: self.conn.execute(
+                f"SELECT sha256, data FROM blobs WHERE sha256 IN ({marks})", hashes
+            ).fetchall()
+        )
+        return {sha: bytes(data) for sha, data in rows}
+
+    def _leave_below(self, session_id: str, parent: str | None) -> None:
+        """Take what follows ``parent`` on the active branch off it (inside a transaction): the
+        branch is a chain, so that is every active message written after the parent."""
+        if parent is None:
+            self.conn.execute("UPDATE messages SET active = 0 WHERE session_id = ?", (session_id,))
+        else:
+            self.conn.execute(
+                "UPDATE messages SET active = 0 WHERE session_id = ? AND active = 1 "
+                "AND seq > (SELECT seq FROM messages WHERE id = ?)",
+                (session_id, parent),
+            )
+
+    def _version_of(self, session_id: str, parent: str | None, message_id: str) -> tuple[int, int]:
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM messages WHERE session_id = ? AND parent_id IS ? ORDER BY seq",
+                (session_id, parent),
+            )
+        ]
+        return len(ids), ids.index(message_id) + 1 if message_id in ids else len(ids)
+
+    def select_message(self, message_id: str) -> bool:
+        """Make the branch through this message the active one: it becomes the chosen version
+        at its branch point (and so do its ancestors at theirs); below it the branch follows
+        the versions chosen there before. False when there is no such message."""
+
+        def go() -> bool:
+            with self._tx():
+                c = self.conn
+                row = c.execute(
+                    "SELECT session_id FROM messages WHERE id = ?", (message_id,)
+                ).fetchone()
+                if row is None:
+                    return False
+                sid = row[0]
+                chain = c.execute(
+                    "WITH RECURSIVE up(id, parent_id) AS ("
+                    " SELECT id, parent_id FROM messages WHERE id = ?"
+                    " UNION ALL SELECT m.id, m.parent_id FROM messages m JOIN up ON m.id = up.parent_id)"
+                    " SELECT id, parent_id FROM up",
+                    (message_id,),
+                ).fetchall()
+                for mid, parent in chain:
+                    c.execute(
+                        "UPDATE messages SET chosen = (id = ?) WHERE session_id = ? AND parent_id IS ?",
+                        (mid, sid, parent),
+                    )
+                c.execute("UPDATE messages SET active = 0 WHERE session_id = ?", (sid,))
+                c.execute(
+                    "WITH RECURSIVE path(id) AS ("
+                    " SELECT id FROM messages WHERE session_id = ? AND parent_id IS NULL AND chosen = 1"
+                    " UNION ALL SELECT m.id FROM messages m JOIN path ON m.parent_id = path.id"
+                    " WHERE m.chosen = 1)"
+                    " UPDATE messages SET active = 1 WHERE id IN path",
+                    (sid,),
+                )
+                return True
+
+        return self._run(go)
+
+    def get_versions(self, message_id: str) -> list[Message]:
+        """The message and its siblings (the versions at its branch point), oldest first."""
+        rows = self._run(
+            lambda: self.conn.execute(
+                f"SELECT {self._MSG_COLS} FROM messages WHERE (session_id, parent_id) IS "
+                "(SELECT session_id, parent_id FROM messages WHERE id = ?) ORDER BY seq",
+                (message_id,),
+            ).fetchall()
+        )
+        return [self._msg(r) for r in rows]
+
+    def count_branches(self, session_id: str) -> int:
+        """How many branches the conversation has: one per message nothing follows."""
+        row = self._run(
+            lambda: self.conn.execute(
+                "SELECT COUNT(*) FROM messages m WHERE m.session_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM messages c WHERE c.session_id = m.session_id AND c.parent_id = m.id)",
+                (session_id,),
+            ).fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def get_tree(self, session_id: str) -> list[tuple[Message, bool]]:
+        """Every message of every branch in the order written, each with whether it is on the
+        active branch."""
+        rows = self._run(
+            lambda: self.conn.execute(
+                f"SELECT {self._MSG_COLS}, active FROM messages WHERE session_id = ? ORDER BY seq",
+                (session_id,),
+            ).fetchall()
+        )
+        return [(self._msg(r[:-1]), bool(r[-1])) for r in rows]
+
+    def fork_session(
+        self,
+        source_id: str,
+        session_id: str,
+        model: str,
+        *,
+        keep: int | None = None,
+        title: str = "",
+        now: float | None = None,
+    ) -> SessionInfo:
+        """A new session holding the first ``keep`` messages (default all) of the source's
+        active branch, copied with new ids; same system message, mode and folder."""
+        now = now or time.time()
+
+        def go() -> None:
+            c = self.conn
+            with self._tx():
+                src = c.execute(
+                    "SELECT system_message, mode, cwd, params FROM sessions WHERE id = ?",
+                    (source_id,),
+                ).fetchone()
+                if src is None:
+                    raise StoreError(f"No session with id {source_id!r}.")
+                try:
+                    c.execute(
+                        "INSERT INTO sessions (id, title, model, system_message, group_id, created_at, updated_at, mode, cwd, params) VALUES (?,?,?,?,NULL,?,?,?,?,?)",
+                        (session_id, _text(title), model, src[0], now, now, src[1], src[2], src[3]),
+                    )
+                except sqlite3.IntegrityError:
+                    raise SessionExists(
+                        f"A session with id {session_id!r} already exists."
+                    ) from None
+                rows = c.execute(
+                    "SELECT id, role, content, model, status, error, stats, created_at, updated_at "
+                    "FROM messages WHERE session_id = ? AND active = 1 ORDER BY seq",
+                    (source_id,),
+                ).fetchall()
+                parent: str | None = None
+                for old, role, content, mmodel, status, error, stats, created, updated in rows[
+                    : len(rows) if keep is None else keep
+                ]:
+                    mid = uuid.uuid4().hex
+                    c.execute(
+                        "INSERT INTO messages (id, session_id, role, content, model, status, error, stats, created_at, updated_at, parent_id)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            mid,
+                            session_id,
+                            role,
+                            content,
+                            mmodel,
+                            "interrupted" if status == "streaming" else status,
+                            error,
+                            stats,
+                            created,
+                            updated,
+                            parent,
+                        ),
+                    )
+                    c.execute(
+                        "INSERT INTO attachments (message_id, position, name, kind, sha256) "
+                        "SELECT ?, position, name, kind, sha256 FROM attachments WHERE message_id = ?",
+                        (mid, old),
+                    )
+                    parent = mid
+
+        self._run(go)
+        info = self.get_session(session_id)
+        assert info is not None
+        return info
 
     def update_message(
         self,
@@ -452,23 +737,45 @@ class Store:
         self._run(go)
 
     _MSG_COLS = (
-        "id, session_id, role, content, model, status, error, created_at, updated_at, stats, seq"
+        "id, session_id, role, content, model, status, error, created_at, updated_at, stats, seq,"
+        " parent_id,"
+        " (SELECT COUNT(*) FROM messages v WHERE v.session_id = messages.session_id"
+        " AND v.parent_id IS messages.parent_id),"
+        " (SELECT COUNT(*) FROM messages v WHERE v.session_id = messages.session_id"
+        " AND v.parent_id IS messages.parent_id AND v.seq <= messages.seq)"
     )
 
     @staticmethod
     def _msg(row: tuple) -> Message:
-        mid, sid, role, content, model, status, error, created, updated, stats, seq = row
+        (mid, sid, role, content, model, status, error, created, updated, stats, seq) = row[:11]
+        parent, versions, version = row[11:14]
         try:
             parsed = ReplyStats.from_dict(json.loads(stats)) if stats else ReplyStats()
         except (ValueError, TypeError):
             parsed = ReplyStats()
-        return Message(mid, sid, role, content, model, status, error, created, updated, parsed, seq)
+        return Message(
+            mid,
+            sid,
+            role,
+            content,
+            model,
+            status,
+            error,
+            created,
+            updated,
+            parsed,
+            seq,
+            parent,
+            versions,
+            version,
+        )
 
     def get_messages(
         self, session_id: str, *, limit: int | None = None, before_seq: int | None = None
     ) -> list[Message]:
-        """Messages in order; with ``limit``, the newest ``limit`` (before ``before_seq``)."""
-        where, args = "session_id = ?", list[object]([session_id])
+        """The active branch in order; with ``limit``, its newest ``limit`` (before
+        ``before_seq``)."""
+        where, args = "session_id = ? AND active = 1", list[object]([session_id])
         if before_seq is not None:
             where += " AND seq < ?"
             args.append(before_seq)
@@ -477,8 +784,11 @@ class Store:
         else:
             sql = f"SELECT * FROM (SELECT {self._MSG_COLS} FROM messages WHERE {where} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
             args.append(limit)
-        rows = self._run(lambda: self.conn.execute(sql, args).fetchall())
-        return [self._msg(r) for r in rows]
+        return self._run(
+            lambda: self._with_attachments(
+                [self._msg(r) for r in self.conn.execute(sql, args).fetchall()]
+            )
+        )
 
     def get_message(self, message_id: str) -> Message | None:
         row = self._run(
@@ -523,7 +833,7 @@ class Store:
         sql = (
             "SELECT m.session_id, m.id, m.seq, m.role, snippet(messages_fts, 0, '\u2039', '\u203a', '\u2026', 12), s.title "
             "FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid JOIN sessions s ON s.id = m.session_id "
-            "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?"
+            "WHERE messages_fts MATCH ? AND m.active = 1 ORDER BY rank LIMIT ?"
         )
         try:
             rows = self.conn.execute(sql, (query, limit)).fetchall()

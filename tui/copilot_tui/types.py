@@ -33,6 +33,7 @@ class ReplyStats:
     input_tokens: int | None = None
     tokens_estimated: bool = False
     queued: float | None = None  # seconds spent waiting for a provider slot before sending
+    params: dict[str, Any] | None = None  # the parameters the request carried (Sampling's)
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -58,6 +59,33 @@ class ReplyStats:
         return cls(**known)
 
 
+AttachmentKind = Literal["text", "image"]
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A file sent with a prompt: text as context, or an image. Stored once by content
+    (``sha256``); ``data`` is loaded only when a request needs it."""
+
+    name: str  # the file's name as given, for the chip and the model
+    kind: AttachmentKind
+    mime: str  # text/plain, image/png, image/jpeg, image/gif, image/webp
+    size: int
+    sha256: str
+    data: bytes | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("name", "kind", "mime", "size", "sha256")}
+
+    def chip(self) -> str:
+        """How the conversation shows it: ``▤ notes.md 2.1 KB`` (one cell wide in every terminal, unlike an emoji)."""
+        size = self.size
+        amount = f"{size} B" if size < 1024 else f"{size / 1024:.1f} KB"
+        if size >= 1024 * 1024:
+            amount = f"{size / 1024 / 1024:.1f} MB"
+        return f"\u25a4 {self.name} {amount}"
+
+
 @dataclass(slots=True)
 class Message:
     id: str
@@ -71,11 +99,86 @@ class Message:
     updated_at: float = 0.0
     stats: ReplyStats = field(default_factory=ReplyStats)
     seq: int = 0
+    # the conversation is a tree: a regenerated reply or an edited prompt is a sibling of the
+    # one it replaces, so the earlier version stays (``version`` of ``versions``, from 1)
+    parent_id: str | None = None
+    versions: int = 1
+    version: int = 1
+    attachments: list[Attachment] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["stats"] = self.stats.to_dict()
+        data["attachments"] = [a.to_dict() for a in self.attachments]
         return data
+
+
+# what each parameter may be: (type, lowest, highest); None is "not set"
+PARAM_LIMITS: dict[str, tuple[type, float, float]] = {
+    "temperature": (float, 0.0, 2.0),
+    "top_p": (float, 0.0, 1.0),
+    "max_tokens": (int, 1, 10_000_000),
+    "seed": (int, 0, 2**31 - 1),
+    "context_size": (int, 256, 10_000_000),
+}
+
+
+@dataclass(slots=True, frozen=True)
+class Sampling:
+    """How a reply is generated: temperature, top_p, max output tokens, seed, and the context
+    size of a local model. None leaves a value to the next layer (config, then the server);
+    each provider sends only the ones its API takes."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    context_size: int | None = None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str = "") -> Sampling:
+        """Checked values from a config table, the CLI or the API; ValueError says which is
+        wrong, in one sentence."""
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in PARAM_LIMITS:
+                known = ", ".join(PARAM_LIMITS)
+                raise ValueError(f"unknown parameter '{where}{key}' (known: {known})")
+            if value is None:
+                continue
+            kind, low, high = PARAM_LIMITS[key]
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if kind is int:
+                ok = ok and float(value).is_integer()
+            if not ok or not low <= value <= high:
+                what = "a whole number" if kind is int else "a number"
+                low_, high_ = (int(low), int(high)) if kind is int else (low, high)
+                raise ValueError(
+                    f"{where}{key} must be {what} from {low_} to {high_} (got {value!r})"
+                )
+            values[key] = kind(value)
+        return cls(**values)
+
+    def over(self, base: Sampling) -> Sampling:
+        """These values where set, else ``base``'s."""
+        return Sampling(
+            *(
+                mine if mine is not None else theirs
+                for mine, theirs in zip(self.values(), base.values(), strict=True)
+            )
+        )
+
+    def values(self) -> tuple[Any, ...]:
+        return (self.temperature, self.top_p, self.max_tokens, self.seed, self.context_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only the values that are set."""
+        return {k: v for k, v in zip(PARAM_LIMITS, self.values(), strict=True) if v is not None}
+
+    def describe(self) -> str:
+        """A short line for the meta line: ``temp 0.2 · top_p 0.9 · max 512 · seed 7 · ctx 8192``."""
+        names = {"temperature": "temp", "max_tokens": "max", "context_size": "ctx"}
+        return " · ".join(f"{names.get(k, k)} {v:g}" for k, v in self.to_dict().items())
 
 
 @dataclass(slots=True)
@@ -91,9 +194,12 @@ class SessionInfo:
     last_status: MessageStatus | None = None
     mode: SessionMode = "chat"
     cwd: str | None = None  # an agent's working directory
+    params: Sampling = field(default_factory=Sampling)  # this session's own; config fills the rest
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["params"] = self.params.to_dict()
+        return data
 
 
 @dataclass(slots=True, frozen=True)

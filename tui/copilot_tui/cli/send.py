@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 
 from .. import events as ev
-from ..errors import SessionNotFound
-from ..service import CopilotClient
+from ..errors import CopilotTuiError, SessionNotFound
+from ..service import CopilotClient, Session
+from ..service.attachments import read_attachments
 from ..text import strip_controls
 from ..types import SessionMode
 from . import permissions
@@ -36,6 +38,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--system", metavar="TEXT", help="system message for a new session")
     p.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
+    p.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="send a file with the prompt: text or code as context, or an image (repeatable)",
+    )
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0-2")
+    p.add_argument("--top-p", type=float, metavar="P", help="nucleus sampling, 0-1")
+    p.add_argument("--seed", type=int, metavar="N", help="seed, for repeatable replies")
+    p.add_argument(
+        "--context-size", type=int, metavar="N", help="a local model's context window (Ollama)"
+    )
     permissions.add_arguments(p)
     p.add_argument("prompt", help="the prompt, or - to read it from standard input")
     p.set_defaults(handler=lambda args: run_with_client(_send, args))
@@ -43,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     prompt = read_prompt(args.prompt)
+    files = read_attachments(args.attach)  # a file that cannot go is said before anything runs
     created = False
     mode: SessionMode = "agent" if args.agent or args.cwd else "chat"
     if args.session:
@@ -70,7 +86,30 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
             model=args.model, system_message=args.system, mode=mode, cwd=args.cwd
         )
         created = True
+    params = {
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "max_tokens": args.max_tokens,
+        "seed": args.seed,
+        "context_size": args.context_size,
+    }
+    if any(v is not None for v in params.values()):  # kept with the session for its next turns
+        try:
+            await session.set_params(**{k: v for k, v in params.items() if v is not None})
+        except CopilotTuiError as exc:
+            raise UsageError(str(exc)) from None
     session.on_permission_request = permissions.terminal_handler(args, error)
+    return await stream_turn(
+        session,
+        lambda: session.send(prompt, max_tokens=args.max_tokens, attachments=files),
+        new_id=session.session_id if created and not args.session else None,
+    )
+
+
+async def stream_turn(
+    session: Session, start: Callable[[], Awaitable[str]], *, new_id: str | None = None
+) -> int:
+    """Run one turn (a send, a regenerate), its reply streamed to stdout; errors on stderr."""
     write = safe_writer(sys.stdout)
     done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
     failures: list[str] = []
@@ -103,7 +142,7 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
             done.set_result(event)
 
     session.on(on_event)
-    await session.send(prompt, max_tokens=args.max_tokens)
+    await start()
     try:
         idle = await done
     except asyncio.CancelledError:
@@ -113,8 +152,8 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
         raise broken[0]
     if tail[0] and tail[0] != "\n":
         write("\n")
-    if created and not args.session:
-        print(f"session: {session.session_id}", file=sys.stderr)
+    if new_id is not None:
+        print(f"session: {new_id}", file=sys.stderr)
     if failures:
         error(failures[0])
         return EXIT_ERROR

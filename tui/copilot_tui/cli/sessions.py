@@ -11,6 +11,7 @@ from ..export import export_json, export_markdown
 from ..service import CopilotClient
 from ..text import one_line
 from .common import EXIT_OK, UsageError, jsonable, run_with_client, safe_writer, table, write_file
+from .send import stream_turn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("--format", choices=("md", "json"), default="md")
     ex.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     ex.set_defaults(handler=lambda a: run_with_client(_export, a))
+    rg = ss.add_parser(
+        "regenerate", help="answer the last prompt again (the earlier reply stays a version)"
+    )
+    rg.add_argument("id")
+    rg.add_argument("--max-tokens", type=int, metavar="N", help="cap the reply length")
+    rg.set_defaults(handler=lambda a: run_with_client(_regenerate, a))
+    fk = ss.add_parser("fork", help="copy a session (up to a message) into a new session")
+    fk.add_argument("id")
+    fk.add_argument("--at", type=int, metavar="N", help="keep the first N messages (default: all)")
+    fk.add_argument("--model", metavar="PROVIDER/MODEL", help="the new session's model")
+    fk.add_argument("--id", dest="new_id", metavar="NEW_ID", help="the new session's id")
+    fk.set_defaults(handler=lambda a: run_with_client(_fork, a))
 
 
 def _ago(ts: float) -> str:
@@ -72,7 +85,8 @@ async def _show(client: CopilotClient, args: argparse.Namespace) -> int:
     info = await client.get_session_info(args.id)
     session = await client.resume_session(args.id)
     write = safe_writer(sys.stdout)
-    write(f"# {info.title or '(untitled)'}\n{info.session_id} · {info.model}\n")
+    params = f" · {info.params.describe()}" if info.params.to_dict() else ""
+    write(f"# {info.title or '(untitled)'}\n{info.session_id} · {info.model}{params}\n")
     if info.system_message:
         write(f"\n[system] {info.system_message}\n")
     for m in await session.get_messages():
@@ -80,6 +94,28 @@ async def _show(client: CopilotClient, args: argparse.Namespace) -> int:
         write(f"\n[{m.role}{mark}]\n{m.content}\n")
         if m.error:
             write(f"! {m.error}\n")
+    others = await session.count_branches() - 1
+    if others:
+        write(f"\n({others} other branch{'es' if others > 1 else ''} not shown)\n")
+    return EXIT_OK
+
+
+async def _regenerate(client: CopilotClient, args: argparse.Namespace) -> int:
+    session = await client.resume_session(args.id)
+    return await stream_turn(session, lambda: session.regenerate(max_tokens=args.max_tokens))
+
+
+async def _fork(client: CopilotClient, args: argparse.Namespace) -> int:
+    await client.get_session_info(args.id)
+    if args.at is not None and args.at < 0:
+        raise UsageError(f"--at counts the messages to keep, from 0 (got {args.at}).")
+    fork = await client.fork_session(
+        args.id, at=args.at, model=args.model, new_session_id=args.new_id
+    )
+    kept = fork.info.message_count
+    print(
+        f"Forked {args.id} into {fork.session_id} ({kept} message{'s' if kept != 1 else ''}, {fork.model})."
+    )
     return EXIT_OK
 
 
@@ -100,8 +136,11 @@ async def _delete(client: CopilotClient, args: argparse.Namespace) -> int:
 
 async def _export(client: CopilotClient, args: argparse.Namespace) -> int:
     info = await client.get_session_info(args.id)
-    messages = await (await client.resume_session(args.id)).get_messages()
-    text = export_markdown(info, messages) if args.format == "md" else export_json(info, messages)
+    session = await client.resume_session(args.id)
+    if args.format == "md":
+        text = export_markdown(info, await session.get_messages())
+    else:
+        text = export_json(info, await session.get_messages(), await session.get_tree())
     if args.output:
         write_file(args.output, text)
     else:

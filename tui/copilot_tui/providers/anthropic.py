@@ -15,7 +15,7 @@ import httpx
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
-from .base import ChatMessage, ChatRequest, Provider, StreamChunk
+from .base import ChatMessage, ChatRequest, Provider, StreamChunk, sampling
 from .http import get_json, open_stream, read_non_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
@@ -143,6 +143,18 @@ class AnthropicStreamParser:
         return []  # ping, content_block_stop, thinking/tool deltas, future event types
 
 
+def anthropic_message(m: ChatMessage) -> dict[str, Any]:
+    """A Messages API turn: images as ``image`` blocks with a base64 source, then the text."""
+    if not m.images:
+        return {"role": m.role, "content": m.content}
+    blocks: list[dict[str, Any]] = [
+        {"type": "image", "source": {"type": "base64", "media_type": i.mime, "data": i.base64}}
+        for i in m.images
+    ]
+    blocks.append({"type": "text", "text": m.content})
+    return {"role": m.role, "content": blocks}
+
+
 def messages_body(request: ChatRequest, max_tokens: int) -> dict[str, Any]:
     """A streaming Messages API body: system text at top level, same-role turns merged."""
     system = [m.content for m in request.messages if m.role == "system" and m.content]
@@ -151,17 +163,21 @@ def messages_body(request: ChatRequest, max_tokens: int) -> dict[str, Any]:
         if m.role == "system":
             continue
         if merged and merged[-1].role == m.role:
-            merged[-1] = ChatMessage(m.role, f"{merged[-1].content}\n\n{m.content}")
+            last = merged[-1]
+            merged[-1] = ChatMessage(
+                m.role, f"{last.content}\n\n{m.content}", last.images + m.images
+            )
         else:
-            merged.append(ChatMessage(m.role, m.content))
+            merged.append(ChatMessage(m.role, m.content, list(m.images)))
     body: dict[str, Any] = {
         "model": request.model,
         "max_tokens": max_tokens,
-        "messages": [{"role": m.role, "content": m.content} for m in merged],
+        "messages": [anthropic_message(m) for m in merged],
         "stream": True,
     }
     if system:
         body["system"] = "\n\n".join(system)
+    body.update(sampling(request, "temperature", "top_p"))  # the Messages API has no seed
     return body
 
 

@@ -30,9 +30,34 @@ def as_dict(value: object) -> dict[str, Any]:
 
 
 @dataclass(slots=True)
+class ChatImage:
+    mime: str  # image/png, image/jpeg, image/gif, image/webp
+    data: bytes
+
+    @property
+    def base64(self) -> str:
+        import base64
+
+        return base64.b64encode(self.data).decode("ascii")
+
+
+@dataclass(slots=True)
 class ChatMessage:
     role: str  # "system" | "user" | "assistant"
     content: str
+    images: list[ChatImage] = field(default_factory=list)
+
+
+def openai_message(m: ChatMessage) -> dict[str, Any]:
+    """A message in OpenAI's chat format: images as ``image_url`` parts with a data URL."""
+    if not m.images:
+        return {"role": m.role, "content": m.content}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": m.content}]
+    parts += [
+        {"type": "image_url", "image_url": {"url": f"data:{i.mime};base64,{i.base64}"}}
+        for i in m.images
+    ]
+    return {"role": m.role, "content": parts}
 
 
 @dataclass(slots=True)
@@ -40,12 +65,24 @@ class ChatRequest:
     model: str  # the provider's own model name (no "provider/" prefix)
     messages: list[ChatMessage]
     max_tokens: int | None = None
+    # sampling, sent only by providers whose API takes them (see ``sampling``)
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    context_size: int | None = None  # a local model's context window (Ollama's num_ctx)
     initiator: str = "user"  # "user" for a typed turn
     # for turns on the Copilot runtime, which keeps a session of its own under the same id
     session_id: str = ""
     mode: SessionMode = "chat"
     cwd: str | None = None  # an agent's working directory
     ask_permission: Callable[[PermissionRequest], Awaitable[PermissionDecision]] | None = None
+
+
+def sampling(request: ChatRequest, *names: str) -> dict[str, Any]:
+    """The request's sampling values among ``names`` that are set, by their wire names (the
+    same in every API that takes them: ``temperature``, ``top_p``, ``seed``)."""
+    values = {name: getattr(request, name) for name in names}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass(slots=True)
@@ -88,6 +125,10 @@ class Provider(ABC):
 
     @abstractmethod
     def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]: ...
+
+    def accepts_images(self, model: str) -> bool:
+        """Whether this model takes images; True unless the provider knows it does not."""
+        return True
 
     def byok(self) -> dict[str, str] | None:
         """This provider as the Copilot runtime's "bring your own key" settings (None: it has

@@ -22,7 +22,7 @@ from typing import Any
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus
 from .anthropic import DEFAULT_MAX_TOKENS, messages_body, stream_anthropic_messages
-from .base import ChatRequest, Provider, StreamChunk, as_dict
+from .base import ChatRequest, Provider, StreamChunk, as_dict, openai_message, sampling
 from .copilot_auth import (
     ACCESS_FIX,
     CLIENT_ID,
@@ -360,9 +360,11 @@ class CopilotProvider(Provider):
     def _stream_once(
         self, token: CopilotToken, request: ChatRequest, route: str, entry: CatalogModel | None
     ) -> AsyncIterator[StreamChunk]:
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        messages = [openai_message(m) for m in request.messages]
         max_tokens = request.max_tokens or self.config.max_tokens
         headers = self.headers(token, initiator=request.initiator, stream=True)
+        if any(m.images for m in request.messages):
+            headers["Copilot-Vision-Request"] = "true"  # without it images are refused
         timeout = self.config.httpx_timeout()
         if route == MESSAGES:
             limit = max_tokens or (entry.max_output_tokens if entry else None) or DEFAULT_MAX_TOKENS
@@ -383,6 +385,7 @@ class CopilotProvider(Provider):
         }
         if max_tokens:
             body["max_tokens"] = max_tokens
+        body.update(sampling(request, "temperature", "top_p"))  # no seed on this API
         return stream_openai_chat(
             self.http,
             f"{token.api_url}{CHAT}",

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus
-from .base import ChatRequest, Provider, StreamChunk, as_dict
+from .base import ChatRequest, Provider, StreamChunk, as_dict, openai_message, sampling
 from .http import get_json
 from .openai import stream_openai_chat
 
@@ -161,13 +161,14 @@ class GitHubModelsProvider(Provider):
         token = await self._require_token()
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [openai_message(m) for m in request.messages],
             "stream": True,
             "stream_options": {"include_usage": True},
         }
         max_tokens = request.max_tokens or self.config.max_tokens
         if max_tokens:
             body["max_tokens"] = max_tokens
+        body.update(sampling(request, "temperature", "top_p", "seed"))
         async for chunk in stream_openai_chat(
             self.http,
             f"{self.base_url}/inference/chat/completions",

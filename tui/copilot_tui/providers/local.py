@@ -29,7 +29,7 @@ import httpx
 from .. import errors as E
 from ..config import ProviderConfig
 from ..types import ModelInfo, ProviderStatus, Usage
-from .base import ChatRequest, Provider, StreamChunk
+from .base import ChatRequest, Provider, StreamChunk, sampling
 from .local_gguf import GGUFError, bundled_smollm2, read_gguf_info
 
 log = logging.getLogger(__name__)
@@ -136,11 +136,16 @@ class _Engine:
         )
 
     async def generate(
-        self, messages: list[dict[str, str]], max_tokens: int
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        options: dict[str, Any] | None = None,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Events of one request, up to its ``done`` or ``error``; stops the engine's work if left early."""
+        """Events of one request, up to its ``done`` or ``error``; stops the engine's work if left
+        early. ``options``: sampling values (temperature, top_p, seed)."""
         rid = str(next(self._ids))
-        self._send({"op": "generate", "id": rid, "messages": messages, "max_tokens": max_tokens})
+        job = {"op": "generate", "id": rid, "messages": messages, "max_tokens": max_tokens}
+        self._send({**job, **(options or {})})
         finished = False
         try:
             while True:
@@ -271,6 +276,9 @@ class LocalProvider(Provider):
     def __init__(self, name: str, config: ProviderConfig, http: httpx.AsyncClient) -> None:
         super().__init__(name, config, http)
         self._engines: dict[Path, _Engine] = {}
+
+    def accepts_images(self, model: str) -> bool:
+        return False  # the engine runs text models only
 
     # -- settings ------------------------------------------------------------------------
 
@@ -423,7 +431,10 @@ class LocalProvider(Provider):
             if not engine.running:
                 yield StreamChunk(status=LOADING)
                 await engine.start()
-            async with contextlib.aclosing(engine.generate(messages, max_tokens)) as events:
+            options = sampling(request, "temperature", "top_p", "seed")
+            async with contextlib.aclosing(
+                engine.generate(messages, max_tokens, options)
+            ) as events:
                 async for event in events:
                     kind = event.get("ev")
                     if kind == "text":

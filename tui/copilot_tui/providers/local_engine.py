@@ -210,6 +210,9 @@ def generate(server: Any, job: dict[str, Any], chan: Channel, cmds: Commands) ->
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    for key in ("temperature", "top_p", "seed"):  # llama.cpp's server takes OpenAI's names
+        if isinstance(job.get(key), (int, float)):
+            body[key] = job[key]
     try:
         server.handle_chat_completions(body, reply)
     except Exception as exc:

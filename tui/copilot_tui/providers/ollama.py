@@ -10,7 +10,7 @@ import httpx
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
-from .base import ChatRequest, Provider, StreamChunk
+from .base import ChatMessage, ChatRequest, Provider, StreamChunk, sampling
 from .http import get_json, open_stream, read_stream
 from .ndjson import NDJSONDecoder
 
@@ -52,6 +52,14 @@ def _error_line(obj: dict[str, Any], provider: str, model: str) -> E.ProviderErr
             f"{provider} does not have model {model!r}: {text} (run: ollama pull {model})"
         )
     return E.ServerError(f"{provider} reported an error mid-reply: {text}")
+
+
+def ollama_message(m: ChatMessage) -> dict[str, Any]:
+    """A message for /api/chat: images as a list of base64 strings beside the text."""
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.images:
+        out["images"] = [i.base64 for i in m.images]
+    return out
 
 
 class OllamaStreamParser:
@@ -171,15 +179,17 @@ class OllamaProvider(Provider):
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [ollama_message(m) for m in request.messages],
             "stream": True,
         }
         options: dict[str, Any] = {}
         max_tokens = request.max_tokens or self.config.max_tokens
         if max_tokens:
             options["num_predict"] = max_tokens
-        if self.config.extra.get("num_ctx"):
-            options["num_ctx"] = self.config.extra["num_ctx"]
+        options.update(sampling(request, "temperature", "top_p", "seed"))
+        num_ctx = request.context_size or self.config.extra.get("num_ctx")
+        if num_ctx:
+            options["num_ctx"] = num_ctx
         if options:
             body["options"] = options
         if "keep_alive" in self.config.extra:

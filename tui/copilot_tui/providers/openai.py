@@ -11,7 +11,7 @@ import httpx
 
 from .. import errors as E
 from ..types import ModelInfo, ProviderStatus, Usage
-from .base import ChatRequest, Provider, StreamChunk
+from .base import ChatRequest, Provider, StreamChunk, openai_message, sampling
 from .http import error_fields, get_json, open_stream, read_non_stream, read_stream
 from .sse import SSEDecoder, SSEEvent
 
@@ -241,7 +241,7 @@ class OpenAIProvider(Provider):
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [openai_message(m) for m in request.messages],
             "stream": True,
         }
         if self.config.extra.get("stream_usage", True):
@@ -249,6 +249,7 @@ class OpenAIProvider(Provider):
         max_tokens = request.max_tokens or self.config.max_tokens
         if max_tokens:
             body["max_tokens"] = max_tokens
+        body.update(sampling(request, "temperature", "top_p", "seed"))
         return body
 
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:

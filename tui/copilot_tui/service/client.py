@@ -15,7 +15,8 @@ import httpx
 from .. import events as ev
 from ..config import Config, ProviderConfig, default_data_dir, load_config
 from ..errors import CopilotTuiError, SessionNotFound, UnknownModel
-from ..ids import new_session_id, validate_session_id
+from ..ids import new_session_id as new_session_id_
+from ..ids import validate_session_id
 from ..providers import Provider
 from ..providers.http import make_http_client, remember_credentials
 from ..store import AsyncStore, SearchHit, Store
@@ -24,6 +25,7 @@ from ..types import (
     ModelInfo,
     ProviderStatus,
     Readiness,
+    Sampling,
     SessionInfo,
     SessionMode,
     Vote,
@@ -221,12 +223,19 @@ class CopilotClient:
         mode: SessionMode = "chat",
         cwd: str | os.PathLike[str] | None = None,
         on_permission_request: PermissionHandler | None = None,
+        params: Sampling | dict[str, Any] | None = None,
     ) -> Session:
         """A new session: a chat (no tools, ``system_message`` as given), or with
         ``mode="agent"`` the Copilot runtime's agent with its tools, working in ``cwd`` (default:
         the current directory); ``on_permission_request`` decides what its tools may do
-        (without one, requests are emitted as ``permission.requested`` events)."""
+        (without one, requests are emitted as ``permission.requested`` events). ``params``:
+        temperature, top_p, max_tokens, seed, context_size (a dict or a ``Sampling``)."""
         self._require_started()
+        if isinstance(params, dict):
+            try:
+                params = Sampling.parse(params)
+            except ValueError as exc:
+                raise CopilotTuiError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
         if session_id is not None:
             validate_session_id(session_id)
         if mode not in ("chat", "agent"):
@@ -243,7 +252,7 @@ class CopilotClient:
             )
         rt = self.runtime
         ref = await rt.providers.check_model(ref)
-        sid = session_id or new_session_id()
+        sid = session_id or new_session_id_()
         info = await rt.store.create_session(
             sid,
             ref,
@@ -252,6 +261,7 @@ class CopilotClient:
             group_id=group_id,
             mode=mode,
             cwd=workdir,
+            params=params,
         )
         session = rt.sessions[sid] = Session(rt, info)
         session.on_permission_request = on_permission_request
@@ -269,6 +279,40 @@ class CopilotClient:
             raise SessionNotFound(f"No session with id {session_id!r}.")
         session = rt.sessions[session_id] = Session(rt, info)
         return session
+
+    async def fork_session(
+        self,
+        session_id: str,
+        *,
+        at: int | None = None,
+        model: str | None = None,
+        new_session_id: str | None = None,
+    ) -> Session:
+        """A new session holding the first ``at`` messages (default all) of this session's
+        active branch, on ``model`` (default: the same); the original is left as it is."""
+        self._require_started()
+        source = await self.get_session_info(session_id)
+        if new_session_id is not None:
+            validate_session_id(new_session_id)
+        if at is not None and at < 0:
+            raise CopilotTuiError(f"--at counts messages to keep, from 0 (got {at}).")
+        rt = self.runtime
+        live = rt.sessions.get(session_id)
+        if live is not None and live.busy:
+            raise CopilotTuiError(
+                f"Session {session_id!r} is answering; fork it once the reply has ended."
+            )
+        ref = await rt.providers.check_model(model or source.model)
+        sid = new_session_id or new_session_id_()
+        title = f"{source.title or source.session_id} (fork)"[:200]
+        info = await rt.store.fork_session(session_id, sid, ref, keep=at, title=title)
+        session = rt.sessions[sid] = Session(rt, info)
+        self._emit(ev.SESSION_CREATED, sid, model=ref, title=info.title)
+        return session
+
+    def params_for(self, model: str) -> Sampling:
+        """The config's generation defaults for a model (its own, then its provider's)."""
+        return self.runtime.providers.params_for(model)
 
     def live_session(self, session_id: str) -> Session | None:
         return self.runtime.sessions.get(session_id)

@@ -17,7 +17,7 @@ from ..errors import CopilotTuiError, UnknownModel, UnknownProvider
 from ..ids import split_model_ref
 from ..providers import Provider, provider_class
 from ..providers.copilot_sdk import SdkHost
-from ..types import ModelInfo, ProviderStatus, Readiness
+from ..types import ModelInfo, ProviderStatus, Readiness, Sampling
 from . import discovery
 from .limiter import ProviderLimit
 
@@ -99,6 +99,17 @@ class ProviderRegistry:
                 f"Unknown provider {provider!r} in model {ref!r} (configured: {known})."
             )
         return provider, model
+
+    def accepts_images(self, model: str) -> bool:
+        """Whether a model can be sent images, as far as its provider knows."""
+        provider, name = self.provider_for(model)
+        return provider.accepts_images(name)
+
+    def params_for(self, model: str) -> Sampling:
+        """The config's generation defaults for a model: its own, then its provider's."""
+        params = self.config.params
+        base = params.get(model.split("/", 1)[0], Sampling())
+        return params[model].over(base) if model in params else base
 
     def provider_for(self, ref: str) -> tuple[Provider, str]:
         name, model = self.resolve_model(ref)

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from .. import events as ev
 from ..errors import CopilotTuiError
-from ..types import Message, PermissionDecision, PermissionRequest, SessionInfo, SessionMode
+from ..types import (
+    Attachment,
+    Message,
+    PermissionDecision,
+    PermissionRequest,
+    Sampling,
+    SessionInfo,
+    SessionMode,
+)
 from .agent import PermissionHandler, Permissions
+from .attachments import read_attachments
 from .bus import EventBus
 from .runtime import Runtime
 from .turn import History, Prompt, State, Turn
@@ -121,24 +131,137 @@ class Session:
 
     # -- public API ----------------------------------------------------------------------
 
-    async def send(self, prompt: str, *, max_tokens: int | None = None) -> str:
-        """Queue a prompt and return its message id at once; the turn runs in the background."""
+    async def send(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int | None = None,
+        attachments: Sequence[str | os.PathLike[str] | Attachment] = (),
+    ) -> str:
+        """Queue a prompt and return its message id at once; the turn runs in the background.
+        ``attachments``: paths of text files (sent as context) and images (to models that
+        take them), checked before anything is queued."""
         if self._disposed:
             raise CopilotTuiError(
                 f"Session {self.session_id!r} was disposed; resume it to use it again."
             )
         if not isinstance(prompt, str) or not prompt.strip():
             raise CopilotTuiError("The prompt is empty.")
-        pending = Prompt(uuid.uuid4().hex, prompt, max_tokens)
+        files = await asyncio.to_thread(read_attachments, attachments) if attachments else []
+        if any(a.kind == "image" for a in files) and not self._rt.providers.accepts_images(
+            self.model
+        ):
+            raise CopilotTuiError(
+                f"{self.model} cannot take images; attach text files only, or switch to a "
+                "model that reads images."
+            )
+        return self._queue(Prompt(uuid.uuid4().hex, prompt, max_tokens, attachments=files))
+
+    def _queue(self, pending: Prompt) -> str:
+        if self._disposed:
+            raise CopilotTuiError(
+                f"Session {self.session_id!r} was disposed; resume it to use it again."
+            )
         self._pending.append(pending)
         if self._worker is None or self._worker.done():
             self._worker = self._rt.spawn(self._drain(), name=f"session-{self.session_id}")
         return pending.message_id
 
+    async def regenerate(self, *, max_tokens: int | None = None) -> str:
+        """Answer the last prompt again; the earlier reply stays as another version of it.
+        Queued like a send; returns the turn's id at once."""
+        if not self.busy and not any(
+            m.role == "user" for m in await self._rt.store.get_messages(self.session_id, limit=2)
+        ):
+            raise CopilotTuiError("There is no reply to regenerate yet.")
+        return self._queue(Prompt(uuid.uuid4().hex, "", max_tokens, regenerate=True))
+
+    async def edit(self, message_id: str, prompt: str, *, max_tokens: int | None = None) -> str:
+        """Send ``prompt`` in place of an earlier prompt: the conversation continues from it
+        as a new branch, and the branch it replaces stays reachable (:meth:`select_version`)."""
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise CopilotTuiError("The prompt is empty.")
+        target = await self._rt.store.get_message(message_id)
+        if target is None or target.session_id != self.session_id or target.role != "user":
+            raise CopilotTuiError(f"Session {self.session_id!r} has no prompt {message_id!r}.")
+        return self._queue(Prompt(uuid.uuid4().hex, prompt, max_tokens, edit_of=message_id))
+
+    async def versions(self, message_id: str) -> list[Message]:
+        """Every version of a message (it and its siblings: regenerated replies, edited
+        prompts), oldest first."""
+        return await self._rt.store.get_versions(message_id)
+
+    async def select_version(self, message_id: str) -> None:
+        """Show and continue the branch through this version of a message."""
+        if self.busy:
+            raise CopilotTuiError(
+                "Wait for the reply to end (or stop it) before switching versions."
+            )
+        target = await self._rt.store.get_message(message_id)
+        if target is None or target.session_id != self.session_id:
+            raise CopilotTuiError(f"Session {self.session_id!r} has no message {message_id!r}.")
+        await self._rt.store.select_message(message_id)
+        self._history.forget()
+        await self._rt.providers.sdk.forget(self.session_id, delete=True)  # its copy is stale
+        fresh = await self._rt.store.get_session(self.session_id)
+        if fresh is not None:
+            self.info.message_count = fresh.message_count
+            self.info.last_status = fresh.last_status
+        self._emit(ev.BRANCH_CHANGED, message_id=message_id, turn_id=None, regenerate=False)
+
+    async def step_version(self, message_id: str, step: int) -> Message | None:
+        """Switch to the previous (-1) or next (+1) version of a message; None at either end."""
+        versions = await self.versions(message_id)
+        at = next((i for i, m in enumerate(versions) if m.id == message_id), None)
+        if at is None or not 0 <= at + step < len(versions):
+            return None
+        await self.select_version(versions[at + step].id)
+        return versions[at + step]
+
+    async def get_tree(self) -> list[tuple[Message, bool]]:
+        """Every message of every branch in the order written, each with whether it is on the
+        active branch."""
+        return await self._rt.store.get_tree(self.session_id)
+
+    async def count_branches(self) -> int:
+        """How many branches the conversation has (1 when it was never regenerated or edited)."""
+        return max(1, await self._rt.store.count_branches(self.session_id))
+
     async def send_and_wait(
-        self, prompt: str, *, timeout: float | None = 300.0, max_tokens: int | None = None
+        self,
+        prompt: str,
+        *,
+        timeout: float | None = 300.0,
+        max_tokens: int | None = None,
+        attachments: Sequence[str | os.PathLike[str] | Attachment] = (),
     ) -> Message:
         """Send and wait for this turn's reply; raise its ProviderError if it failed."""
+        return await self._wait_for(
+            lambda: self.send(prompt, max_tokens=max_tokens, attachments=attachments), timeout
+        )
+
+    async def regenerate_and_wait(
+        self, *, timeout: float | None = 300.0, max_tokens: int | None = None
+    ) -> Message:
+        """Regenerate the last reply and wait for the new one."""
+        return await self._wait_for(lambda: self.regenerate(max_tokens=max_tokens), timeout)
+
+    async def edit_and_wait(
+        self,
+        message_id: str,
+        prompt: str,
+        *,
+        timeout: float | None = 300.0,
+        max_tokens: int | None = None,
+    ) -> Message:
+        """Edit an earlier prompt and wait for the reply on the new branch."""
+        return await self._wait_for(
+            lambda: self.edit(message_id, prompt, max_tokens=max_tokens), timeout
+        )
+
+    async def _wait_for(
+        self, start: Callable[[], Awaitable[str]], timeout: float | None
+    ) -> Message:
         done: asyncio.Future[ev.SessionEvent] = asyncio.get_running_loop().create_future()
         turn_id: list[str] = []
         failure: list[ev.SessionEvent] = []
@@ -153,7 +276,7 @@ class Session:
 
         unsubscribe = self.on(watch)
         try:
-            turn_id.append(await self.send(prompt, max_tokens=max_tokens))
+            turn_id.append(await start())
             idle = await asyncio.wait_for(asyncio.shield(done), timeout)
         finally:
             unsubscribe()
@@ -198,6 +321,29 @@ class Session:
         self.info.model = ref
         await self._rt.store.update_session(self.session_id, model=ref, updated_at=time.time())
         self._emit(ev.MODEL_CHANGE, model=ref)
+
+    @property
+    def params(self) -> Sampling:
+        """This session's own generation parameters (unset ones come from the config)."""
+        return self.info.params
+
+    @property
+    def effective_params(self) -> Sampling:
+        """What the next turn sends: this session's values, else the config's for its model."""
+        return self.info.params.over(self._rt.providers.params_for(self.model))
+
+    async def set_params(self, **values: float | int | None) -> Sampling:
+        """Change some of the session's parameters (``temperature=0.2``, ``seed=None`` to
+        unset one); the next turn sends them. Bad values raise one sentence."""
+        merged = {**self.info.params.to_dict(), **values}
+        try:
+            params = Sampling.parse({k: v for k, v in merged.items() if v is not None})
+        except ValueError as exc:
+            raise CopilotTuiError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        self.info.params = params
+        await self._rt.store.update_session(self.session_id, params=params)
+        self._emit(ev.PARAMS_CHANGED, params=params)
+        return params
 
     async def rename(self, title: str) -> None:
         title = " ".join(title.split())[:200]

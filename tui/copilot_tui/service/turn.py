@@ -15,17 +15,18 @@ import logging
 import random
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import events as ev
 from ..errors import CopilotTuiError, EarlyClose, ProviderError
-from ..providers.base import ChatMessage, ChatRequest, StreamChunk
+from ..providers.base import ChatImage, ChatMessage, ChatRequest, StreamChunk
 from ..providers.guard import ReplyGuard, guarded
 from ..redact import redact
 from ..text import clean_text
-from ..types import Message, ReplyStats, SessionInfo
+from ..types import Attachment, Message, ReplyStats, Sampling, SessionInfo
 from .agent import Permissions, open_stream
+from .attachments import with_text
 from .bus import EventBus
 from .runtime import Runtime
 
@@ -70,11 +71,22 @@ def retry_wait(exc: ProviderError, attempt: int, has_text: bool) -> float | None
 
 @dataclass(slots=True)
 class Prompt:
-    """A prompt queued in a session; its id is the turn's id and the user message's id."""
+    """A prompt queued in a session; its id is the turn's id and the user message's id.
+
+    ``regenerate``: answer the last prompt of the active branch again (``text`` unused, no new
+    user message). ``edit_of``: the earlier prompt this one replaces, so the conversation
+    branches there. Both are resolved when the turn begins, on the branch as it is then."""
 
     message_id: str
     text: str
     max_tokens: int | None
+    regenerate: bool = False
+    edit_of: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def branches(self) -> bool:
+        return self.regenerate or self.edit_of is not None
 
 
 class History:
@@ -91,6 +103,10 @@ class History:
         if self._messages is None:
             self._messages = await self._store.get_messages(self._session_id)
         return self._messages
+
+    def replace(self, messages: list[Message]) -> None:
+        """The turn branched: what came before its prompt on the new branch."""
+        self._messages = list(messages)
 
     def add(self, user: Message, reply: Message) -> None:
         if self._messages is not None:
@@ -131,6 +147,7 @@ class Turn:
         model = self.model = info.model  # the session's model when the turn began
         sid = info.session_id
         self.user = Message(self.id, sid, "user", prompt.text, model, "complete", None, now, now)
+        self.user.attachments = list(prompt.attachments)
         self.reply = Message(
             uuid.uuid4().hex, sid, "assistant", "", model, "streaming", None, now, now
         )
@@ -220,15 +237,40 @@ class Turn:
     async def begin(self) -> tuple[Provider, ChatRequest]:
         """Save the prompt and the empty reply, announce the turn, build the request."""
         info, store = self._info, self._rt.store
-        title = " ".join(auto_title(self.prompt.text).split())[:200] if not info.title else None
         history = await self._history.messages()
+        if self.prompt.branches:
+            history = self._branch(history)
+            self._history.replace(history)
+            # the Copilot runtime keeps its own copy of the conversation: it starts again from
+            # this branch (given in the session's system message) on its next turn
+            await self._rt.providers.sdk.forget(info.session_id, delete=True)
+        await self._load_files([*history, self.user])
+        title = " ".join(auto_title(self.user.content).split())[:200] if not info.title else None
         # The prompt and the empty reply are saved in one trip to the store thread while the
         # request goes out: with many sessions starting at once those trips queue on that one
         # thread (100 took 0.6 s), and every request waited for its own. Later writes of this
         # reply queue behind the save on the same thread, and each waits for it to succeed.
         self._saving = asyncio.ensure_future(store.call(self._save_start, store.store, title))
+        if self.prompt.branches:
+            info.message_count = len(history)
+            self._emit(
+                ev.BRANCH_CHANGED,
+                message_id=self.user.id,
+                turn_id=self.id,
+                regenerate=self.prompt.regenerate,
+                replaces=self.prompt.edit_of,
+                # the new message's place among its versions: it is the newest
+                versions=self.reply.versions if self.prompt.regenerate else self.user.versions,
+            )
         info.message_count += 1
-        self._emit(ev.USER_MESSAGE, content=self.prompt.text, message_id=self.id, turn_id=self.id)
+        if not self.prompt.regenerate:
+            self._emit(
+                ev.USER_MESSAGE,
+                content=self.user.content,
+                message_id=self.user.id,
+                turn_id=self.id,
+                attachments=list(self.user.attachments),
+            )
         if title is not None:
             info.title = title
             self._emit(ev.TITLE_CHANGED, title=title)
@@ -237,10 +279,18 @@ class Turn:
         self.live = True
         self._emit(ev.TURN_START, message_id=self.reply.id, turn_id=self.id, model=self.model)
         provider, model_name = self._rt.providers.provider_for(self.model)
+        params = info.params.over(self._rt.providers.params_for(self.model))
+        if self.prompt.max_tokens:
+            params = Sampling(max_tokens=self.prompt.max_tokens).over(params)
+        self._stats.params = params.to_dict() or None
         request = ChatRequest(
             model=model_name,
             messages=self._chat_messages(history),
-            max_tokens=self.prompt.max_tokens,
+            max_tokens=self.prompt.max_tokens or params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            seed=params.seed,
+            context_size=params.context_size,
             session_id=info.session_id,
             mode=info.mode,
             cwd=info.cwd,
@@ -328,6 +378,7 @@ class Turn:
             duration=reply.stats.duration,
             ttft=reply.stats.ttft,
             queued=reply.stats.queued,
+            params=reply.stats.params,
             message_id=reply.id,
             turn_id=self.id,
         )
@@ -469,13 +520,43 @@ class Turn:
             stats.output_tokens, stats.tokens_estimated = self._pieces, True
         return stats
 
+    async def _load_files(self, messages: list[Message]) -> None:
+        """The bytes of the files sent with earlier prompts: every request carries them again."""
+        missing = [a for m in messages for a in m.attachments if a.data is None]
+        if missing:
+            blobs = await self._rt.store.get_blobs(sorted({a.sha256 for a in missing}))
+            for a in missing:
+                a.data = blobs.get(a.sha256, b"")
+
+    def _branch(self, history: list[Message]) -> list[Message]:
+        """Where a regenerated reply or an edited prompt goes: what comes before its prompt on
+        the active branch (the rest stays on the old branch)."""
+        if self.prompt.regenerate:
+            at = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), -1)
+            if at < 0:
+                raise CopilotTuiError("There is no reply to regenerate yet.")
+            self.user = history[at]
+            replaced = history[at + 1] if at + 1 < len(history) else None
+            self.reply.versions = self.reply.version = (replaced.versions if replaced else 0) + 1
+        else:
+            at = next((i for i, m in enumerate(history) if m.id == self.prompt.edit_of), -1)
+            if at < 0 or history[at].role != "user":
+                raise CopilotTuiError("Only a prompt of the conversation shown can be edited.")
+            self.user.parent_id = history[at].parent_id
+            self.user.versions = self.user.version = history[at].versions + 1
+            if not self.user.attachments:  # an edited prompt keeps the files sent with it
+                self.user.attachments = list(history[at].attachments)
+        self.reply.parent_id = self.user.id
+        return history[:at]
+
     def _save_start(self, store: Store, title: str | None) -> Exception | None:
         """On the store thread: the prompt saved, the title, the empty reply."""
-        store.add_message(self.user)
+        if not self.prompt.regenerate:
+            store.add_message(self.user, branch=self.prompt.edit_of is not None)
         try:
             if title is not None:
                 store.update_session(self._info.session_id, title=title)
-            store.add_message(self.reply, owner=True)
+            store.add_message(self.reply, owner=True, branch=self.prompt.regenerate)
         except Exception as exc:  # the prompt is saved: report it, then fail the turn
             return exc
         return None
@@ -506,10 +587,14 @@ class Turn:
         out: list[ChatMessage] = []
         if self._info.system_message:
             out.append(ChatMessage("system", self._info.system_message))
-        for m in history:
-            if m.role == "user" or (m.role == "assistant" and m.content):
+        for m in [*history, self.user]:
+            if m.role == "user":
+                images = [
+                    ChatImage(a.mime, a.data or b"") for a in m.attachments if a.kind == "image"
+                ]
+                out.append(ChatMessage("user", with_text(m.content, m.attachments), images))
+            elif m.role == "assistant" and m.content:
                 out.append(ChatMessage(m.role, m.content))
-        out.append(ChatMessage("user", self.prompt.text))
         return out
 
     def _set_state(self, state: State, note: str | None = None) -> None:

@@ -78,10 +78,40 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
         for n in range(1, 10)
     ),
     KeySpec("main.cancel", "escape", "cancel_reply", "Stop reply", "main screen"),
-    KeySpec("main.copy_reply", "ctrl+r", "copy_reply", "Copy reply", "main screen", show=False),
+    KeySpec("main.copy_reply", "alt+c", "copy_reply", "Copy reply", "main screen", show=False),
     KeySpec("main.copy_code", "alt+y", "copy_code", "Copy code block", "main screen", show=False),
     KeySpec("main.switch_model", "ctrl+l", "switch_model", "Switch model", "main screen"),
     KeySpec("main.rename", "f2", "rename_current", "Rename session", "main screen", show=False),
+    KeySpec(
+        "main.regenerate", "ctrl+r", "regenerate", "Regenerate reply", "main screen", show=False
+    ),
+    KeySpec(
+        "main.prev_version",
+        "alt+comma",
+        "step_version(-1)",
+        "Previous version",
+        "main screen",
+        show=False,
+    ),
+    KeySpec(
+        "main.next_version",
+        "alt+full_stop",
+        "step_version(1)",
+        "Next version",
+        "main screen",
+        show=False,
+    ),
+    KeySpec(
+        "main.edit_prompt",
+        "alt+e",
+        "edit_prompt",
+        "Edit an earlier prompt",
+        "main screen",
+        show=False,
+    ),
+    KeySpec("main.fork", "alt+f", "fork", "Fork session", "main screen", show=False),
+    KeySpec("main.params", "alt+p", "params", "Parameters", "main screen", show=False),
+    KeySpec("main.attach", "alt+a", "attach", "Attach a file", "main screen", show=False),
     KeySpec(
         "main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False
     ),
@@ -151,6 +181,14 @@ PROMPT_KEYS: tuple[KeySpec, ...] = (
         "prompt",
         show=False,
     ),
+    KeySpec(
+        "prompt.complete_path",
+        "tab",
+        "complete_path",
+        "Complete an @path (else: next field)",
+        "prompt",
+        show=False,
+    ),
 )
 
 # Keys that are not bindings of the app (Textual's, or the text editor's): listed by the help.
@@ -189,7 +227,7 @@ def effective_key(spec: KeySpec, keymap: dict[str, str]) -> str:
 
 def display_key(key: str) -> str:
     """'ctrl+pageup,alt+left' -> 'ctrl+pageup / alt+left' with friendlier names."""
-    names = {"slash": "/", "pageup": "pgup", "pagedown": "pgdn"}
+    names = {"slash": "/", "pageup": "pgup", "pagedown": "pgdn", "comma": ",", "full_stop": "."}
     out = []
     for part in key.split(","):
         out.append("+".join(names.get(p, p) for p in part.strip().split("+")))

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
 
-from ...types import Message, ReplyStats
+from ...types import Message, ReplyStats, Sampling
 from ..safe import clean, one_line
 from . import internals
 from .access import current_app
@@ -74,11 +74,29 @@ def _seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
 
 
-def meta_text(model: str | None, stats: ReplyStats, status: str, error: str | None) -> Text:
-    """One line under a reply: model, ttft, tokens, tokens/s, duration, and how it ended."""
-    parts: list[str] = []
+def version_mark(message: Message) -> str:
+    """``‹ 2/3 ›`` on a message that has other versions (regenerated, edited), else nothing."""
+    return f"\u2039 {message.version}/{message.versions} \u203a" if message.versions > 1 else ""
+
+
+def meta_text(
+    model: str | None,
+    stats: ReplyStats,
+    status: str,
+    error: str | None,
+    *,
+    version: str = "",
+) -> Text:
+    """One line under a reply: its version, model, parameters, ttft, tokens, tokens/s,
+    duration, and how it ended."""
+    parts: list[str] = [version] if version else []
     if model:
         parts.append(one_line(model))
+    if stats.params:
+        try:
+            parts.append(Sampling.parse(stats.params).describe())
+        except ValueError:
+            pass
     if stats.ttft is not None:
         parts.append(f"ttft {_seconds(stats.ttft)}")
     if stats.output_tokens:
@@ -100,8 +118,20 @@ def meta_text(model: str | None, stats: ReplyStats, status: str, error: str | No
     return line
 
 
-def user_renderable(text: str) -> RenderableType:
-    return Group(Text("You", style="bold"), Text(clean(text)))
+def user_renderable(text: str, message: Message | None = None) -> RenderableType:
+    head = Text("You", style="bold")
+    items: list[RenderableType] = [head, Text(clean(text))]
+    if message is not None:
+        if message.versions > 1:
+            head.append(f"  {version_mark(message)}", style="dim")
+        if message.attachments:
+            chips = Text()
+            for a in message.attachments:
+                if chips:
+                    chips.append(" ")
+                chips.append(f" {clean(a.chip())} ", style="reverse dim")
+            items.append(chips)
+    return Group(*items)
 
 
 def reply_renderable(message: Message, *, show_meta: bool = True) -> RenderableType:
@@ -110,8 +140,19 @@ def reply_renderable(message: Message, *, show_meta: bool = True) -> RenderableT
         items.append(markdown(message.content))
     elif message.status == "complete":
         items.append(Text("(empty reply)", style="dim italic"))
-    if show_meta or message.status in ("error", "aborted", "interrupted"):
-        items.append(meta_text(message.model, message.stats, message.status, message.error))
+    version = version_mark(message)
+    if not show_meta and version and message.status == "complete":
+        items.append(Text(version, style="dim"))  # which version, without the figures
+    elif show_meta or message.status in ("error", "aborted", "interrupted"):
+        items.append(
+            meta_text(
+                message.model,
+                message.stats,
+                message.status,
+                message.error,
+                version=version,
+            )
+        )
     return Group(*items)
 
 

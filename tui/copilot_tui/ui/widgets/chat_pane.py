@@ -7,6 +7,8 @@ the text survives a tab switch, a closed tab and a restart (the screen saves dra
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,10 +20,18 @@ from ... import events as ev
 from ...errors import CopilotTuiError
 from ...service import Session
 from ..messages import PromptSubmitted
-from ..workspace import Change, DraftChanged, Workspace
+from ..workspace import Change, Compose, ComposeChanged, DraftChanged, Workspace
 from .agent_activity import AgentActivity
 from .conversation import Conversation, MessageView
 from .prompt import Prompt
+
+AT_PATH = re.compile(r"(?:^|\s)@(\S+)")
+
+
+def at_paths(text: str) -> list[str]:
+    """Files named in the prompt as ``@path`` (those that exist), to attach."""
+    return [m for m in AT_PATH.findall(text) if os.path.isfile(os.path.expanduser(m))]
+
 
 RECENT = 40  # messages mounted when a session opens; older ones load on scroll up
 OLDER_BATCH = 40
@@ -72,6 +82,7 @@ class ChatPane(TabPane):
 
     def on_mount(self) -> None:
         self._show_draft(self._workspace.draft(self.session_id))
+        self._show_compose()
         self._unsubscribe = self._workspace.subscribe(self._changed)
         self.load_history()
 
@@ -83,6 +94,21 @@ class ChatPane(TabPane):
         """A draft set elsewhere (a prompt handed back after a failed send) shows here."""
         if isinstance(change, DraftChanged) and change.session_id == self.session_id:
             self._show_draft(change.text)
+        elif isinstance(change, ComposeChanged) and change.session_id == self.session_id:
+            self._show_compose()
+
+    def _show_compose(self) -> None:
+        """The prompt's frame says what the next send does: edit an earlier prompt (a new
+        branch), and which files go with it."""
+        compose = self._workspace.compose(self.session_id)
+        prompt = self.prompt
+        prompt.border_title = (
+            f"editing {compose.editing_label}: enter sends it as a new branch · esc cancels"
+            if compose.editing
+            else None
+        )
+        prompt.border_subtitle = "  ".join(chip for _, chip in compose.files) or None
+        prompt.set_class(compose.editing is not None, "-editing")
 
     def _show_draft(self, text: str) -> None:
         prompt = self.prompt
@@ -197,6 +223,9 @@ class ChatPane(TabPane):
         mounted, its history, read when it mounts, has what the event said)."""
         if not self.is_mounted:
             return
+        if event.type == ev.BRANCH_CHANGED and not event.data.get("turn_id"):
+            self.reload()  # another version chosen: the branch shown is another one
+            return
         self.conversation.handle_event(event)
         if event.type in (ev.TOOL_START, ev.TOOL_COMPLETE):
             self.conversation.show_tool_call(event.data.tool, event.data.get("message_id") or "")
@@ -219,22 +248,47 @@ class ChatPane(TabPane):
         else:
             self.conversation.action_page_down()
 
+    @work(group="reload", exclusive=True)
+    async def reload(self) -> None:
+        """Show the session's active branch afresh (a new conversation view, so nothing of the
+        branch shown before stays)."""
+        old = self.conversation
+        new = Conversation(self.session_id, self._workspace.live, show_meta=self._show_meta)
+        new.paused = old.paused
+        await self.mount(new, before=old)
+        await old.remove()
+        self.load_history()
+
     @on(Prompt.Submitted)
     def _submitted(self, event: Prompt.Submitted) -> None:
         event.stop()
         text = event.text
         event.prompt.remember(text)
         event.prompt.clear()
+        compose = self._workspace.compose(self.session_id)
+        paths = [path for path, _ in compose.files] + at_paths(text)
+        self._workspace.set_compose(self.session_id, Compose())
         self.post_message(PromptSubmitted(self.session_id, text))
-        self.send(text)
+        self.send(text, compose.editing, paths, compose)
 
     @work(group="send")
-    async def send(self, text: str) -> None:
+    async def send(
+        self,
+        text: str,
+        editing: str | None = None,
+        paths: list[str] | None = None,
+        compose: Compose | None = None,
+    ) -> None:
         try:
-            await self.session.send(text)
+            if editing is not None:
+                await self.session.edit(editing, text)
+            else:
+                await self.session.send(text, attachments=paths or [])
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             self.prompt.restore(text)
+            if compose is not None and self._workspace.compose(self.session_id) == Compose():
+                self._workspace.set_compose(self.session_id, compose)
 
     def set_visible(self, visible: bool) -> None:
         """Hidden panes only buffer; showing one renders what arrived meanwhile, once."""

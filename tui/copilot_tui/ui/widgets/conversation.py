@@ -58,7 +58,7 @@ class MessageView(Static):
     ) -> None:
         if renderable is None:
             renderable = (
-                user_renderable(message.content)
+                user_renderable(message.content, message)
                 if message.role == "user"
                 else reply_renderable(message, show_meta=show_meta)
             )
@@ -90,6 +90,7 @@ class _LiveState:
     content: str | None = None
     stats: ReplyStats | None = None
     error: str | None = None
+    versions: int = 1  # a regenerated reply is the newest of this many
 
 
 class Conversation(VerticalScroll, can_focus=True):
@@ -127,6 +128,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._flush_timer_pending = False
         self._finishing = 0  # replies being rendered in full before they replace the live view
         self._replies: list[Message] = []  # finished replies loaded, oldest first
+        self._branch: tuple[str, int] | None = None  # (role, versions) of the next new message
         self._shift_on_layout = 0  # lines to move the view down by when the next layout lands
         self._pending_up = 0.0  # lines the user scrolled up meanwhile, applied after that shift
         self._keep: tuple[Widget, int, float] | None = (
@@ -289,8 +291,14 @@ class Conversation(VerticalScroll, can_focus=True):
     def handle_event(self, event: ev.SessionEvent) -> None:
         """Apply one service event of this conversation's session."""
         data = event.data
-        if event.type == ev.USER_MESSAGE:
+        if event.type == ev.BRANCH_CHANGED and data.get("turn_id"):
+            self._branch_out(data.message_id, data.get("replaces"), int(data.get("versions") or 1))
+        elif event.type == ev.USER_MESSAGE:
             msg = Message(data.message_id, self.session_id, "user", data.content, status="complete")
+            msg.attachments = list(data.get("attachments") or [])
+            if self._branch is not None and self._branch[0] == "user":
+                msg.versions = msg.version = self._branch[1]
+                self._branch = None
             self.mount(MessageView(msg))
             self.scroll_end(animate=False)
             self.anchor()
@@ -300,6 +308,9 @@ class Conversation(VerticalScroll, can_focus=True):
             ):  # the last reply waits for its width
                 self._finish(self._state.message_id, self._ending, tries=40)
             self._state = _LiveState(data.message_id, data.get("model"))
+            if self._branch is not None and self._branch[0] == "assistant":
+                self._state.versions = self._branch[1]
+            self._branch = None
             self.mount(LiveReply(data.message_id, data.get("model"), id=f"live-{data.message_id}"))
         elif event.type == ev.SESSION_STATUS:
             widget = self._live_widget()
@@ -312,6 +323,7 @@ class Conversation(VerticalScroll, can_focus=True):
                 output_tokens=data.get("output_tokens"),
                 input_tokens=data.get("input_tokens"),
                 tokens_estimated=bool(data.get("estimated")),
+                params=data.get("params"),
             )
         elif (
             event.type == ev.SESSION_ERROR
@@ -324,6 +336,22 @@ class Conversation(VerticalScroll, can_focus=True):
                 data.get("message_id"),
                 data.get("status") or ("aborted" if data.get("aborted") else "complete"),
             )
+
+    def _branch_out(self, prompt_id: str, replaces: str | None, versions: int) -> None:
+        """A turn starts a new branch: what it replaces leaves the view (a regenerated reply:
+        what followed its prompt; an edited prompt: that prompt and what followed it)."""
+        key = replaces or prompt_id
+        children = list(self.children)
+        at = next((i for i, w in enumerate(children) if w.id == f"m-{key}"), None)
+        if at is None:
+            gone = children  # not loaded: the new branch is shown alone
+        else:
+            gone = children[at:] if replaces else children[at + 1 :]
+        removed = {w.message.id for w in gone if isinstance(w, MessageView)}
+        self._replies = [m for m in self._replies if m.id not in removed]
+        for widget in gone:
+            widget.remove()
+        self._branch = ("user" if replaces else "assistant", versions)
 
     def show_tool_call(self, call: ToolCall, reply_id: str) -> None:
         """An agent's tool call as a compact block, above the reply it serves (updated in place
@@ -375,6 +403,8 @@ class Conversation(VerticalScroll, can_focus=True):
             status,  # type: ignore[arg-type]
             state.error,
             stats=state.stats or ReplyStats(),
+            versions=state.versions,
+            version=state.versions,
         )
         if widget is None or not widget.is_mounted:
             self._replies.append(message)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual import events
+from textual.actions import SkipAction
 from textual.message import Message
 from textual.widgets import TextArea
 
 from ..engine.access import run_bindings_first
 from ..keymap import PROMPT_KEYS, bindings, effective_key
+from ..paths import complete_path
 
 
 class Prompt(TextArea):
@@ -63,6 +65,19 @@ class Prompt(TextArea):
             return
         self._recall_index = None
         self.post_message(self.Submitted(self, text))
+
+    def action_complete_path(self) -> None:
+        """Tab after ``@some/pa``: the path completed from disk (a file named so is attached
+        when the prompt is sent). Anywhere else tab moves on, as usual."""
+        row, col = self.cursor_location
+        line = self.document.get_line(row)[:col]
+        word = line.rsplit(None, 1)[-1] if line.strip() else ""
+        if not word.startswith("@") or line.endswith((" ", "\t")):
+            raise SkipAction()
+        done = complete_path(word[1:])
+        if done is None:
+            raise SkipAction()
+        self.insert(done[len(word) - 1 :])
 
     def action_newline(self) -> None:
         start, end = self.selection

@@ -4,6 +4,8 @@ from .live import LiveText
 from .model import (
     ActiveChanged,
     Change,
+    Compose,
+    ComposeChanged,
     DraftChanged,
     InfoChanged,
     Mark,
@@ -19,6 +21,8 @@ from .tabs import GroupTab, SessionTab, Tab, decode, encode
 __all__ = [
     "ActiveChanged",
     "Change",
+    "Compose",
+    "ComposeChanged",
     "DraftChanged",
     "GroupTab",
     "InfoChanged",

@@ -21,6 +21,8 @@ from .tabs import GroupTab, SessionTab, Tab
 __all__ = [
     "ActiveChanged",
     "Change",
+    "Compose",
+    "ComposeChanged",
     "DraftChanged",
     "InfoChanged",
     "Mark",
@@ -74,6 +76,21 @@ class DraftChanged:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Compose:
+    """What the next prompt of a session goes with: the earlier prompt it replaces (a new
+    branch from there), and the files attached to it (paths, with their chips)."""
+
+    editing: str | None = None  # the id of the prompt being edited
+    editing_label: str = ""  # which one, for the prompt's title ("prompt 2 of 3")
+    files: tuple[tuple[str, str], ...] = ()  # (path, chip)
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeChanged:
+    session_id: str
+
+
 @dataclass(slots=True)
 class Turn:
     """A session's latest turn as its events told it: what a view made late starts from."""
@@ -108,6 +125,7 @@ Change = (
     | TabsChanged
     | ActiveChanged
     | DraftChanged
+    | ComposeChanged
 )
 Observer = Callable[[Change], None]
 
@@ -124,6 +142,7 @@ class Workspace:
         self._errored: set[str] = set()  # failed in the turn now running
         self._notes: dict[str, str] = {}
         self._drafts: dict[str, str] = {}
+        self._compose: dict[str, Compose] = {}  # an edit or attachments waiting for a send
         self._prompts: dict[str, tuple[str, str]] = {}  # session id -> (message id, text) sent
         self._turns: dict[str, Turn] = {}  # session id -> its latest turn
         self._tabs: list[Tab] = []
@@ -324,6 +343,7 @@ class Workspace:
         self._prompts.pop(session_id, None)
         self._sessions.pop(session_id, None)
         self._drafts.pop(session_id, None)
+        self._compose.pop(session_id, None)
         self._errored.discard(session_id)
         self._notes.pop(session_id, None)
         self._set_mark(session_id, None)
@@ -426,6 +446,19 @@ class Workspace:
             self._drafts.pop(session_id, None)
         self._notify(DraftChanged(session_id, text))
         return True
+
+    def compose(self, session_id: str) -> Compose:
+        return self._compose.get(session_id, Compose())
+
+    def set_compose(self, session_id: str, compose: Compose) -> None:
+        """Edit an earlier prompt, attach files, or (``Compose()``) go back to a plain send."""
+        if self.compose(session_id) == compose:
+            return
+        if compose == Compose():
+            self._compose.pop(session_id, None)
+        else:
+            self._compose[session_id] = compose
+        self._notify(ComposeChanged(session_id))
 
     def restore_draft(self, session_id: str, prompt: str) -> None:
         """A prompt that failed before any reply comes back, unless something new was typed."""

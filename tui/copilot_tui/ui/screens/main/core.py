@@ -135,6 +135,7 @@ class MainCore(Screen[None]):
             ev.TITLE_CHANGED,
             ev.MODEL_CHANGE,
             ev.SESSION_DELETED,
+            ev.BRANCH_CHANGED,
         ):
             self.refresh_sessions_soon()
 

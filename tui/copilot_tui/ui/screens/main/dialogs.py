@@ -40,6 +40,10 @@ class DialogHost(MainCore):
 
         self.app.push_screen(dialog, done)
 
+    def cancel_edit(self, session_id: str) -> bool:
+        """Leave editing an earlier prompt (the steering flows do); False: nothing to leave."""
+        return False
+
     def _refocus(self) -> None:
         if self.focused is None:
             self.action_focus_prompt()

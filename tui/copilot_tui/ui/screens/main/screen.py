@@ -26,9 +26,10 @@ from .clipboard import ClipboardActions
 from .compare import CompareFlows
 from .core import ACTIVE_KEY, TABS_KEY
 from .sessions import SessionFlows
+from .steer import SteerFlows
 
 
-class MainScreen(SessionFlows, CompareFlows, ClipboardActions):
+class MainScreen(SessionFlows, CompareFlows, ClipboardActions, SteerFlows):
     BINDINGS = bindings(MAIN_KEYS)
 
     def __init__(

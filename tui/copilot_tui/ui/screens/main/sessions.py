@@ -99,6 +99,8 @@ class SessionFlows(DialogHost):
             return
         if pane.session.busy:
             self.abort(pane)
+        elif self.cancel_edit(pane.session_id):
+            pane.prompt.focus()
         elif not pane.prompt.has_focus:
             pane.prompt.focus()
 

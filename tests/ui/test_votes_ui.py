@@ -34,7 +34,11 @@ async def test_blind_comparison_vote_reveal_and_leaderboard(
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
         await tap(pilot, "ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="dialog")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, CompareScreen) and app.screen.query("#models"),
+            what="dialog",
+        )
         dialog = app.screen
         models = dialog.query_one("#models", OptionList)
         await wait_for(pilot, lambda: models.option_count > 3, what="models")

@@ -21,6 +21,7 @@ import httpx
 from copilot_tui import CopilotClient
 from copilot_tui.store import Store
 from copilot_tui.types import Message
+from tests.bench import scale
 from tests.bench.corpus import reply_text
 from tests.bench.harness import (
     MODEL,
@@ -475,6 +476,9 @@ SCENARIOS: dict[str, Callable[..., Awaitable[Result] | Result]] = {
     "startup": startup,
     "long": long_session,
     "local": local,
+    "transcript": scale.transcript,
+    "open_tabs": scale.open_tabs,
+    "many_sessions": scale.many_sessions,
 }
 
 

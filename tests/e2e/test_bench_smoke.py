@@ -35,6 +35,9 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "startup 5",
         "long 100",
         "local 8",
+        "transcript 60",
+        "open tabs 3x20",
+        "sessions 20",
     }
     assert expected <= set(medians)
     for label, values in medians.items():

@@ -266,6 +266,19 @@ class Conversation(VerticalScroll, can_focus=True):
     def oldest_seq(self) -> int | None:
         return self._oldest_seq
 
+    def is_showing(self, message_id: str) -> bool:
+        """The message is loaded and at least partly in the view."""
+        try:
+            widget = self.query_one(f"#m-{message_id}")
+        except Exception:
+            return False
+        region = widget.region
+        return bool(region) and region.overlaps(self.region)
+
+    def is_found(self, message_id: str) -> bool:
+        """The message is flashed as a search hit."""
+        return any(w.has_class("-found") for w in self.query(f"#m-{message_id}"))
+
     def reveal(self, message_id: str) -> bool:
         """Scroll to a loaded message and flash it; False when it is not loaded."""
         try:

@@ -23,10 +23,10 @@ Plan = list[tuple[str, str, dict[str, Any]]]  # (row label, scenario, params)
 
 
 def plan(size: str) -> Plan:
-    firehose, paced, tabs_tokens, service_tokens, stored, long_messages = {
-        "full": (2000, 1000, 1000, 500, 500, 2000),
-        "quick": (500, 300, 300, 200, 500, 2000),
-        "smoke": (60, 30, 30, 20, 5, 100),
+    firehose, paced, tabs_tokens, service_tokens, stored = {
+        "full": (2000, 1000, 1000, 500, 500),
+        "quick": (500, 300, 300, 200, 500),
+        "smoke": (60, 30, 30, 20, 5),
     }[size]
     counts = (1, 2) if size == "smoke" else (1, 4, 8)
     many = {"smoke": (2, 3, 4), "quick": (8, 16, 100), "full": (8, 16, 100)}[size]
@@ -55,7 +55,6 @@ def plan(size: str) -> Plan:
     )
     rows.append(("startup empty", "startup", {"sessions": 0}))
     rows.append((f"startup {stored}", "startup", {"sessions": stored}))
-    rows.append((f"long {long_messages}", "long", {"messages": long_messages}))
     transcript = {
         "full": {"messages": 10000, "jumps": 500, "time_cap": 60.0},
         "quick": {"messages": 10000, "jumps": 200, "time_cap": 30.0},
@@ -242,14 +241,6 @@ def checks(med: dict[str, dict[str, float]]) -> list[tuple[str, str, bool | None
                     data["open_key_max_ms"] <= 100,
                 ),
             ]
-        elif label.startswith("long"):
-            out.append(
-                (
-                    f"{label} messages: first paint <= 1.0 s",
-                    f"{data['first_paint_s']:.2f} s",
-                    data["first_paint_s"] <= 1.0,
-                )
-            )
     return out
 
 
@@ -282,11 +273,6 @@ def table(med: dict[str, dict[str, float]]) -> str:
                 f"engine load {d['load_s']:.2f} s, cold first token {d['cold_first_token_s']:.2f} s, "
                 f"warm first token {d['first_token_s']:.2f} s, {d['tokens_per_cpu_s']:.0f} tokens per CPU-s, "
                 f"engine peak RSS {d['engine_peak_rss_mb']:.0f} MB"
-            )
-        if "scroll_to_top_s" in d:
-            other.append(
-                f"first paint {d['first_paint_s']:.2f} s, all loaded {d['scroll_to_top_s']:.1f} s "
-                f"({d['pages']:.0f} pages), +{d['rss_added_mb']:.0f} MB"
             )
         if "home_s" in d:
             other.append(

@@ -25,7 +25,7 @@ from copilot_tui.ui.app import CopilotApp
 from copilot_tui.ui.screens.new_session import NewSessionScreen
 from copilot_tui.ui.screens.search import SearchScreen
 from copilot_tui.ui.screens.simple import ConfirmScreen, RenameScreen
-from copilot_tui.ui.widgets.conversation import MessageView
+from copilot_tui.ui.widgets.conversation import WINDOW_MAX, MessageView
 from copilot_tui.ui.widgets.prompt import Prompt
 from copilot_tui.ui.workspace import SessionTab, encode
 
@@ -414,40 +414,56 @@ async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Pat
             )
 
 
-async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -> None:
+async def test_long_session_mounts_only_the_messages_near_the_view(client: CopilotClient) -> None:
+    """A long session mounts a window of messages between two spacers: scrolling up grows it
+    without moving what is on screen, home and a search hit jump to their message, and the
+    number of mounted messages stays bounded however much was viewed."""
     session = await client.create_session("lab/gpt-4o-mini")
-    for i in range(60):
+    for i in range(150):
         await session.send_and_wait(f"question {i}")
+    messages = await session.get_messages()
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         pane = await open_tab(pilot, session.session_id)
         conversation = pane.conversation
-        await wait_for(pilot, lambda: len(conversation.query(MessageView)) > 0, what="history")
-        assert len(conversation.query(MessageView)) == 40
-        first = conversation.query(MessageView).first()
+        await wait_for(
+            pilot, lambda: conversation.is_showing(messages[-1].id), what="the end on screen"
+        )
+        assert len(conversation.query(MessageView)) <= WINDOW_MAX < len(messages) / 2
+        conversation.focus()
+        top = conversation.query(MessageView).first()
         await wait_for(
             pilot,
-            lambda: (
-                first.virtual_region.height > 0
-                and 0 < conversation.max_scroll_y == conversation.scroll_y
-            ),
+            lambda: 0 < conversation.max_scroll_y == conversation.scroll_y,
             what="history laid out, scrolled to its end",
         )
-        row = first.virtual_region.y  # where it shows at the top of the conversation
-        conversation.scroll_home(animate=False)
-        await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 80, what="older")
-        # the message that was on screen (under the marker) still shows on the same row
+        # scroll up to the first mounted message: older ones come in above, and it stays put
+        conversation.scroll_to(y=top.virtual_region.y, animate=False)
+        await wait_for(pilot, lambda: top.region.y == conversation.region.y, what="at its top")
+        ids = [m.id for m in messages]
+        older = ids[ids.index(top.message.id) - 5]
+        await wait_for(
+            pilot, lambda: conversation.query(f"#m-{older}"), what="older messages mounted"
+        )
+        await wait_for(
+            pilot, lambda: top.region.y == conversation.region.y, what="still at its top"
+        )
+        await tap(pilot, "home")
+        await wait_for(pilot, lambda: conversation.is_showing(messages[0].id), what="the first")
+        assert not conversation.is_showing(messages[-1].id)
+        middle = messages[len(messages) // 2]
+        pane.reveal(middle.id, middle.seq)
         await wait_for(
             pilot,
-            lambda: (
-                first.virtual_region.y > 40
-                and conversation.scroll_y == first.virtual_region.y - row
-            ),
-            what="view kept in place",
+            lambda: conversation.is_found(middle.id) and conversation.is_showing(middle.id),
+            what="the hit shown and flashed",
         )
-        conversation.scroll_home(animate=False)
-        await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 120, what="oldest")
+        for _ in range(40):
+            await tap(pilot, "pagedown")
+        await tap(pilot, "end")
+        await wait_for(pilot, lambda: conversation.is_showing(messages[-1].id), what="the end")
+        assert len(conversation.query(MessageView)) <= WINDOW_MAX
         assert main_screen(pilot) is not None
 
 

@@ -105,16 +105,15 @@ class ChatPane(TabPane):
             self.notify(str(exc), severity="error", markup=False)
             return
         self.prompt.sent = [m.content for m in messages if m.role == "user"]
+        reveal, self._pending_reveal = self._pending_reveal, None
         self.conversation.load(
             messages,
             turn=self._workspace.turn(self.session_id),
             outline=[Entry(*row) for row in outline],
             fetch=self.session.get_messages_between,
+            reveal=reveal,
         )
         self._loaded = True
-        if self._pending_reveal:
-            message_id, self._pending_reveal = self._pending_reveal, None
-            self.call_after_refresh(self.reveal, message_id, None)
 
     def reveal(self, message_id: str, seq: int | None) -> None:
         """Scroll to a message (once the history is read, when it is not yet)."""

@@ -183,8 +183,10 @@ class Conversation(VerticalScroll, can_focus=True):
         turn: Turn | None = None,
         outline: list[Entry] | None = None,
         fetch: Fetch | None = None,
+        reveal: str | None = None,
     ) -> None:
-        """Show a session's recent messages (called once, when the pane opens).
+        """Show a session's recent messages (called once, when the pane opens), or with
+        ``reveal``, that message of the outline, flashed.
 
         ``outline`` lists every finished message of the session (``messages`` are its last
         ones) and ``fetch`` reads any of them: the window moves over the whole conversation.
@@ -229,11 +231,34 @@ class Conversation(VerticalScroll, can_focus=True):
         # land after them; the recent messages follow once drawn (see _first_window).
         self.mount_all([self._top, self._bottom, *run, *lives])
         self._settling = True  # no window moves before the first one is in
-        self.run_worker(self._first_window(window), group="window")
+        index = self._outline.index(reveal) if reveal and fetch else None
+        if index is not None and reveal is not None:
+            self.release_anchor()
+            self.run_worker(self._first_at(reveal, index), group="window")
+        else:
+            self.run_worker(self._first_window(window), group="window")
         if self._state is not None:
             self.call_after_refresh(self.flush)
         if ended is not None:
             self.call_after_refresh(self._finish, *ended)
+
+    async def _first_at(self, message_id: str, index: int) -> None:
+        """The first window is around a message to reveal: the newest are never drawn."""
+        try:
+            for _ in range(100):
+                if self.scrollable_content_region.width > 0:
+                    break
+                await asyncio.sleep(0.01)  # not laid out yet (a tab opening)
+            self._content_width = self.scrollable_content_region.width
+            self._outline.set_width(self._content_width)
+            self._top.set_lines(self._outline.span(0, self._lo))
+            await self._show_at(index, 0, max(self.scrollable_content_region.height, 10))
+        finally:
+            self._settling = False
+        widget = self._message_widget(message_id)
+        if widget is not None:
+            self.call_after_refresh(self._flash, widget)
+        self.call_after_refresh(self._schedule_settle)
 
     async def _first_window(self, views: list[MessageView]) -> None:
         """Draw the newest messages that fill the view, off the event loop, then mount them:

@@ -249,6 +249,37 @@ async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> N
         assert "platypus" in found.message.content
 
 
+async def test_ctrl_o_lists_the_best_matches_and_opens_one(client: CopilotClient) -> None:
+    """With more sessions than the list shows, ctrl+o lists at most SHOWN of them, the
+    closest title first, and enter opens it."""
+    from textual.command import CommandInput, CommandList, CommandPalette
+
+    from copilot_tui.ui.screens.open_session import SHOWN
+
+    for i in range(SHOWN + 20):
+        await client.create_session("lab/gpt-4o-mini", title=f"notes {i}")
+    target = await client.create_session("lab/gpt-4o-mini", title="wombat burrows")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        screen.action_open_session()
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        palette = app.screen
+        await wait_for(pilot, lambda: palette.query(CommandList), what="its list")
+        listed = palette.query_one(CommandList)
+        await wait_for(pilot, lambda: listed.option_count == SHOWN, what="the newest listed")
+        palette.query_one(CommandInput).value = "wmbt"
+        await wait_for(
+            pilot,
+            lambda: (
+                listed.option_count == 1 and "wombat" in str(listed.get_option_at_index(0).prompt)
+            ),
+            what="the one match",
+        )
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: screen.active_session_id == target.session_id, what="opened")
+
+
 async def test_restart_restores_tabs(client: CopilotClient) -> None:
     a = await client.create_session("lab/gpt-4o-mini", title="first")
     b = await client.create_session("lab/gpt-4o-mini", title="second")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.servers.openai_server import Script, split_tokens
 from tests.ui.helpers import (
     focused_prompt,
@@ -221,6 +222,30 @@ async def test_sidebar_filter(client: CopilotClient) -> None:
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: screen.active_session_id is not None, what="opened")
         assert screen.workspace.sessions[screen.active_session_id].title == "rust lifetimes"
+
+
+async def test_sidebar_lists_the_most_recent_rows_and_counts_the_rest(
+    client: CopilotClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ROWS rows the sidebar lists the most recent ones and a row counting the others;
+    the filter still finds an old one."""
+    from copilot_tui.ui.widgets import sidebar
+
+    monkeypatch.setattr(sidebar, "ROWS", 3)
+    await client.create_session("lab/gpt-4o-mini", title="the oldest wombat")
+    for i in range(5):
+        await client.create_session("lab/gpt-4o-mini", title=f"recent {i}")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        option_list = screen.sidebar.session_list
+        await wait_for(pilot, lambda: option_list.option_count == 4, what="3 rows and a count")
+        last = option_list.get_option_at_index(3)
+        assert last.disabled and "3 more" in str(last.prompt)
+        screen.sidebar.focus_filter()
+        await pilot.press(*"wombat")
+        await wait_for(pilot, lambda: option_list.option_count == 1, what="filtered")
+        assert "wombat" in str(option_list.get_option_at_index(0).prompt)
 
 
 async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> None:

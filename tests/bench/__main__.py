@@ -50,6 +50,14 @@ def plan(size: str) -> Plan:
         )
     )
     rows.append((f"tabs {many[1]}", "tabs", {"n": many[1], "tokens": tabs_tokens, "rate": rate}))
+    react_n, react_repeats = (2, 2) if size == "smoke" else (8, 12)
+    rows.append(
+        (
+            f"reactions {react_n}",
+            "reactions",
+            {"n": react_n, "tokens": tabs_tokens * 4, "rate": rate, "repeats": react_repeats},
+        )
+    )
     rows.append(
         (f"service {many[2]}", "service", {"n": many[2], "tokens": service_tokens, "rate": rate})
     )
@@ -151,6 +159,17 @@ def checks(med: dict[str, dict[str, float]]) -> list[tuple[str, str, bool | None
                     data["lag_p99_ms"] <= 30,
                 )
             )
+        elif label.startswith("reactions"):
+            for name, what in (("tab", "tab switch"), ("dialog", "dialog"), ("palette", "palette")):
+                value = data.get(f"{name}_p95_ms")
+                if value is not None:
+                    out.append(
+                        (
+                            f"{label} streaming: {what} first frame p95 <= 100 ms",
+                            f"{value:.0f} ms",
+                            value <= 100,
+                        )
+                    )
         elif label.startswith("service"):
             out.append(
                 (
@@ -264,6 +283,15 @@ def table(med: dict[str, dict[str, float]]) -> str:
         other = []
         if "cpu_ms_per_1k_tokens" in d:
             other.append(f"CPU {d['cpu_ms_per_1k_tokens']:.0f} ms / 1k tokens")
+        if "tab_p95_ms" in d:
+            other.append(
+                "first frame p95 / max: "
+                + ", ".join(
+                    f"{name} {d[f'{name}_p95_ms']:.0f} / {d[f'{name}_max_ms']:.0f} ms"
+                    for name in ("tab", "dialog", "palette")
+                    if f"{name}_p95_ms" in d
+                )
+            )
         if "show_tab_ms" in d:
             other.append(f"show a finished tab {d['show_tab_ms']:.0f} ms")
         if "imports_s" in d:

@@ -56,7 +56,7 @@ class _Watch:
 
 
 class OursProbe(_Watch):
-    """The real app's main screen, fed by ctrl+k's comparison (or a tab for one pane)."""
+    """The real app's main screen, fed by ctrl+s's comparison (or a tab for one pane)."""
 
     def __init__(self, client: CopilotClient) -> None:
         super().__init__(client)

@@ -64,7 +64,7 @@ async def panes(n: int, tokens: int, rate: float, renderer: str) -> Result:
     """N visible panes streaming one reply each.
 
     'ours' is the product itself: one pane is a chat tab, two or more are a comparison in the
-    main screen's compare view, started the way ctrl+k starts one. 'baseline' is Textual's own
+    main screen's compare view, started the way ctrl+s starts one. 'baseline' is Textual's own
     ``MarkdownStream`` in an app of its own holding nothing but its panes.
     """
     from tests.bench.panes import BaselineApp, OursProbe
@@ -223,6 +223,81 @@ async def tabs(n: int, tokens: int, rate: float) -> Result:
         "cpu_s": used["cpu_s"],
         "completion_ratio": elapsed / ideal if ideal else None,
         "show_tab_ms": sorted(shows)[len(shows) // 2] * 1000,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+async def _reaction(pilot: Any, key: str, done: Callable[[], object]) -> float:
+    """Seconds from a key reaching the app to the first frame drawn once ``done()`` holds."""
+    from textual import events
+
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    gate = getattr(app, "key_gate", None)  # one key's reaction, not one queued behind the last
+    await _until(pilot, lambda: gate is None or not gate.busy, 30, "keys delivered")
+    t0 = time.perf_counter()
+    app.post_message(events.Key(key, None))
+    await _until(pilot, done, 30, f"{key} done")
+    drawn: asyncio.Future[float] = loop.create_future()
+    app.screen.call_after_refresh(lambda: drawn.done() or drawn.set_result(time.perf_counter()))
+    return await drawn - t0
+
+
+async def reactions(n: int, tokens: int, rate: float, repeats: int) -> Result:
+    """With N replies streaming in tabs: how long a tab switch, a dialog (rename) and the
+    command palette take from the key to their first frame."""
+    from textual.command import CommandPalette
+
+    from copilot_tui.ui.app import CopilotApp
+    from copilot_tui.ui.screens.simple import RenameScreen
+
+    with paced_server(rate, tokens) as url, isolated_dirs(url) as (config, data):
+        async with CopilotClient(config_path=config, data_dir=data) as client:
+            sessions = [await client.create_session(MODEL) for _ in range(n)]
+            app = CopilotApp(client)
+            async with app.run_test(size=SIZE) as pilot:
+                screen = await _main_screen(pilot)
+                for s in sessions:
+                    await screen.open_session(s.session_id, activate=False)
+                screen.tabs.active = screen.chat_pane(sessions[0].session_id).id
+                await pilot.pause(0.3)
+                for s in sessions:
+                    await s.send(PROMPT, max_tokens=tokens)
+                await _until(pilot, lambda: all(s.busy for s in sessions), 30, "streaming")
+                times: dict[str, list[float]] = {"tab": [], "dialog": [], "palette": []}
+                for _ in range(repeats):
+                    if not any(s.busy for s in sessions):
+                        break
+                    before = screen.active_session_id
+                    times["tab"].append(
+                        await _reaction(
+                            pilot, "alt+right", lambda b=before: screen.active_session_id != b
+                        )
+                    )
+                    times["dialog"].append(
+                        await _reaction(pilot, "f2", lambda: isinstance(app.screen, RenameScreen))
+                    )
+                    await _reaction(pilot, "escape", lambda: app.screen is screen)
+                    times["palette"].append(
+                        await _reaction(
+                            pilot, "ctrl+p", lambda: isinstance(app.screen, CommandPalette)
+                        )
+                    )
+                    await _reaction(pilot, "escape", lambda: app.screen is screen)
+                streaming = sum(s.busy for s in sessions)
+                for s in sessions:
+                    await s.abort()
+
+    def p95(values: list[float]) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+
+    return {
+        "sessions": n,
+        "samples": len(times["tab"]),
+        "still_streaming": streaming,
+        **{f"{name}_p95_ms": p95(values) for name, values in times.items() if values},
+        **{f"{name}_max_ms": max(values) * 1000 for name, values in times.items() if values},
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -387,6 +462,7 @@ SCENARIOS: dict[str, Callable[..., Awaitable[Result] | Result]] = {
     "panes": panes,
     "raw": raw,
     "tabs": tabs,
+    "reactions": reactions,
     "service": service,
     "startup": startup,
     "local": local,

@@ -30,6 +30,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "firehose 2 ours",
         "paced 2",
         "tabs 3",
+        "reactions 2",
         "service 4",
         "startup empty",
         "startup 5",

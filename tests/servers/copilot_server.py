@@ -65,7 +65,12 @@ def default_catalog() -> list[Any]:
     return [
         catalog_entry("gpt-4.1", ["/chat/completions", "/responses"], is_chat_default=True),
         catalog_entry("gpt-4o", None),  # older catalogs have no supported_endpoints
-        catalog_entry("claude-sonnet-4.5", ["/v1/messages"], vendor="Anthropic"),
+        catalog_entry(
+            "claude-sonnet-4.5",
+            ["/v1/messages"],
+            vendor="Anthropic",
+            billing={"is_premium": True, "multiplier": 1},
+        ),
         catalog_entry("gpt-5-codex", ["/responses"]),
         catalog_entry(
             "gemini-2.5-pro",

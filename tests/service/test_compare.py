@@ -427,8 +427,9 @@ def test_cli_json_and_stdin(config_path: Path, data_dir: Path, fake: FakeOpenAI)
         "tokens_estimated",
         "tokens_per_second",
         "queued",
+        "tool_calls",
     }
-    assert ok["stats"]["output_tokens"] == 3
+    assert ok["stats"]["output_tokens"] == 3 and ok["stats"]["tool_calls"] == 0
     assert failed["status"] == "error" and "500" in failed["error"]
     assert doc["fastest_ttft"] == 0 and doc["fastest_total"] == 0
     sent = fake.requests_for("gpt-4o-mini")[0]["body"]["messages"]

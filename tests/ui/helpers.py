@@ -102,6 +102,7 @@ async def open_tab(pilot: Pilot, session_id: str) -> ChatPane:
 
 async def send(pilot: Pilot, pane: ChatPane, text: str) -> None:
     """Type into the pane's prompt as a user would (focus it, set the text, press enter)."""
+    await keys_delivered(pilot)  # a key still held for the focus to move would go to this pane
     pane.prompt.focus()
     pane.prompt.load_text(text)
     await tap(pilot, "enter")
@@ -135,6 +136,11 @@ def _post_key(pilot: Pilot, key: str) -> None:
     from textual import events
 
     pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def keys_delivered(pilot: Pilot) -> None:
+    """Wait until no typed key is held back waiting for the focus to move (see keygate)."""
+    await wait_for(pilot, lambda: not pilot.app.key_gate.busy, what="keys delivered")
 
 
 async def tap(pilot: Pilot, *keys: str) -> None:

@@ -133,3 +133,54 @@ async def test_a_killed_runtime_is_a_sentence_in_its_tab_and_the_app_goes_on(
             await send(pilot, pane, "again")  # the next message starts a new runtime
             await wait_idle(pilot, pane, replies=2, timeout=60)
             assert pane.conversation.last_reply().endswith("again")
+
+
+async def test_agents_compared_ask_in_their_panes_one_after_the_other(
+    client: CopilotClient, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    from tests.ui.helpers import main_screen
+
+    from copilot_tui.ui.widgets.compare_view import CompareTab
+
+    (tmp_path / "notes.txt").write_text("the secret word is pumpkin\n")
+    for model in ("gpt-4o-mini", "demo"):
+        fake.script(
+            model, Script(tool_calls=[("view", {"path": "notes.txt"})]), Script(echo_tool=True)
+        )
+    app = CopilotApp(client)
+    async with app.run_test(size=(160, 44)) as pilot:
+        screen = await started(pilot)
+        comparison = await client.compare(
+            ["lab/gpt-4o-mini", "lab/demo"], "what is in notes.txt?", mode="agent", cwd=tmp_path
+        )
+        await screen.open_comparison(comparison.group_id)
+        await wait_for(
+            pilot, lambda: isinstance(screen.active_compare, CompareTab), what="compare tab"
+        )
+        tab = screen.active_compare
+        assert tab is not None
+
+        def focused_question() -> AgentActivity | None:
+            return next(
+                (a for a in tab.query(AgentActivity) if a.has_focus and a.asking is not None),
+                None,
+            )
+
+        for _ in range(2):  # each pane's question takes the keys in turn; y answers it
+            await wait_for(pilot, lambda: focused_question() is not None, 60, what="a question")
+            asking = focused_question()
+            assert asking is not None and asking.asking is not None
+            request = asking.asking.request_id
+            await tap(pilot, "y")
+            await wait_for(
+                pilot,
+                lambda a=asking, r=request: a.asking is None or a.asking.request_id != r,
+                what="that question answered",
+            )
+        await wait_for(pilot, lambda: not comparison.busy, 60, what="both agents done")
+        assert all("pumpkin" in p.text and p.tool_calls == 1 for p in comparison.panes)
+        for view in tab.views:
+            (block,) = view.conversation.query(ToolBlock)
+            assert "\u2713 view" in shown(block)
+        await wait_for(pilot, lambda: tab.prompt.has_focus, what="the prompt has the keys back")
+        assert main_screen(pilot) is screen

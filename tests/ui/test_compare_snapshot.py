@@ -22,6 +22,7 @@ SIZE = (140, 36)
 FIXED = {
     0: ReplyStats(ttft=0.21, duration=1.4, output_tokens=61),
     1: ReplyStats(ttft=0.95, duration=7.5, output_tokens=121, tokens_estimated=True),
+    2: ReplyStats(duration=0.03),  # the failed pane: its header shows its time too
 }
 
 

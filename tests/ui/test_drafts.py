@@ -33,7 +33,7 @@ async def test_a_draft_survives_a_tab_switch_a_closed_tab_and_a_restart(
             await wait_for(pilot, lambda: screen.active_session_id == a.session_id, what="back")
             assert pane.prompt.text == "half a thought"
 
-            await tap(pilot, "ctrl+w")
+            await tap(pilot, "alt+w")
             await wait_for(pilot, lambda: screen.chat_pane(a.session_id) is None, what="closed")
             again = await open_tab(pilot, a.session_id)
             assert again is not pane
@@ -69,7 +69,7 @@ async def test_a_sent_prompt_clears_the_draft_and_a_failed_one_comes_back_to_a_c
 
         bad_pane = await open_tab(pilot, bad.session_id)
         await send(pilot, bad_pane, "please answer")
-        await tap(pilot, "ctrl+w")  # closed before the failure arrives
+        await tap(pilot, "alt+w")  # closed before the failure arrives
         await wait_for(pilot, lambda: screen.chat_pane(bad.session_id) is None, what="closed")
         await wait_for(
             pilot,

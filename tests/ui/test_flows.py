@@ -261,7 +261,7 @@ async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> N
         await pilot.press(*"platypus")
         hits = app.screen.query_one("#hits", OptionList)
         await wait_for(pilot, lambda: hits.option_count >= 1, what="hits")
-        await pilot.press("enter", "enter")
+        await pilot.press("enter")  # one enter opens the first match
         await wait_for(pilot, lambda: screen.active_session_id == target.session_id, what="opened")
         pane = screen.chat_pane(target.session_id)
         assert pane is not None
@@ -408,9 +408,8 @@ async def test_new_session_dialog_flow(client: CopilotClient) -> None:
         await wait_for(
             pilot, lambda: [o.id for o in models._options if o.id] == ["lab/slow"], what="filtered"
         )
-        await pilot.press(
-            "down", "up", "enter"
-        )  # arrows move the list from the filter; enter picks
+        await pilot.press("down", "up")  # arrows move the list from the filter
+        await pilot.press("tab", "tab")  # past the list to the id field (enter there creates)
         await wait_for(
             pilot, lambda: app.screen.query_one("#session-id", Input).has_focus, what="id field"
         )
@@ -693,7 +692,7 @@ async def test_first_launch_offers_a_prompt_on_the_default_model(client: Copilot
             and pane.conversation.last_reply() == "Echo: hello"
         )
         assert not screen.has_class("-empty") and app.focused is pane.prompt
-        await pilot.press("ctrl+w")  # closing the last tab brings the welcome prompt back
+        await pilot.press("alt+w")  # closing the last tab brings the welcome prompt back
         await wait_for(
             pilot,
             lambda: screen.has_class("-empty") and app.focused is welcome.prompt,

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from tests.servers.copilot_server import GITHUB_TOKEN, USER_CODE, FakeCopilot
 from tests.ui.helpers import started, wait_for
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
 
 from copilot_tui import CopilotClient
 from copilot_tui.ui.app import CopilotApp
 from copilot_tui.ui.screens.login import LoginScreen
+from copilot_tui.ui.screens.new_session import NewSessionScreen
 
 
 @pytest.fixture
@@ -44,6 +45,20 @@ async def test_login_dialog_shows_code_and_logs_in(copilot: FakeCopilot, tmp_pat
             assert dialog._done and "Logged in" in str(dialog.query_one("#step", Static).render())
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
+            # the picker shows what a prompt costs, and a model the account may not use
+            await pilot.press("ctrl+n")
+            await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen), what="dialog")
+            models = app.screen.query_one("#models", OptionList)
+
+            def row(model_id: str) -> tuple[str, bool]:
+                option = models.get_option(model_id)
+                return str(option.prompt), option.disabled
+
+            await wait_for(pilot, lambda: models.option_count > 3, what="copilot's models")
+            assert "1x premium" in row("copilot/claude-sonnet-4.5")[0]
+            assert "included" in row("copilot/gpt-4.1")[0]
+            text, disabled = row("copilot/gemini-2.5-pro")
+            assert disabled and "policy: requires_consent" in text
         token_file = tmp_path / "data" / "copilot-github-token.json"
         assert token_file.stat().st_mode & 0o777 == 0o600 and GITHUB_TOKEN in token_file.read_text()
         status = next(

@@ -33,7 +33,7 @@ async def test_blind_comparison_vote_reveal_and_leaderboard(
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         screen = await started(pilot)
-        await tap(pilot, "ctrl+k")
+        await tap(pilot, "ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), what="dialog")
         dialog = app.screen
         models = dialog.query_one("#models", OptionList)
@@ -63,7 +63,7 @@ async def test_blind_comparison_vote_reveal_and_leaderboard(
         assert app.screen.query_one(TopBar).model == "blind"
         await wait_for(pilot, lambda: "pane A" in _sidebar_text(screen), what="sidebar letters")
         assert FAST not in _sidebar_text(screen) and SLOW not in _sidebar_text(screen)
-        await tap(pilot, "ctrl+e")  # continuing in a tab would name the model
+        await tap(pilot, "alt+e")  # continuing in a tab would name the model
         await wait_for(
             pilot,
             lambda: any("Vote first" in str(n.message) for n in app._notifications),
@@ -71,7 +71,7 @@ async def test_blind_comparison_vote_reveal_and_leaderboard(
         )
         assert screen.active_compare is tab
 
-        await tap(pilot, "f6")
+        await tap(pilot, "f5")
         await wait_for(pilot, lambda: isinstance(app.screen, VoteScreen), what="vote dialog")
         await tap(pilot, "down", "enter")  # "B is best"
         await wait_for(pilot, lambda: not comparison.hidden, what="vote recorded")

@@ -105,6 +105,7 @@ class ModelInfo:
     max_output_tokens: int | None = None
     supported: bool = True
     note: str | None = None
+    premium: float | None = None  # Copilot: premium requests one prompt costs (0 = included)
 
     @property
     def model(self) -> str:

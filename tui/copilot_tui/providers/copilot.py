@@ -65,6 +65,7 @@ class CatalogModel:
     context_window: int | None = None
     max_output_tokens: int | None = None
     is_default: bool = False
+    premium: float | None = None  # premium requests a prompt costs (0: included in the plan)
 
 
 def _int(value: Any) -> int | None:
@@ -80,6 +81,13 @@ def route_for(endpoints: Any) -> str | None:
     if MESSAGES in endpoints:
         return MESSAGES
     return None
+
+
+def _multiplier(billing: Any) -> float | None:
+    value = billing.get("multiplier") if isinstance(billing, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1000:
+        return None
+    return float(value)
 
 
 def parse_catalog(payload: Any) -> list[CatalogModel]:
@@ -121,6 +129,7 @@ def parse_catalog(payload: Any) -> list[CatalogModel]:
                 context_window=_int(limits.get("max_context_window_tokens")),
                 max_output_tokens=_int(limits.get("max_output_tokens")),
                 is_default=entry.get("is_chat_default") is True,
+                premium=_multiplier(entry.get("billing")),
             ),
         )
     return sorted(out.values(), key=lambda m: not m.is_default)
@@ -209,12 +218,15 @@ class CopilotProvider(Provider):
             policy = getattr(m, "policy", None)
             state = getattr(policy, "state", None)
             enabled = state in (None, "enabled")
+            billing = getattr(m, "billing", None)
+            multiplier = getattr(billing, "multiplier", None)
             out.append(
                 self.model_info(
                     str(m.id),
                     str(getattr(m, "name", None) or m.id),
                     context_window=_int(getattr(limits, "max_context_window_tokens", None)),
                     supported=enabled,
+                    premium=float(multiplier) if isinstance(multiplier, int | float) else None,
                     note=None
                     if enabled
                     else f"not enabled for this account (policy: {state}); enable it in your Copilot settings on github.com",
@@ -281,6 +293,7 @@ class CopilotProvider(Provider):
                 max_output_tokens=m.max_output_tokens,
                 supported=m.route is not None and m.enabled,
                 note=m.note,
+                premium=m.premium,
             )
             for m in models.values()
         ]

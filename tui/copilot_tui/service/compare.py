@@ -57,15 +57,27 @@ SKIPPED_DIRS = {
 }
 
 
-def copy_workdirs(source: str, root: Path, specs: Sequence[PaneSpec]) -> list[str]:
+def copy_workdirs(
+    source: str, root: Path, specs: Sequence[PaneSpec], *, data_dir: Path | None = None
+) -> list[str]:
     """One copy of ``source`` per pane under ``root`` (agents comparing on one task each get
-    their own files); virtualenvs, node_modules and caches are left out. Checked first: a folder
-    too big to copy is one sentence, and nothing is copied."""
+    their own files); virtualenvs, node_modules, caches and copilot-tui's own data folder (where
+    the copies go) are left out. Checked first: a folder too big to copy is one sentence, and
+    nothing is copied."""
     if not os.path.isdir(source):
         raise InvalidComparison(f"The working directory {source} does not exist.")
+    data = os.path.realpath(data_dir) if data_dir is not None else None
+
+    def kept(folder: str, names: Iterable[str]) -> list[str]:
+        return [
+            n
+            for n in names
+            if n not in SKIPPED_DIRS and os.path.realpath(os.path.join(folder, n)) != data
+        ]
+
     files = size = 0
     for folder, dirs, names in os.walk(source):
-        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        dirs[:] = kept(folder, dirs)
         for name in names:
             files += 1
             with contextlib.suppress(OSError):
@@ -76,7 +88,10 @@ def copy_workdirs(source: str, root: Path, specs: Sequence[PaneSpec]) -> list[st
                 f"{MAX_COPY_BYTES // 2**20} MB); compare agents on a smaller folder."
             )
     out = []
-    ignore = shutil.ignore_patterns(*SKIPPED_DIRS)
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return set(names) - set(kept(folder, names))
+
     for i, spec in enumerate(specs, 1):
         slug = "".join(c if c.isalnum() or c in "-._" else "-" for c in spec.model)[:60]
         target = root / f"{i}-{slug}"
@@ -84,7 +99,9 @@ def copy_workdirs(source: str, root: Path, specs: Sequence[PaneSpec]) -> list[st
             shutil.copytree(source, target, symlinks=True, ignore=ignore)
         except (OSError, shutil.Error) as exc:
             shutil.rmtree(root, ignore_errors=True)
-            raise InvalidComparison(f"Could not copy {source} for pane {i}: {exc}.") from None
+            first = exc.args[0][0] if isinstance(exc, shutil.Error) and exc.args[0] else None
+            why = first[2] if isinstance(first, tuple) and len(first) == 3 else exc
+            raise InvalidComparison(f"Could not copy {source} for pane {i}: {why}.") from None
         out.append(str(target))
     return out
 
@@ -673,7 +690,11 @@ async def start_comparison(
             source = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
             workdirs = list(
                 await asyncio.to_thread(
-                    copy_workdirs, source, rt.store.path.parent / "agent-copies" / group_id, specs
+                    copy_workdirs,
+                    source,
+                    rt.store.path.parent / "agent-copies" / group_id,
+                    specs,
+                    data_dir=rt.store.path.parent,
                 )
             )
         for spec, workdir in zip(specs, workdirs, strict=True):

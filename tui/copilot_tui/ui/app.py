@@ -63,10 +63,13 @@ class CopilotApp(EngineApp):
         self._owns_client = not client.started
 
     async def on_mount(self) -> None:
+        # keys typed while the app starts wait for the restored tab's prompt
+        self._startup_keys = self.hold_keys()
         if self._owns_client:
             try:
                 await self.client.start()
             except CopilotTuiError as exc:
+                self._startup_keys()
                 self.exit(2 if isinstance(exc, ConfigError) else 1, message=str(exc))
                 return
             self._read_config()
@@ -97,6 +100,7 @@ class CopilotApp(EngineApp):
     def on_startup_done(self, message: StartupDone) -> None:
         """Soon after start-up, in threads (never competing with the first frame): the first
         reply then goes out and renders at full speed."""
+        self.call_after_refresh(self._startup_keys)
         self.set_timer(WARM_UP_DELAY, self._warm_up)
 
     def _warm_up(self) -> None:

@@ -34,29 +34,22 @@ class KeySpec:
 
 
 APP_KEYS: tuple[KeySpec, ...] = (
-    KeySpec("app.help", "f1", "help", "Help", "everywhere"),
+    KeySpec("app.help", "f1,ctrl+g", "help", "Help", "everywhere"),
     KeySpec("app.quit", "ctrl+q", "quit", "Quit", "everywhere", show=False, priority=True),
 )
 
 MAIN_KEYS: tuple[KeySpec, ...] = (
     KeySpec("main.new_session", "ctrl+n", "new_session", "New session", "main screen"),
     KeySpec("main.open_session", "ctrl+o", "open_session", "Open session", "main screen"),
-    KeySpec("main.toggle_sidebar", "ctrl+b", "toggle_sidebar", "Sidebar", "main screen"),
+    KeySpec("main.toggle_sidebar", "ctrl+b,f8", "toggle_sidebar", "Sidebar", "main screen"),
     KeySpec(
         "main.filter", "slash", "focus_filter", "Filter sessions", "outside the prompt", show=False
     ),
-    KeySpec("main.search", "ctrl+f", "search", "Search", "main screen"),
-    # ctrl+w and ctrl+y win over the prompt's own meanings (delete word: also ctrl+backspace;
-    # redo): these are the keys people reach for to close a tab and copy a reply.
-    KeySpec(
-        "main.close_tab",
-        "ctrl+w",
-        "close_tab",
-        "Close tab",
-        "main screen",
-        show=False,
-        priority=True,
-    ),
+    KeySpec("main.search", "ctrl+f,f3", "search", "Search", "main screen"),
+    # No key here wins over the prompt: ctrl+w deletes a word there (terminals send it for
+    # ctrl+backspace, and Textual reads alt+backspace as it), so it closes a tab only from
+    # outside a text field; alt+w closes one from anywhere.
+    KeySpec("main.close_tab", "alt+w,ctrl+w", "close_tab", "Close tab", "main screen", show=False),
     KeySpec(
         "main.prev_tab",
         "ctrl+pageup,alt+left",
@@ -85,22 +78,14 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
         for n in range(1, 10)
     ),
     KeySpec("main.cancel", "escape", "cancel_reply", "Stop reply", "main screen"),
-    KeySpec(
-        "main.copy_reply",
-        "ctrl+y",
-        "copy_reply",
-        "Copy reply",
-        "main screen",
-        show=False,
-        priority=True,
-    ),
+    KeySpec("main.copy_reply", "ctrl+r", "copy_reply", "Copy reply", "main screen", show=False),
     KeySpec("main.copy_code", "alt+y", "copy_code", "Copy code block", "main screen", show=False),
     KeySpec("main.switch_model", "ctrl+l", "switch_model", "Switch model", "main screen"),
     KeySpec("main.rename", "f2", "rename_current", "Rename session", "main screen", show=False),
     KeySpec(
         "main.focus_prompt", "ctrl+t", "focus_prompt", "Focus prompt", "main screen", show=False
     ),
-    KeySpec("main.compare", "ctrl+k", "new_comparison", "Compare", "main screen", priority=True),
+    KeySpec("main.compare", "ctrl+s", "new_comparison", "Compare", "main screen"),
     KeySpec(
         "main.leaderboard",
         "f9",
@@ -111,41 +96,30 @@ MAIN_KEYS: tuple[KeySpec, ...] = (
     ),
 )
 
-# In a compare view. Some take keys a text box would otherwise use (word jumps, cut, end of
-# line), so they win over the shared prompt, but only inside the compare view.
+# In a compare view. None wins over the shared prompt: ctrl+left and ctrl+right stay word
+# jumps there and pick a pane from outside it.
 COMPARE_KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "compare.next_pane",
-        "ctrl+right",
+        "alt+down,ctrl+right",
         "next_pane",
         "Next pane",
         "compare view",
         show=False,
-        priority=True,
     ),
     KeySpec(
         "compare.prev_pane",
-        "ctrl+left",
+        "alt+up,ctrl+left",
         "prev_pane",
         "Previous pane",
         "compare view",
         show=False,
-        priority=True,
     ),
     KeySpec("compare.cancel_pane", "escape", "cancel_pane", "Stop pane", "compare view"),
-    KeySpec(
-        "compare.cancel_all", "ctrl+x", "cancel_all", "Stop all", "compare view", priority=True
-    ),
-    KeySpec(
-        "compare.continue",
-        "ctrl+e",
-        "continue_pane",
-        "Continue in a tab",
-        "compare view",
-        priority=True,
-    ),
-    KeySpec("compare.maximise", "f11", "maximise", "Maximise pane", "compare view"),
-    KeySpec("compare.vote", "f6", "vote", "Vote on the answers", "compare view", priority=True),
+    KeySpec("compare.cancel_all", "alt+x", "cancel_all", "Stop all", "compare view"),
+    KeySpec("compare.continue", "alt+e", "continue_pane", "Continue in a tab", "compare view"),
+    KeySpec("compare.maximise", "f11,alt+m", "maximise", "Maximise pane", "compare view"),
+    KeySpec("compare.vote", "f5,alt+v", "vote", "Vote on the answers", "compare view"),
 )
 
 SIDEBAR_KEYS: tuple[KeySpec, ...] = (
@@ -160,7 +134,31 @@ PROMPT_KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "prompt.newline", "shift+enter,ctrl+j,alt+enter", "newline", "Newline", "prompt", show=False
     ),
-    KeySpec("prompt.recall", "up", "recall", "Recall last prompt", "empty prompt", show=False),
+    KeySpec(
+        "prompt.recall", "up", "recall", "Recall an earlier prompt", "empty prompt", show=False
+    ),
+    KeySpec(
+        "prompt.recall_next", "down", "recall_next", "Recall a later prompt", "prompt", show=False
+    ),
+    KeySpec(
+        "prompt.page_up", "pageup", "page(-1)", "Scroll the conversation up", "prompt", show=False
+    ),
+    KeySpec(
+        "prompt.page_down",
+        "pagedown",
+        "page(1)",
+        "Scroll the conversation down",
+        "prompt",
+        show=False,
+    ),
+)
+
+# Keys that are not bindings of the app (Textual's, or the text editor's): listed by the help.
+FIXED_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("ctrl+p", "Command palette: every action", "everywhere"),
+    ("ctrl+w / alt+backspace / ctrl+backspace", "Delete the word before the cursor", "prompt"),
+    ("ctrl+u / ctrl+k", "Delete to the start / end of the line", "prompt"),
+    ("ctrl+z / ctrl+y", "Undo / redo", "prompt"),
 )
 
 AGENT_KEYS: tuple[KeySpec, ...] = (

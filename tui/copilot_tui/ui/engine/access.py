@@ -17,7 +17,8 @@ from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, Tab
 
-from . import internals, tuning
+from . import internals, terminal_keys, tuning
+from .keygate import KeyGate
 
 _app: App[Any] | None = None  # the running app, when Textual's own context cannot say
 
@@ -126,6 +127,14 @@ async def run_bindings_first(
     return False
 
 
+def hold_keys(app: App[Any]) -> Callable[[], None]:
+    """Hold typed keys until the returned function is called (see keygate); a no-op in an app
+    without the gate."""
+    if isinstance(app, EngineApp):
+        return app.hold_keys()
+    return lambda: None
+
+
 def anchor_released(widget: Widget) -> bool:
     """Whether the user scrolled an anchored widget away from its end."""
     return internals.available(internals.ANCHOR) and bool(widget._anchor_released)
@@ -138,6 +147,20 @@ class EngineApp(App[int]):
     def __init__(self) -> None:
         super().__init__()
         internals.check()
+        terminal_keys.install()
+        self.key_gate = KeyGate(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes from the terminal pass the key gate (see keygate)."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.key_gate.receive(event)
+        else:
+            await super().on_event(event)
+
+    def hold_keys(self) -> Callable[[], None]:
+        """Hold typed keys until the returned function is called: for work that moves the
+        focus later, so what is typed meanwhile reaches where the focus goes."""
+        return self.key_gate.hold()
 
     @on(events.Load)
     def _start_engine(self) -> None:

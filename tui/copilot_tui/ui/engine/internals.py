@@ -22,6 +22,7 @@ OPTION_LINES = "option_lines"
 KEY_BINDINGS = "key_bindings"
 ANCHOR = "anchor"
 APP_ERRORS = "app_errors"
+KEY_PARSER = "key_parser"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,20 @@ def _option_lines() -> bool:
     )
 
 
+def _key_parser() -> bool:
+    from textual import _xterm_parser
+    from textual.drivers import linux_driver
+
+    return (
+        linux_driver.XTermParser is _xterm_parser.XTermParser
+        or issubclass(linux_driver.XTermParser, _xterm_parser.XTermParser)
+    ) and _params(_xterm_parser.XTermParser._sequence_to_key_events) == [
+        "self",
+        "sequence",
+        "alt",
+    ]
+
+
 def _key_bindings() -> bool:
     from textual.app import App
     from textual.binding import BindingsMap
@@ -192,6 +207,12 @@ INTERNALS: tuple[Internal, ...] = (
     ),
     Internal(
         ANCHOR, "Widget._anchor_released", "a pane follows its reply while it is anchored", _anchor
+    ),
+    Internal(
+        KEY_PARSER,
+        "XTermParser._sequence_to_key_events, linux_driver.XTermParser",
+        "Textual's key parser (alt+backspace reads as ctrl+w, alt+enter as enter)",
+        _key_parser,
     ),
     Internal(
         APP_ERRORS, "App._handle_exception", "Textual's error screen for every error", _app_errors

@@ -7,6 +7,8 @@ the field under the list, so "the same model, told two different things" takes n
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from rich.text import Text
@@ -20,8 +22,9 @@ from textual.widgets.option_list import Option
 
 from ...service import CopilotClient
 from ...service.compare import MAX_PANES, MIN_PANES, PaneSpec
+from ..engine.access import hold_keys
 from ..safe import one_line
-from ..widgets.model_picker import ModelPicker
+from ..widgets.model_picker import ModelPicker, fill_picker
 from ..widgets.prompt import Prompt
 from .base import Dialog
 
@@ -33,6 +36,7 @@ class CompareRequest:
     prompt: str
     blind: bool = False
     tags: list[str] = field(default_factory=list)
+    cwd: str | None = None  # agents: each pane works on its own copy of this folder
 
 
 class ChosenList(OptionList):
@@ -75,11 +79,12 @@ class CompareScreen(Dialog[CompareRequest | None]):
                     )
             yield Label("Shared system message (optional, for panes without their own)")
             yield Input(placeholder="e.g. Be concise", id="shared-system")
+            yield Label("Prompt")
+            yield Prompt(id="compare-first-prompt")
             with Horizontal(classes="vote-options"):
                 yield Checkbox("Blind: panes A, B, C…, models hidden until you vote", id="blind")
                 yield Input(placeholder="tags, e.g. code, writing (optional)", id="tags")
-            yield Label("Prompt")
-            yield Prompt(id="compare-first-prompt")
+                yield Input(placeholder="agents in folder (optional)", id="agent-cwd")
             yield Static("", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Static(
@@ -95,12 +100,13 @@ class CompareScreen(Dialog[CompareRequest | None]):
         prompt.placeholder = "Ask every model the same thing…"
         self.query_one("#model-filter", Input).focus()
         self._show_chosen()
-        self.load_models()
+        self.load_models(hold_keys(self.app))
 
     @work
-    async def load_models(self) -> None:
-        statuses = await self._client.provider_statuses()
-        self.query_one(ModelPicker).set_statuses(statuses)
+    async def load_models(self, release_keys: Callable[[], None]) -> None:
+        await fill_picker(
+            self.query_one(ModelPicker), self._client.provider_statuses(), release_keys
+        )
 
     # -- panes ---------------------------------------------------------------------------
 
@@ -115,7 +121,12 @@ class CompareScreen(Dialog[CompareRequest | None]):
         self._panes.append(PaneSpec(event.model))
         self._show_chosen(len(self._panes) - 1)
         if any(p.model == event.model for p in self._panes[:-1]):
-            self.query_one("#pane-system", Input).focus()  # a repeat needs its own system message
+            # the focus stays in the filter (what is typed next is the next model's name); a
+            # repeat is said, and needs its own system message before the comparison starts
+            error.update(
+                f"Pane {len(self._panes)} repeats {one_line(event.model)}: give it its own "
+                "system message (enter on it in the list), or del removes it."
+            )
         field = self.query_one("#model-filter", Input)
         if field.value:
             field.value = ""  # ready to type the next model's name
@@ -184,10 +195,16 @@ class CompareScreen(Dialog[CompareRequest | None]):
         self.query_one("#model-filter", Input).focus()
 
     @on(Input.Submitted, "#shared-system")
-    @on(Input.Submitted, "#tags")
     def _system_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.query_one("#compare-first-prompt", Prompt).focus()
+
+    @on(Input.Submitted, "#tags")
+    @on(Input.Submitted, "#agent-cwd")
+    def _option_submitted(self, event: Input.Submitted) -> None:
+        """The fields under the prompt: enter starts the comparison, as in the prompt."""
+        event.stop()
+        self.action_create()
 
     # -- done ----------------------------------------------------------------------------
 
@@ -216,7 +233,14 @@ class CompareScreen(Dialog[CompareRequest | None]):
             return
         blind = self.query_one("#blind", Checkbox).value
         tags = [t for t in self.query_one("#tags", Input).value.split(",") if t.strip()]
-        self.dismiss(CompareRequest(list(self._panes), system, prompt, blind, tags))
+        cwd = self.query_one("#agent-cwd", Input).value.strip() or None
+        if cwd is not None:
+            cwd = os.path.abspath(os.path.expanduser(cwd))
+            if not os.path.isdir(cwd):
+                error.update(f"The folder {cwd} does not exist.")
+                self.query_one("#agent-cwd", Input).focus()
+                return
+        self.dismiss(CompareRequest(list(self._panes), system, prompt, blind, tags, cwd))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

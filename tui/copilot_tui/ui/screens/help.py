@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from ..keymap import ALL_KEYS, display_key, effective_key
+from ..keymap import ALL_KEYS, FIXED_KEYS, display_key, effective_key
 from .base import Dialog
 
 
@@ -32,6 +32,8 @@ class HelpScreen(Dialog[None]):
                 spec.scope,
                 spec.id,
             )
+        for key, description, scope in FIXED_KEYS:
+            table.add_row(key.replace(" / ", "\n"), description, scope, "")
         with Vertical(classes="dialog"):
             yield Static(
                 "Keys  (remap any id under [keys] in the config; ctrl+p lists every action)",

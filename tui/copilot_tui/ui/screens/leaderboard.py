@@ -40,7 +40,7 @@ class LeaderboardScreen(Dialog[str | None]):
             yield Input(placeholder="filter by tag (enter)", id="tag")
             yield DataTable(id="standings", cursor_type="row", zebra_stripes=True)
             yield Static("", id="summary", markup=False)
-            yield Label("Waiting for your vote (enter opens it; f6 in a comparison votes)")
+            yield Label("Waiting for your vote (enter opens it; f5 in a comparison votes)")
             yield OptionList(id="queue")
             yield Static(
                 "f4 models / prompts · tab moves · esc closes", classes="hint", markup=False
@@ -118,7 +118,7 @@ class LeaderboardScreen(Dialog[str | None]):
             text = f"{board.votes} vote{'s' if board.votes != 1 else ''}{tagged}, ranking {what}"
             text += "; strength on the Elo scale (1000 = even)"
         else:
-            text = f"No votes yet{tagged}. Compare models (ctrl+k), then vote with f6."
+            text = f"No votes yet{tagged}. Compare models (ctrl+s), then vote with f5."
         self.query_one("#summary", Static).update(text)
 
     @on(OptionList.OptionSelected, "#queue")

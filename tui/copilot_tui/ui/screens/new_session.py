@@ -4,6 +4,7 @@ optionally a folder, which makes the session an agent working there with Copilot
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on, work
@@ -14,7 +15,8 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from ...errors import CopilotTuiError
 from ...ids import validate_session_id
 from ...service import CopilotClient
-from ..widgets.model_picker import ModelPicker
+from ..engine.access import hold_keys
+from ..widgets.model_picker import ModelPicker, fill_picker
 from .base import Dialog
 
 
@@ -53,16 +55,18 @@ class NewSessionScreen(Dialog[NewSessionRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#model-filter", Input).focus()
-        self.load_models()
+        self.load_models(hold_keys(self.app))
 
     @work
-    async def load_models(self) -> None:
-        statuses = await self._client.provider_statuses()
-        self.query_one(ModelPicker).set_statuses(statuses)
+    async def load_models(self, release_keys: Callable[[], None]) -> None:
+        await fill_picker(
+            self.query_one(ModelPicker), self._client.provider_statuses(), release_keys
+        )
 
     @on(ModelPicker.Picked)
     def _picked(self) -> None:
-        self.query_one("#session-id", Input).focus()
+        """Enter on a model creates the session (tab first to fill in an id or system message)."""
+        self.action_create()
 
     @on(Input.Submitted, "#session-id")
     @on(Input.Submitted, "#agent-cwd")

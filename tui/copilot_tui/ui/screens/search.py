@@ -39,6 +39,8 @@ class SearchScreen(Dialog[OpenSession | None]):
         super().__init__()
         self._client = client
         self._hits: dict[str, Any] = {}  # search hits from the service
+        self._searched = ""  # the text the hits shown are for
+        self._open_when_done = False  # enter came before the hits
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -55,11 +57,19 @@ class SearchScreen(Dialog[OpenSession | None]):
         self.run_search(event.value)
 
     @on(Input.Submitted, "#query")
-    def _submitted(self) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter opens the first match, once the search for what was typed has answered."""
+        if event.value == self._searched:
+            self._open_first()
+        else:
+            self._open_when_done = True
+
+    def _open_first(self) -> None:
+        self._open_when_done = False
         hits = self.query_one("#hits", OptionList)
         if hits.option_count:
-            hits.highlighted = 0
-            hits.focus()
+            hits.highlighted = 0 if hits.highlighted is None else hits.highlighted
+            hits.action_select()
 
     def on_key(self, event: object) -> None:
         if getattr(event, "key", None) == "down" and self.query_one("#query", Input).has_focus:
@@ -81,6 +91,9 @@ class SearchScreen(Dialog[OpenSession | None]):
             if text.strip()
             else ""
         )
+        self._searched = text
+        if self._open_when_done and text == self.query_one("#query", Input).value:
+            self._open_first()
 
     @on(OptionList.OptionSelected, "#hits")
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -21,6 +21,7 @@ class RenameScreen(Dialog[str | None]):
         with Vertical(classes="dialog"):
             yield Static("Rename session", classes="title", markup=False)
             yield Input(value=one_line(self._title), placeholder="Title", id="title")
+            yield Static("", classes="error", markup=False)
             yield Static("enter saves · esc cancels", markup=False)
 
     def on_mount(self) -> None:
@@ -28,7 +29,11 @@ class RenameScreen(Dialog[str | None]):
 
     @on(Input.Submitted, "#title")
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip())
+        title = event.value.strip()
+        if not title:
+            self.query_one(".error", Static).update("A title cannot be empty.")
+            return
+        self.dismiss(title)
 
 
 class ConfirmScreen(Dialog[bool]):

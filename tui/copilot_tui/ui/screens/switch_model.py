@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from ...service import CopilotClient
-from ..widgets.model_picker import ModelPicker
+from ..engine.access import hold_keys
+from ..widgets.model_picker import ModelPicker, fill_picker
 from .base import Dialog
 
 
@@ -26,11 +29,13 @@ class SwitchModelScreen(Dialog[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#model-filter", Input).focus()
-        self.load_models()
+        self.load_models(hold_keys(self.app))
 
     @work
-    async def load_models(self) -> None:
-        self.query_one(ModelPicker).set_statuses(await self._client.provider_statuses())
+    async def load_models(self, release_keys: Callable[[], None]) -> None:
+        await fill_picker(
+            self.query_one(ModelPicker), self._client.provider_statuses(), release_keys
+        )
 
     @on(ModelPicker.Picked)
     def _picked(self, event: ModelPicker.Picked) -> None:

@@ -7,7 +7,6 @@ the text survives a tab switch, a closed tab and a restart (the screen saves dra
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 
 from textual import events, on, work
@@ -19,7 +18,7 @@ from ...errors import CopilotTuiError
 from ...service import Session
 from ..messages import PromptSubmitted
 from ..workspace import Change, DraftChanged, Workspace
-from .agent_activity import AgentActivity, ToolBlock
+from .agent_activity import AgentActivity
 from .conversation import Conversation
 from .outline import Entry
 from .prompt import Prompt
@@ -129,7 +128,7 @@ class ChatPane(TabPane):
             return
         self.conversation.handle_event(event)
         if event.type in (ev.TOOL_START, ev.TOOL_COMPLETE):
-            self._tool_block(event)
+            self.conversation.show_tool_call(event.data.tool, event.data.get("message_id") or "")
         for activity in self.query(AgentActivity):
             activity.handle_event(event)
             if event.type == ev.PERMISSION_REQUESTED and not self.conversation.paused:
@@ -141,18 +140,13 @@ class ChatPane(TabPane):
         if self.is_mounted:
             self.conversation.text_arrived()
 
-    def _tool_block(self, event: ev.SessionEvent) -> None:
-        """A tool call's block, in the conversation above the reply it serves."""
-        call = event.data.tool
-        reply_id = event.data.get("message_id") or ""
-        block_id = "tool-" + re.sub(r"[^A-Za-z0-9_-]", "_", f"{reply_id}-{call.call_id}")
-        known = [b for b in self.conversation.query(ToolBlock) if b.id == block_id]
-        if known:
-            known[0].show(call)
-            return
-        block = ToolBlock(call, id=block_id)
-        live = [w for w in self.conversation.children if w.id == f"live-{reply_id}"]
-        self.conversation.mount(block, before=live[0] if live else None)
+    @on(Prompt.Page)
+    def _page(self, event: Prompt.Page) -> None:
+        event.stop()
+        if event.direction < 0:
+            self.conversation.action_page_up()
+        else:
+            self.conversation.action_page_down()
 
     @on(Prompt.Submitted)
     def _submitted(self, event: Prompt.Submitted) -> None:

@@ -34,6 +34,7 @@ from ..messages import OpenSession
 from ..safe import one_line
 from ..votes import VoteChoice
 from ..workspace import Workspace
+from .agent_activity import AgentActivity
 from .conversation import Conversation
 from .outline import Entry
 from .prompt import Prompt
@@ -65,27 +66,16 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f}ms" if value < 1 else f"{value:.1f}s"
 
 
-def first_sentence(text: str | None) -> str:
-    """An error as one readable sentence (provider messages can run to paragraphs)."""
-    line = one_line(text or "the model failed without saying why")
-    cut = line.find(". ")
-    return line[: cut + 1] if 0 < cut < 160 else line
-
-
 def header_text(
     pane: Pane, *, fastest_ttft: bool = False, fastest_total: bool = False, blind: bool = False
 ) -> Text:
     """Three short lines (they fit a quarter of a wide terminal): state, times, tokens.
 
-    A failed pane uses them for its error instead. ``blind`` leaves out the token count (its
-    counting can tell the provider) and keeps the rate.
+    A failed pane says so here and its error once, under the reply (with the text that came
+    before the failure); an error here too took the lines that text needed in a small pane. ``blind``
+    leaves out the token count (its counting can tell the provider) and keeps the rate.
     """
     word, style = _STATUS.get(pane.status, (pane.status, ""))
-    if pane.status == "error":
-        text = Text(word, style=style)
-        text.append(": ")
-        text.append(first_sentence(pane.error), style="red")
-        return text
     status = Text(word, style=style)
     if pane.status_note and pane.status in ("waiting", "streaming"):
         status.append(f"  {one_line(pane.status_note)}", style="dim italic")
@@ -143,6 +133,18 @@ class ComparePaneView(Vertical):
     """One model's column: header and conversation. Events wait in a buffer until history is in
     (events from before the view existed are in that history, or in the live text)."""
 
+    @dataclass
+    class Asking(TMessage):
+        """An agent pane asks permission: the tab selects it and focuses the question."""
+
+        view: ComparePaneView
+
+    @dataclass
+    class Answered(TMessage):
+        """The question this pane asked was answered: the prompt takes the keys again."""
+
+        view: ComparePaneView
+
     def __init__(self, pane: Pane, workspace: Workspace, *, show_meta: bool, name: str) -> None:
         super().__init__(classes="compare-pane")
         self.pane = pane
@@ -162,6 +164,8 @@ class ComparePaneView(Vertical):
     def compose(self) -> ComposeResult:
         yield self.header
         yield self.conversation
+        if self.pane.session.mode == "agent":
+            yield AgentActivity(self.pane.session)
 
     @property
     def session_id(self) -> str:
@@ -216,6 +220,15 @@ class ComparePaneView(Vertical):
         ):
             return  # already read from the store
         self.conversation.handle_event(event)
+        if event.type in (ev.TOOL_START, ev.TOOL_COMPLETE):
+            self.conversation.show_tool_call(event.data.tool, event.data.get("message_id") or "")
+        for activity in self.query(AgentActivity):
+            had_focus = activity.has_focus
+            activity.handle_event(event)
+            if event.type == ev.PERMISSION_REQUESTED and not self.conversation.paused:
+                self.post_message(self.Asking(self))  # the tab selects this pane, y/a/n answer
+            elif event.type == ev.PERMISSION_COMPLETED and had_focus:
+                self.post_message(self.Answered(self))
 
     def text_arrived(self) -> None:
         if self._buffer is None:
@@ -274,7 +287,7 @@ class CompareTab(TabPane):
         self._by_session = {v.session_id: v for v in self.views}
         self.prompt = Prompt(id="compare-prompt")
         self.prompt.placeholder = (
-            "Follow-up to every pane…  (enter send · esc stop pane · ctrl+x stop all)"
+            "Follow-up to every pane…  (enter send · esc stop pane · alt+x stop all)"
         )
         if comparison.last_prompt:
             self.prompt.sent = [comparison.last_prompt]
@@ -395,7 +408,11 @@ class CompareTab(TabPane):
             view.conversation.paused = not visible or (self.maximised and i != self.selected)
         if visible:
             self.refresh_headers()
-            self.prompt.focus()
+            asking = next((v for v in self.views if v.pane.session.pending_permissions), None)
+            if asking is not None:  # a question asked while the tab was hidden takes the keys
+                self.post_message(ComparePaneView.Asking(asking))
+            else:
+                self.prompt.focus()
 
     def watch_selected(self, selected: int) -> None:
         for i, view in enumerate(self.views):
@@ -452,9 +469,29 @@ class CompareTab(TabPane):
     def action_continue_pane(self) -> None:
         """Carry on with the selected pane's session as an ordinary conversation tab."""
         if self.comparison.hidden:  # the tab would name the model
-            self.notify("Vote first (f6): the models stay hidden until then.", markup=False)
+            self.notify("Vote first (f5): the models stay hidden until then.", markup=False)
             return
         self.post_message(OpenSession(self.views[self.selected].session_id))
+
+    @on(ComparePaneView.Asking)
+    def _asking(self, message: ComparePaneView.Asking) -> None:
+        """An agent pane asks permission: select it, and y / a / n answer at once. A question
+        already being answered keeps the keys: the next one comes when it is answered."""
+        message.stop()
+        if any(a.has_focus and a.asking is not None for a in self.query(AgentActivity)):
+            return
+        self.selected = self.views.index(message.view)
+        for activity in message.view.query(AgentActivity):
+            activity.focus()
+
+    @on(ComparePaneView.Answered)
+    def _answered(self, message: ComparePaneView.Answered) -> None:
+        message.stop()
+        asking = next((v for v in self.views if v.pane.session.pending_permissions), None)
+        if asking is not None:  # another pane is waiting: its question next
+            self.post_message(ComparePaneView.Asking(asking))
+        else:
+            self.prompt.focus()
 
     # -- votes ---------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ thread while the live view stays on screen, then swapped in: the event loop neve
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ... import events as ev
-from ...types import Message, ReplyStats
+from ...types import Message, ReplyStats, ToolCall
 from ..engine import gaps
 from ..engine.access import anchor_released
 from ..engine.clock import flushed, next_flush
@@ -55,6 +56,7 @@ from ..engine.render import (
 from ..engine.tuning import CollectorPause
 from ..workspace.live import LiveText
 from ..workspace.model import Turn
+from .agent_activity import ToolBlock
 from .live_reply import LiveReply, lead_blanks
 from .outline import MARGIN, Entry, Outline
 
@@ -667,6 +669,18 @@ class Conversation(VerticalScroll, can_focus=True):
                 data.get("message_id"),
                 data.get("status") or ("aborted" if data.get("aborted") else "complete"),
             )
+
+    def show_tool_call(self, call: ToolCall, reply_id: str) -> None:
+        """An agent's tool call as a compact block, above the reply it serves (updated in place
+        when the call ends)."""
+        block_id = "tool-" + re.sub(r"[^A-Za-z0-9_-]", "_", f"{reply_id}-{call.call_id}")
+        known = [b for b in self.query(ToolBlock) if b.id == block_id]
+        if known:
+            known[0].show(call)
+            return
+        block = ToolBlock(call, id=block_id)
+        live = [w for w in self.children if w.id == f"live-{reply_id}"]
+        self.mount(block, before=live[0] if live else None)
 
     def _live_widget(self) -> LiveReply | None:
         if self._state is None:

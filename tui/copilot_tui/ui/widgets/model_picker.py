@@ -7,6 +7,8 @@ cut), and enter on it says why it cannot start a session instead of picking anyt
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from rich.console import Group
@@ -15,6 +17,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -95,20 +98,23 @@ class ModelPicker(Vertical):
                 if not needle or needle in status.name.lower():
                     unusable.append(Option(provider_entry(status), id=f"{UNUSABLE}{status.name}"))
                 continue
-            models = [
-                m for m in status.models if m.supported and (not needle or needle in m.id.lower())
-            ]
-            if not models:
+            models = [m for m in status.models if not needle or needle in m.id.lower()]
+            if not any(m.supported for m in models):
                 continue
             options.append(Option(provider_header(status), disabled=True))
-            for model in models:
+            # models the account may not use (a Copilot policy) are listed after, and cannot
+            # be picked: the note says why and where to enable them
+            for model in sorted(models, key=lambda m: not m.supported):
                 label = Text(INDENT, style="dim")
-                label.append(one_line(model.model))
+                label.append(one_line(model.model), style="" if model.supported else "dim strike")
                 if model.id == self._current:
                     label.append("  (current)", style="dim")
+                if model.premium is not None:
+                    cost = "included" if model.premium == 0 else f"{model.premium:g}x premium"
+                    label.append(f"  {cost}", style="dim")
                 if model.note:
                     label.append(f"  {one_line(model.note)}", style="dim")
-                options.append(Option(label, id=model.id))
+                options.append(Option(label, id=model.id, disabled=not model.supported))
         options += unusable
         option_list.set_options(options)
         ids = [o.id for o in options if o.id]
@@ -137,12 +143,16 @@ class ModelPicker(Vertical):
             return False
         if self.unusable(option.id):
             self._note(self.why_not() or "")
-            # the note takes a line from the list: keep the whole entry in view
-            self.call_after_refresh(self.query_one("#models", OptionList).scroll_to_highlight)
+            # the note takes a line from the list: keep the whole entry in view once the list
+            # has its new height (the refresh that shows the note may come after the next one)
+            self.call_after_refresh(self.call_after_refresh, self._keep_highlight_in_view)
             return True
         self.selected = option.id
         self.post_message(self.Picked(option.id))
         return True
+
+    def _keep_highlight_in_view(self) -> None:
+        self.query_one("#models", OptionList).scroll_to_highlight()
 
     @on(Input.Changed, "#model-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -179,3 +189,26 @@ class ModelPicker(Vertical):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._choose(event.option)
+
+
+LOAD_HOLD = 1.0  # seconds typed keys wait for the model list at most
+
+
+async def fill_picker(
+    picker: ModelPicker,
+    statuses: Awaitable[list[ProviderStatus]],
+    release_keys: Callable[[], None],
+) -> None:
+    """Fill the picker once the providers answer. Keys typed meanwhile were held (see keygate)
+    and go on once the list is there: a name and enter typed at once pick from the full list.
+    The dialog may have been closed meanwhile (escape while loading). A slow provider holds
+    the keys at most ``LOAD_HOLD`` seconds: escape must still close the dialog."""
+    picker.set_timer(LOAD_HOLD, release_keys)
+    try:
+        result = await statuses
+        if picker.is_attached:
+            with contextlib.suppress(NoMatches):  # its widgets are going: the dialog is closing
+                picker.set_statuses(result)
+    finally:
+        if not picker.is_attached or not picker.call_after_refresh(release_keys):
+            release_keys()

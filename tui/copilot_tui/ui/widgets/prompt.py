@@ -20,6 +20,12 @@ class Prompt(TextArea):
         prompt: Prompt
         text: str
 
+    @dataclass
+    class Page(Message):
+        """Page up or down (-1, 1) in the prompt: the conversation above scrolls."""
+
+        direction: int
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
             id=id, classes="prompt", soft_wrap=True, show_line_numbers=False, tab_behavior="focus"
@@ -76,6 +82,26 @@ class Prompt(TextArea):
             self.move_cursor(self.document.end)
             return
         self.action_cursor_up()
+
+    def action_recall_next(self) -> None:
+        """Down while stepping through history goes forward again, past the newest to empty."""
+        if (
+            self._recall_index is not None
+            and self.cursor_location[0] == self.document.line_count - 1
+        ):
+            index = self._recall_index + 1
+            if index >= len(self.sent):
+                self._recall_index = None
+                self.load_text("")
+            else:
+                self._recall_index = index
+                self.load_text(self.sent[index])
+                self.move_cursor(self.document.end)
+            return
+        self.action_cursor_down()
+
+    def action_page(self, direction: int) -> None:
+        self.post_message(self.Page(direction))
 
     def remember(self, text: str) -> None:
         if not self.sent or self.sent[-1] != text:

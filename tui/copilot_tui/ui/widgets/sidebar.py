@@ -15,7 +15,9 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Region
 from textual.message import Message
@@ -160,8 +162,14 @@ class SessionList(OptionList):
         self.post_message(self.Requested("delete"))
 
 
+NO_MATCHES = "-no-matches"
+
+
 class Sidebar(Vertical):
     """Shows sessions; asks the screen to open, create, rename or delete them by message."""
+
+    # escape in the filter clears it first (then stops a reply, as anywhere else)
+    BINDINGS = [Binding("escape", "clear_filter", show=False, id="sidebar.clear_filter")]
 
     def __init__(self, workspace: Workspace, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -342,6 +350,8 @@ class Sidebar(Vertical):
                 options.append(
                     Option(self._member_prompt(member, i == len(members) - 1), id=member.session_id)
                 )
+        if not options and self._filter:
+            options.append(Option(Text("no matches", style="dim"), id=NO_MATCHES, disabled=True))
         return options
 
     def _more_row(self, options: list[Option], rest: list[SessionInfo], placed: set[str]) -> None:
@@ -440,6 +450,12 @@ class Sidebar(Vertical):
         option_list = self.session_list
         if option_list.option_count:
             option_list.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        if not field.has_focus or not field.value:
+            raise SkipAction()
+        field.value = ""
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", None)

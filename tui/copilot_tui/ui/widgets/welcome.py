@@ -12,7 +12,7 @@ from ...types import Readiness
 from ..safe import one_line
 from .prompt import Prompt
 
-KEYS = "ctrl+n picks another model · ctrl+k compares models · ctrl+o opens a session · f1 lists every key"
+KEYS = "ctrl+n picks another model · ctrl+s compares models · ctrl+o opens a session · f1 lists every key"
 SETUP_KEYS = (
     "ctrl+n lists every provider · ctrl+p → 'Log in to GitHub Copilot' logs in · f1 lists every key"
 )

@@ -120,6 +120,7 @@ class Workspace:
         self._group_of: dict[str, str] = {}  # session id -> its comparison's group id
         self._members: dict[str, tuple[str, ...]] = {}  # group id -> its panes' session ids
         self._marks: dict[str, Mark] = {}
+        self._seen: set[str] = set()  # sessions listed before: their marks are live state since
         self._errored: set[str] = set()  # failed in the turn now running
         self._notes: dict[str, str] = {}
         self._drafts: dict[str, str] = {}
@@ -165,6 +166,10 @@ class Workspace:
 
     def set_sessions(self, sessions: Iterable[SessionInfo], groups: Iterable[GroupInfo]) -> None:
         self._sessions = {s.session_id: s for s in sessions}
+        for sid, info in self._sessions.items():  # a reply that failed before this run: its ✗
+            if sid not in self._seen and info.last_status == "error":
+                self._marks.setdefault(sid, "error")
+            self._seen.add(sid)
         self._groups = {
             g.group_id: g for g in groups if any(sid in self._sessions for sid in g.session_ids)
         }

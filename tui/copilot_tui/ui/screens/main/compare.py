@@ -59,6 +59,8 @@ class CompareFlows(DialogHost):
                 request.system_message,
                 blind=request.blind,
                 tags=request.tags,
+                mode="agent" if request.cwd else "chat",
+                cwd=request.cwd,
             )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=10)

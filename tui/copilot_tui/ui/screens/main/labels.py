@@ -14,8 +14,8 @@ TAB_TITLE = 22  # cells of title a tab shows
 
 def session_label(workspace: Workspace, session_id: str, frame: int) -> Content:
     label = Text.assemble(mark(workspace.mark(session_id), frame), " ")
-    title = Text(one_line(workspace.title(session_id)) or "(untitled)")
     info = workspace.info(session_id)
+    title = Text(one_line(info.title) if info is not None and info.title else "(untitled)")
     if info is not None and info.group_id:  # a comparison's pane: its model tells it apart
         title = Text(f"{one_line(info.model).rsplit('/', 1)[-1]} · {title.plain}")
     title.truncate(TAB_TITLE, overflow="ellipsis")

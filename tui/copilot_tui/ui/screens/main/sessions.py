@@ -8,6 +8,7 @@ from textual import on, work
 from textual.command import CommandPalette
 
 from ....errors import CopilotTuiError
+from ...engine.access import hold_keys
 from ...messages import OpenSession
 from ...safe import one_line
 from ...widgets.chat_pane import ChatPane
@@ -26,12 +27,15 @@ class SessionFlows(DialogHost):
     def action_new_session(self) -> None:
         def created(request: NewSessionRequest | None) -> None:
             if request is not None:
-                self.create_session(request)
+                self.create_session(request, hold_keys(self.app))
 
         self._dialog(NewSessionScreen(self.client), created)
 
     @work(group="create")
-    async def create_session(self, request: NewSessionRequest) -> None:
+    async def create_session(
+        self, request: NewSessionRequest, release_keys: Callable[[], None] = lambda: None
+    ) -> None:
+        """Create and open it; keys typed meanwhile wait for its prompt."""
         try:
             session = await self.client.create_session(
                 request.model,
@@ -40,11 +44,12 @@ class SessionFlows(DialogHost):
                 mode="agent" if request.cwd else "chat",
                 cwd=request.cwd,
             )
+            await self.refresh_sessions()
+            await self.open_session(session.session_id)
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False, timeout=8)
-            return
-        await self.refresh_sessions()
-        await self.open_session(session.session_id)
+        finally:
+            self.call_after_refresh(release_keys)
 
     def action_open_session(self) -> None:
         commands = session_commands(

@@ -23,10 +23,10 @@ Plan = list[tuple[str, str, dict[str, Any]]]  # (row label, scenario, params)
 
 
 def plan(size: str) -> Plan:
-    firehose, paced, tabs_tokens, service_tokens, stored, long_messages = {
-        "full": (2000, 1000, 1000, 500, 500, 2000),
-        "quick": (500, 300, 300, 200, 500, 2000),
-        "smoke": (60, 30, 30, 20, 5, 100),
+    firehose, paced, tabs_tokens, service_tokens, stored = {
+        "full": (2000, 1000, 1000, 500, 500),
+        "quick": (500, 300, 300, 200, 500),
+        "smoke": (60, 30, 30, 20, 5),
     }[size]
     counts = (1, 2) if size == "smoke" else (1, 4, 8)
     many = {"smoke": (2, 3, 4), "quick": (8, 16, 100), "full": (8, 16, 100)}[size]
@@ -63,7 +63,22 @@ def plan(size: str) -> Plan:
     )
     rows.append(("startup empty", "startup", {"sessions": 0}))
     rows.append((f"startup {stored}", "startup", {"sessions": stored}))
-    rows.append((f"long {long_messages}", "long", {"messages": long_messages}))
+    transcript = {
+        "full": {"messages": 10000, "jumps": 500, "time_cap": 60.0},
+        "quick": {"messages": 10000, "jumps": 200, "time_cap": 30.0},
+        "smoke": {"messages": 60, "jumps": 4, "time_cap": 30.0},
+    }[size]
+    rows.append((f"transcript {transcript['messages']}", "transcript", transcript))
+    tabs_open, tab_messages = (3, 20) if size == "smoke" else (30, 500)
+    rows.append(
+        (
+            f"open tabs {tabs_open}x{tab_messages}",
+            "open_tabs",
+            {"tabs": tabs_open, "messages": tab_messages},
+        )
+    )
+    count = 20 if size == "smoke" else 10000
+    rows.append((f"sessions {count}", "many_sessions", {"sessions": count}))
     local_tokens, local_replies = {"full": (128, 5), "quick": (64, 3), "smoke": (8, 1)}[size]
     rows.append(
         (f"local {local_tokens}", "local", {"tokens": local_tokens, "replies": local_replies})
@@ -179,14 +194,72 @@ def checks(med: dict[str, dict[str, float]]) -> list[tuple[str, str, bool | None
                     data["first_token_s"] <= 1.0,
                 )
             )
-        elif label.startswith("long"):
-            out.append(
+        elif label.startswith("transcript"):
+            out += [
                 (
-                    f"{label} messages: first paint <= 1.0 s",
+                    f"{label}: first paint <= 0.5 s",
                     f"{data['first_paint_s']:.2f} s",
-                    data["first_paint_s"] <= 1.0,
-                )
-            )
+                    data["first_paint_s"] <= 0.5,
+                ),
+                (
+                    f"{label}: home <= 0.3 s",
+                    f"{data['home_s']:.2f} s" + ("" if data["home_reached"] else " (not reached)"),
+                    bool(data["home_reached"]) and data["home_s"] <= 0.3,
+                ),
+                (
+                    f"{label}: page up <= 50 ms per frame (max)",
+                    f"{data['page_up_max_ms']:.0f} ms",
+                    data["page_up_max_ms"] <= 50,
+                ),
+                (
+                    f"{label}: RSS growth after scrolling it all <= 50 MB",
+                    f"{data['rss_added_mb']:.0f} MB"
+                    + ("" if data["home_reached"] else " (top never reached)"),
+                    bool(data["home_reached"]) and data["rss_added_mb"] <= 50,
+                ),
+                (
+                    f"{label}: search hit opens at the match <= 0.3 s",
+                    f"{data['search_s']:.2f} s"
+                    + ("" if data["search_reached"] else " (not reached)"),
+                    bool(data["search_reached"]) and data["search_s"] <= 0.3,
+                ),
+            ]
+        elif label.startswith("open tabs"):
+            out += [
+                (
+                    f"{label}: total RSS <= 300 MB",
+                    f"{data['tabs_rss_mb']:.0f} MB",
+                    data["tabs_rss_mb"] <= 300,
+                ),
+                (
+                    f"{label}: switching <= 100 ms (max)",
+                    f"{data['switch_max_ms']:.0f} ms",
+                    data["switch_max_ms"] <= 100,
+                ),
+            ]
+        elif label.startswith("sessions"):
+            out += [
+                (
+                    f"{label}: first frame <= 1.0 s",
+                    f"{data['first_frame_s']:.2f} s",
+                    data["first_frame_s"] <= 1.0,
+                ),
+                (
+                    f"{label}: sidebar filter keystroke <= 50 ms (max)",
+                    f"{data['filter_key_max_ms']:.0f} ms",
+                    data["filter_key_max_ms"] <= 50,
+                ),
+                (
+                    f"{label}: sessions list <= 0.5 s",
+                    f"{data['list_s']:.2f} s",
+                    data["list_s"] <= 0.5,
+                ),
+                (
+                    f"{label}: ctrl+o keystroke <= 100 ms (max)",
+                    f"{data['open_key_max_ms']:.0f} ms",
+                    data["open_key_max_ms"] <= 100,
+                ),
+            ]
     return out
 
 
@@ -221,7 +294,7 @@ def table(med: dict[str, dict[str, float]]) -> str:
             )
         if "show_tab_ms" in d:
             other.append(f"show a finished tab {d['show_tab_ms']:.0f} ms")
-        if "first_frame_s" in d:
+        if "imports_s" in d:
             other.append(f"first frame {d['first_frame_s']:.2f} s (imports {d['imports_s']:.2f} s)")
         if "tokens_per_cpu_s" in d:
             other.append(
@@ -229,10 +302,27 @@ def table(med: dict[str, dict[str, float]]) -> str:
                 f"warm first token {d['first_token_s']:.2f} s, {d['tokens_per_cpu_s']:.0f} tokens per CPU-s, "
                 f"engine peak RSS {d['engine_peak_rss_mb']:.0f} MB"
             )
-        if "first_paint_s" in d:
+        if "home_s" in d:
             other.append(
-                f"first paint {d['first_paint_s']:.2f} s, all loaded {d['scroll_to_top_s']:.1f} s "
-                f"({d['pages']:.0f} pages), +{d['rss_added_mb']:.0f} MB"
+                f"first paint {d['first_paint_s']:.2f} s, home {d['home_s']:.2f} s"
+                + ("" if d["home_reached"] else " (not reached)")
+                + f", page up p50/max {d['page_up_p50_ms']:.0f}/{d['page_up_max_ms']:.0f} ms"
+                + f", search hit {d['search_s']:.2f} s"
+                + ("" if d["search_reached"] else " (not reached)")
+                + f", +{d['rss_added_mb']:.0f} MB"
+                + (" after scrolling it all" if d["home_reached"] else "")
+            )
+        if "switch_max_ms" in d:
+            other.append(
+                f"{d['tabs_rss_mb']:.0f} MB with all open (+{d['rss_added_mb']:.0f}), switch "
+                f"p50/max {d['switch_p50_ms']:.0f}/{d['switch_max_ms']:.0f} ms"
+            )
+        if "list_s" in d:
+            other.append(
+                f"first frame {d['first_frame_s']:.2f} s, filter key p50/max "
+                f"{d['filter_key_p50_ms']:.0f}/{d['filter_key_max_ms']:.0f} ms, sessions list "
+                f"{d['list_s']:.2f} s, ctrl+o key p50/max {d['open_key_p50_ms']:.0f}/"
+                f"{d['open_key_max_ms']:.0f} ms"
             )
         lines.append(
             f"| {label} | {_f(d.get('tokens_per_s'))} | {_f(ratio_base, 1) + 'x' if ratio_base else '-'} | "

@@ -21,6 +21,7 @@ import httpx
 from copilot_tui import CopilotClient
 from copilot_tui.store import Store
 from copilot_tui.types import Message
+from tests.bench import scale
 from tests.bench.corpus import reply_text
 from tests.bench.harness import (
     MODEL,
@@ -30,7 +31,6 @@ from tests.bench.harness import (
     isolated_dirs,
     paced_server,
     peak_rss_mb,
-    rss_mb,
 )
 
 SIZE = (200, 50)
@@ -394,90 +394,6 @@ def startup(sessions: int) -> Result:
     }
 
 
-# -- 6: long session -----------------------------------------------------------------------
-
-
-async def long_session(messages: int) -> Result:
-    """Open a session with many stored messages, then scroll to the top until all are loaded."""
-    from copilot_tui.ui.app import CopilotApp
-    from copilot_tui.ui.widgets.conversation import MessageView
-
-    with isolated_dirs("http://127.0.0.1:9/v1") as (config, data):
-        data.mkdir(parents=True)
-        store = Store(data)
-        sid = "long"
-        store.create_session(sid, MODEL, title="A long conversation")
-        for j in range(messages):
-            role = "user" if j % 2 == 0 else "assistant"
-            content = (
-                f"Next question ({j // 2}): and what about lock files?"
-                if role == "user"
-                else reply_text(60 + (j * 53) % 400, seed=j)
-            )
-            store.add_message(
-                Message(
-                    f"m{j}", sid, role, content, MODEL if role == "assistant" else None, "complete"
-                )
-            )
-        store.close()
-        async with CopilotClient(config_path=config, data_dir=data) as client:
-            app = CopilotApp(client)
-            async with app.run_test(size=SIZE) as pilot:
-                screen = await _main_screen(pilot)
-                rss0 = rss_mb()
-                probe = LagProbe()
-                probe.start()
-                painted: list[float] = []
-                t0 = time.perf_counter()
-                await screen.open_session(sid)
-                pane = screen.chat_pane(sid)
-                await _until(
-                    pilot,
-                    lambda: pane.is_mounted and len(pane.conversation.query(MessageView)) > 0,
-                    60,
-                    "history",
-                )
-                pane.conversation.call_after_refresh(lambda: painted.append(time.perf_counter()))
-                await _until(pilot, lambda: painted, 60, "first paint")
-                first_paint = painted[0] - t0
-                conv = pane.conversation
-                t1 = time.perf_counter()
-                pages = 0
-                while conv._has_older:
-                    before = conv.oldest_seq
-                    if (
-                        conv.scroll_y == 0
-                    ):  # already at the top after the last page: scroll away first
-                        conv.scroll_to(y=1, animate=False)
-                        await pilot.pause()
-                    conv.scroll_home(animate=False)
-                    await _until(
-                        pilot,
-                        lambda b=before: conv.oldest_seq != b or not conv._has_older,
-                        60,
-                        "older page",
-                    )
-                    await pilot.pause()  # the page keeps its place after the next refresh
-                    pages += 1
-                painted.clear()
-                conv.call_after_refresh(lambda: painted.append(time.perf_counter()))
-                await _until(pilot, lambda: painted, 60, "paint at the top")
-                to_top = painted[0] - t1
-                lag = await probe.stop()
-                loaded = len(conv.query(MessageView))
-                rss1 = rss_mb()
-    return {
-        "messages": messages,
-        "first_paint_s": first_paint,
-        "scroll_to_top_s": to_top,
-        "pages": pages,
-        "loaded": loaded,
-        "rss_added_mb": rss1 - rss0,
-        "peak_rss_mb": peak_rss_mb(),
-        **lag,
-    }
-
-
 # -- 7: the embedded model ----------------------------------------------------------------
 
 
@@ -549,8 +465,10 @@ SCENARIOS: dict[str, Callable[..., Awaitable[Result] | Result]] = {
     "reactions": reactions,
     "service": service,
     "startup": startup,
-    "long": long_session,
     "local": local,
+    "transcript": scale.transcript,
+    "open_tabs": scale.open_tabs,
+    "many_sessions": scale.many_sessions,
 }
 
 

@@ -34,8 +34,10 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "service 4",
         "startup empty",
         "startup 5",
-        "long 100",
         "local 8",
+        "transcript 60",
+        "open tabs 3x20",
+        "sessions 20",
     }
     assert expected <= set(medians)
     for label, values in medians.items():
@@ -43,5 +45,6 @@ def test_bench_smoke(tmp_path: Path) -> None:
         assert all(math.isfinite(v) and v >= 0 for v in values.values()), (label, values)
     for run in report["runs"].values():
         assert all(r.get("complete", True) for r in run), run
-    assert medians["long 100"]["loaded"] == 100
+    assert medians["transcript 60"]["home_reached"] == 1
+    assert medians["transcript 60"]["search_reached"] == 1
     assert report["targets"] and "| scenario |" in proc.stdout

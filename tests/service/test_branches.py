@@ -37,6 +37,12 @@ async def test_regenerate_keeps_the_earlier_reply_as_a_version(
     types = [e.type for e in seen]
     assert ev.BRANCH_CHANGED in types and ev.USER_MESSAGE not in types
     assert [m.content for m in await s.get_messages()] == ["Name a colour", "second"]
+    # what a long conversation lays itself out by is the active branch too
+    outline = await s.get_outline()
+    assert [row[1] for row in outline] == [m.id for m in await s.get_messages()]
+    first, last = outline[0][0], outline[-1][0]
+    window = await s.get_messages_between(first, last)
+    assert [m.content for m in window] == ["Name a colour", "second"]
     versions = await s.versions(reply.id)
     assert [v.content for v in versions] == ["first", "second"]
     # back to the first version, and a follow-up continues from it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.servers.openai_server import Script, split_tokens
 from tests.ui.helpers import (
     focused_prompt,
@@ -25,7 +26,7 @@ from copilot_tui.ui.app import CopilotApp
 from copilot_tui.ui.screens.new_session import NewSessionScreen
 from copilot_tui.ui.screens.search import SearchScreen
 from copilot_tui.ui.screens.simple import ConfirmScreen, RenameScreen
-from copilot_tui.ui.widgets.conversation import MessageView
+from copilot_tui.ui.widgets.conversation import WINDOW_MAX, MessageView
 from copilot_tui.ui.widgets.prompt import Prompt
 from copilot_tui.ui.workspace import SessionTab, encode
 
@@ -223,6 +224,30 @@ async def test_sidebar_filter(client: CopilotClient) -> None:
         assert screen.workspace.sessions[screen.active_session_id].title == "rust lifetimes"
 
 
+async def test_sidebar_lists_the_most_recent_rows_and_counts_the_rest(
+    client: CopilotClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ROWS rows the sidebar lists the most recent ones and a row counting the others;
+    the filter still finds an old one."""
+    from copilot_tui.ui.widgets import sidebar
+
+    monkeypatch.setattr(sidebar, "ROWS", 3)
+    await client.create_session("lab/gpt-4o-mini", title="the oldest wombat")
+    for i in range(5):
+        await client.create_session("lab/gpt-4o-mini", title=f"recent {i}")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        option_list = screen.sidebar.session_list
+        await wait_for(pilot, lambda: option_list.option_count == 4, what="3 rows and a count")
+        last = option_list.get_option_at_index(3)
+        assert last.disabled and "3 more" in str(last.prompt)
+        screen.sidebar.focus_filter()
+        await pilot.press(*"wombat")
+        await wait_for(pilot, lambda: option_list.option_count == 1, what="filtered")
+        assert "wombat" in str(option_list.get_option_at_index(0).prompt)
+
+
 async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> None:
     target = await client.create_session("lab/gpt-4o-mini")
     await target.send_and_wait("where is the platypus hiding")
@@ -247,6 +272,37 @@ async def test_full_text_search_jumps_to_the_message(client: CopilotClient) -> N
         )
         found = next(v for v in pane.conversation.query(MessageView) if v.has_class("-found"))
         assert "platypus" in found.message.content
+
+
+async def test_ctrl_o_lists_the_best_matches_and_opens_one(client: CopilotClient) -> None:
+    """With more sessions than the list shows, ctrl+o lists at most SHOWN of them, the
+    closest title first, and enter opens it."""
+    from textual.command import CommandInput, CommandList, CommandPalette
+
+    from copilot_tui.ui.screens.open_session import SHOWN
+
+    for i in range(SHOWN + 20):
+        await client.create_session("lab/gpt-4o-mini", title=f"notes {i}")
+    target = await client.create_session("lab/gpt-4o-mini", title="wombat burrows")
+    app = CopilotApp(client)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await started(pilot)
+        screen.action_open_session()
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        palette = app.screen
+        await wait_for(pilot, lambda: palette.query(CommandList), what="its list")
+        listed = palette.query_one(CommandList)
+        await wait_for(pilot, lambda: listed.option_count == SHOWN, what="the newest listed")
+        palette.query_one(CommandInput).value = "wmbt"
+        await wait_for(
+            pilot,
+            lambda: (
+                listed.option_count == 1 and "wombat" in str(listed.get_option_at_index(0).prompt)
+            ),
+            what="the one match",
+        )
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: screen.active_session_id == target.session_id, what="opened")
 
 
 async def test_restart_restores_tabs(client: CopilotClient) -> None:
@@ -413,40 +469,56 @@ async def test_keys_are_remapped_from_config(tmp_path: Path, fake, data_dir: Pat
             )
 
 
-async def test_long_session_mounts_only_recent_messages(client: CopilotClient) -> None:
+async def test_long_session_mounts_only_the_messages_near_the_view(client: CopilotClient) -> None:
+    """A long session mounts a window of messages between two spacers: scrolling up grows it
+    without moving what is on screen, home and a search hit jump to their message, and the
+    number of mounted messages stays bounded however much was viewed."""
     session = await client.create_session("lab/gpt-4o-mini")
-    for i in range(60):
+    for i in range(150):
         await session.send_and_wait(f"question {i}")
+    messages = await session.get_messages()
     app = CopilotApp(client)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         pane = await open_tab(pilot, session.session_id)
         conversation = pane.conversation
-        await wait_for(pilot, lambda: len(conversation.query(MessageView)) > 0, what="history")
-        assert len(conversation.query(MessageView)) == 40
-        first = conversation.query(MessageView).first()
+        await wait_for(
+            pilot, lambda: conversation.is_showing(messages[-1].id), what="the end on screen"
+        )
+        assert len(conversation.query(MessageView)) <= WINDOW_MAX < len(messages) / 2
+        conversation.focus()
+        top = conversation.query(MessageView).first()
         await wait_for(
             pilot,
-            lambda: (
-                first.virtual_region.height > 0
-                and 0 < conversation.max_scroll_y == conversation.scroll_y
-            ),
+            lambda: 0 < conversation.max_scroll_y == conversation.scroll_y,
             what="history laid out, scrolled to its end",
         )
-        row = first.virtual_region.y  # where it shows at the top of the conversation
-        conversation.scroll_home(animate=False)
-        await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 80, what="older")
-        # the message that was on screen (under the marker) still shows on the same row
+        # scroll up to the first mounted message: older ones come in above, and it stays put
+        conversation.scroll_to(y=top.virtual_region.y, animate=False)
+        await wait_for(pilot, lambda: top.region.y == conversation.region.y, what="at its top")
+        ids = [m.id for m in messages]
+        older = ids[ids.index(top.message.id) - 5]
+        await wait_for(
+            pilot, lambda: conversation.query(f"#m-{older}"), what="older messages mounted"
+        )
+        await wait_for(
+            pilot, lambda: top.region.y == conversation.region.y, what="still at its top"
+        )
+        await tap(pilot, "home")
+        await wait_for(pilot, lambda: conversation.is_showing(messages[0].id), what="the first")
+        assert not conversation.is_showing(messages[-1].id)
+        middle = messages[len(messages) // 2]
+        pane.reveal(middle.id, middle.seq)
         await wait_for(
             pilot,
-            lambda: (
-                first.virtual_region.y > 40
-                and conversation.scroll_y == first.virtual_region.y - row
-            ),
-            what="view kept in place",
+            lambda: conversation.is_found(middle.id) and conversation.is_showing(middle.id),
+            what="the hit shown and flashed",
         )
-        conversation.scroll_home(animate=False)
-        await wait_for(pilot, lambda: len(conversation.query(MessageView)) == 120, what="oldest")
+        for _ in range(40):
+            await tap(pilot, "pagedown")
+        await tap(pilot, "end")
+        await wait_for(pilot, lambda: conversation.is_showing(messages[-1].id), what="the end")
+        assert len(conversation.query(MessageView)) <= WINDOW_MAX
         assert main_screen(pilot) is not None
 
 

@@ -790,6 +790,28 @@ class Store:
             )
         )
 
+    def message_outline(self, session_id: str) -> list[tuple[int, str, str, int]]:
+        """``(seq, id, role, length of its text)`` of every user and assistant message of the
+        active branch, in order:
+        what a long conversation needs to lay itself out without reading every message."""
+        sql = (
+            "SELECT seq, id, role, length(content) FROM messages"
+            " WHERE session_id = ? AND active = 1 AND role IN ('user', 'assistant') ORDER BY seq"
+        )
+        rows = self._run(lambda: self.conn.execute(sql, (session_id,)).fetchall())
+        return [(int(r[0]), str(r[1]), str(r[2]), int(r[3] or 0)) for r in rows]
+
+    def get_messages_between(self, session_id: str, first_seq: int, last_seq: int) -> list[Message]:
+        """The active branch's messages with ``first_seq <= seq <= last_seq``, in order."""
+        sql = (
+            f"SELECT {self._MSG_COLS} FROM messages"
+            " WHERE session_id = ? AND active = 1 AND seq BETWEEN ? AND ? ORDER BY seq"
+        )
+        rows = self._run(
+            lambda: self.conn.execute(sql, (session_id, first_seq, last_seq)).fetchall()
+        )
+        return [self._msg(r) for r in rows]
+
     def get_message(self, message_id: str) -> Message | None:
         row = self._run(
             lambda: self.conn.execute(

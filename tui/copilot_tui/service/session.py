@@ -316,6 +316,19 @@ class Session:
                     messages[i] = self.live
         return messages
 
+    async def get_outline(self) -> list[tuple[int, str, str, int]]:
+        """``(seq, id, role, length)`` of the active branch's user and assistant messages."""
+        return await self._rt.store.message_outline(self.session_id)
+
+    async def get_messages_between(self, first_seq: int, last_seq: int) -> list[Message]:
+        """The messages from ``first_seq`` to ``last_seq``, the live reply as it stands."""
+        messages = await self._rt.store.get_messages_between(self.session_id, first_seq, last_seq)
+        if self.live is not None:
+            for i, m in enumerate(messages):
+                if m.id == self.live.id:
+                    messages[i] = self.live
+        return messages
+
     async def set_model(self, model: str) -> None:
         ref = await self._rt.providers.check_model(model)
         self.info.model = ref

@@ -200,6 +200,10 @@ class Prerendered(Visual):
                 self._lines[width] = lines
             return lines
 
+    def has(self, width: int) -> bool:
+        """Drawn at ``width`` already."""
+        return width in self._lines
+
     def seed(self, lines: dict[int, list[Strip]]) -> None:
         """Use lines drawn elsewhere (per width) until ``rerender`` replaces them."""
         with self._lock:

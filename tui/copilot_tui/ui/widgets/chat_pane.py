@@ -10,7 +10,6 @@ import asyncio
 import os
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -22,7 +21,8 @@ from ...service import Session
 from ..messages import PromptSubmitted
 from ..workspace import Change, Compose, ComposeChanged, DraftChanged, Workspace
 from .agent_activity import AgentActivity
-from .conversation import Conversation, MessageView
+from .conversation import Conversation
+from .outline import Entry
 from .prompt import Prompt
 
 AT_PATH = re.compile(r"(?:^|\s)@(\S+)")
@@ -33,10 +33,7 @@ def at_paths(text: str) -> list[str]:
     return [m for m in AT_PATH.findall(text) if os.path.isfile(os.path.expanduser(m))]
 
 
-RECENT = 40  # messages mounted when a session opens; older ones load on scroll up
-OLDER_BATCH = 40
-# Older pages are drawn on their own thread, so they never queue behind (or ahead of) live text.
-HISTORY_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+RECENT = 16  # messages read when a session opens; the rest as the view moves over them
 
 
 class ChatPane(TabPane):
@@ -53,7 +50,8 @@ class ChatPane(TabPane):
         self.session = session
         self._workspace = workspace
         self._show_meta = show_meta
-        self._pending_reveal: tuple[str, int | None] | None = None
+        self._pending_reveal: str | None = None
+        self._loaded = False
         self._unsubscribe: Callable[[], None] | None = None
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -125,98 +123,29 @@ class ChatPane(TabPane):
     @work(group="history")
     async def load_history(self) -> None:
         try:
-            messages = await self.session.get_messages(limit=RECENT + 1)
+            messages, outline = await asyncio.gather(
+                self.session.get_messages(limit=RECENT), self.session.get_outline()
+            )
         except CopilotTuiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        has_older = len(messages) > RECENT
-        messages = messages[-RECENT:]
         self.prompt.sent = [m.content for m in messages if m.role == "user"]
+        reveal, self._pending_reveal = self._pending_reveal, None
         self.conversation.load(
-            messages, has_older=has_older, turn=self._workspace.turn(self.session_id)
+            messages,
+            turn=self._workspace.turn(self.session_id),
+            outline=[Entry(*row) for row in outline],
+            fetch=self.session.get_messages_between,
+            reveal=reveal,
         )
-        if self._pending_reveal:
-            message_id, seq = self._pending_reveal
-            self._pending_reveal = None
-            # once the loaded messages are laid out, or the jump lands short of the match
-            self.call_after_refresh(self.reveal, message_id, seq)
-
-    @on(Conversation.NeedOlder)
-    def _need_older(self, event: Conversation.NeedOlder) -> None:
-        event.stop()
-        self.load_older(event.before_seq, None)
-
-    @work(group="older")
-    async def load_older(self, before_seq: int, until_seq: int | None) -> None:
-        """Load the batch before ``before_seq``; with ``until_seq``, everything back to it."""
-        try:
-            if until_seq is None:
-                messages = await self.session.get_messages(
-                    limit=OLDER_BATCH + 1, before_seq=before_seq
-                )
-                has_older = len(messages) > OLDER_BATCH
-                messages = messages[-OLDER_BATCH:]
-            else:
-                messages = await self.session.get_messages(before_seq=before_seq)
-                keep = [m for m in messages if m.seq >= until_seq - 2]
-                has_older = len(keep) < len(messages)
-                messages = keep
-        except CopilotTuiError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        conversation = self.conversation
-        views = [
-            MessageView(m, show_meta=conversation.show_meta)
-            for m in messages
-            if m.role in ("user", "assistant")
-        ]
-        widths = self._message_widths()
-        if widths:
-            # Draw the page in a thread: laid out on the event loop, 40 Markdown replies froze
-            # the screen for up to a second per page.
-            app = self.app
-            jobs = [
-                (v.prerendered, widths.get("user" if v.message.role == "user" else "reply"))
-                for v in views
-            ]
-
-            def draw() -> None:
-                for prerendered, width in jobs:
-                    if width:
-                        prerendered.prepare(width, app.console, app.console_options)
-
-            await asyncio.get_running_loop().run_in_executor(HISTORY_POOL, draw)
-            if not self.is_attached:
-                return
-        conversation.prepend(messages, has_older=has_older, views=views)
-
-    def _message_widths(self) -> dict[str, int]:
-        """The content width of user and reply messages now on screen, by role class."""
-        widths: dict[str, int] = {}
-        for view in reversed(self.conversation.children):  # the newest: a few views, not all
-            if not isinstance(view, MessageView):
-                continue
-            for role in ("user", "reply"):
-                if role not in widths and view.has_class(role) and view.size.width > 0:
-                    widths[role] = view.size.width
-            if len(widths) == 2:
-                break
-        return widths
+        self._loaded = True
 
     def reveal(self, message_id: str, seq: int | None) -> None:
-        """Scroll to a message, loading older history first when it is not shown yet."""
-        conversation = self.conversation
-        if conversation.reveal(message_id):
+        """Scroll to a message (once the history is read, when it is not yet)."""
+        if not self._loaded:
+            self._pending_reveal = message_id
             return
-        oldest = conversation.oldest_seq
-        if oldest is None:
-            self._pending_reveal = (message_id, seq)
-            return
-        if seq is not None and seq < oldest:
-            self.load_older(oldest, seq)
-            self.call_after_refresh(
-                lambda: self.set_timer(0.1, lambda: conversation.reveal(message_id))
-            )
+        self.conversation.reveal(message_id)
 
     def handle_event(self, event: ev.SessionEvent) -> None:
         """One event of this session, from the screen's single feed (before the pane is

@@ -10,6 +10,7 @@ takes only what no session event says: stats settled after a turn, and the end o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +27,7 @@ from textual.widgets import TabPane
 from ... import events as ev
 from ...errors import CopilotTuiError
 from ...service.compare import COMPARE_DONE, PANE_UPDATED, CompareEvent, Comparison, Pane
+from ...types import Message
 from ..engine.paint import paint_turns
 from ..keymap import COMPARE_KEYS, bindings
 from ..messages import OpenSession
@@ -34,11 +36,11 @@ from ..votes import VoteChoice
 from ..workspace import Workspace
 from .agent_activity import AgentActivity
 from .conversation import Conversation
+from .outline import Entry
 from .prompt import Prompt
 
 STATS_TICK = 0.25  # seconds between header repaints while a pane runs
-RECENT = 40  # messages per pane when a stored comparison opens
-OLDER_BATCH = 40
+RECENT = 16  # messages per pane read when a stored comparison opens; the rest as it scrolls
 STAR = "★"
 
 _STATUS: dict[str, tuple[str, str]] = {
@@ -177,15 +179,17 @@ class ComparePaneView(Vertical):
     async def load(self, fresh: bool) -> None:
         """Show the pane's history. A comparison started here a moment ago has none but its
         first turn, which the workspace holds (events may have come before this view)."""
-        messages = []
-        has_older = False
+        messages: list[Message] = []
+        outline: list[Entry] | None = None
         if not fresh:
             try:
-                messages = await self.pane.session.get_messages(limit=RECENT + 1)
+                messages, rows = await asyncio.gather(
+                    self.pane.session.get_messages(limit=RECENT),
+                    self.pane.session.get_outline(),
+                )
+                outline = [Entry(*row) for row in rows]
             except CopilotTuiError as exc:
                 self.notify(str(exc), severity="error", markup=False)
-            has_older = len(messages) > RECENT
-            messages = messages[-RECENT:]
         # Panes appear and fill one per frame: eight at once are one first paint of the whole
         # grid and one long layout (150-185 ms, measured).
         await paint_turns(self.app).wait(self, "load", first=True)
@@ -193,7 +197,10 @@ class ComparePaneView(Vertical):
         if fresh:
             messages = self._workspace.turn_messages(self.session_id)
         self.conversation.load(
-            messages, has_older=has_older, turn=self._workspace.turn(self.session_id)
+            messages,
+            turn=self._workspace.turn(self.session_id),
+            outline=outline,
+            fetch=self.pane.session.get_messages_between if outline is not None else None,
         )
         self._loaded_ids = {m.id for m in messages}
         buffered, self._buffer = self._buffer or [], None
@@ -226,22 +233,6 @@ class ComparePaneView(Vertical):
     def text_arrived(self) -> None:
         if self._buffer is None:
             self.conversation.text_arrived()
-
-    @on(Conversation.NeedOlder)
-    def _need_older(self, event: Conversation.NeedOlder) -> None:
-        event.stop()
-        self.load_older(event.before_seq)
-
-    @work(group="older")
-    async def load_older(self, before_seq: int) -> None:
-        try:
-            messages = await self.pane.session.get_messages(
-                limit=OLDER_BATCH + 1, before_seq=before_seq
-            )
-        except CopilotTuiError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self.conversation.prepend(messages[-OLDER_BATCH:], has_older=len(messages) > OLDER_BATCH)
 
 
 class CompareTab(TabPane):

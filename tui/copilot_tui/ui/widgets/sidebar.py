@@ -42,6 +42,9 @@ from ..workspace import (
 )
 from .marks import SPINNER, mark
 
+# Rows listed at most (the most recent matches): an option list measures every row it holds, so
+# 10,000 sessions cost a second per keystroke in the filter. A last row counts the rest.
+ROWS = 200
 _GROUP_PREFIX = "group:"  # option ids of comparison rows (session ids cannot contain ':')
 
 
@@ -172,6 +175,7 @@ class Sidebar(Vertical):
         super().__init__(id=id)
         self._workspace = workspace
         self._sessions: list[SessionInfo] = []
+        self._haystack: dict[str, str] = {}  # session id -> what the filter looks in, lowered
         self._groups: dict[str, GroupInfo] = {}
         self._group_of: dict[str, str] = {}  # session id -> group id, for grouped sessions
         self._frame = 0
@@ -208,6 +212,10 @@ class Sidebar(Vertical):
         self._groups = dict(workspace.groups)
         self._group_of = {
             s.session_id: s.group_id for s in self._sessions if s.group_id in self._groups
+        }
+        self._haystack = {
+            s.session_id: "\0".join((s.title, s.session_id, s.model)).lower()
+            for s in self._sessions
         }
         self._rebuild()
 
@@ -258,8 +266,7 @@ class Sidebar(Vertical):
     def _matches(self, info: SessionInfo) -> bool:
         if not self._filter:
             return True
-        needle = self._filter.lower()
-        return any(needle in field.lower() for field in (info.title, info.session_id, info.model))
+        return self._filter.lower() in self._haystack.get(info.session_id, "")
 
     def _prompt(self, info: SessionInfo) -> Text:
         state = self._workspace.mark(info.session_id)
@@ -322,7 +329,10 @@ class Sidebar(Vertical):
         """Sessions and comparisons, most recent first; a comparison where its newest pane is."""
         options: list[Option] = []
         placed: set[str] = set()
-        for info in self._sessions:
+        for n, info in enumerate(self._sessions):
+            if len(options) >= ROWS:
+                self._more_row(options, self._sessions[n:], placed)
+                break
             group_id = self._group_of.get(info.session_id)
             if group_id is None:
                 if self._matches(info):
@@ -343,6 +353,22 @@ class Sidebar(Vertical):
         if not options and self._filter:
             options.append(Option(Text("no matches", style="dim"), id=NO_MATCHES, disabled=True))
         return options
+
+    def _more_row(self, options: list[Option], rest: list[SessionInfo], placed: set[str]) -> None:
+        """One row for the matches not listed (sessions and comparisons)."""
+        groups: set[str] = set()
+        count = 0
+        for info in rest:
+            group_id = self._group_of.get(info.session_id)
+            if group_id is None:
+                count += self._matches(info)
+            elif group_id not in placed and group_id not in groups:
+                groups.add(group_id)
+                group = self._groups[group_id]
+                count += self._group_matches(group, self._members(group))
+        if count:
+            more = Text(f"… {count:,} more: type to narrow, or ctrl+o", style="dim italic")
+            options.append(Option(more, disabled=True))
 
     def _rebuild(self) -> None:
         options = self._options()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import on, work
-from textual.command import SimpleCommand
+from textual.command import CommandPalette
 
 from ....errors import CopilotTuiError
 from ...engine.access import hold_keys
@@ -16,6 +16,7 @@ from ...widgets.prompt import Prompt
 from ...widgets.welcome import Welcome
 from ..login import LoginScreen
 from ..new_session import NewSessionRequest, NewSessionScreen
+from ..open_session import SessionProvider, session_commands
 from ..search import SearchScreen
 from ..simple import ConfirmScreen, RenameScreen
 from ..switch_model import SwitchModelScreen
@@ -51,15 +52,17 @@ class SessionFlows(DialogHost):
             self.call_after_refresh(release_keys)
 
     def action_open_session(self) -> None:
-        commands = [
-            SimpleCommand(
-                (info.title or "(untitled)").replace("[", "(").replace("]", ")"),
-                self._opener(info.session_id),
-                f"{info.session_id} · {info.model}",
-            )
-            for info in self.workspace.sessions.values()
-        ]
-        self.app.search_commands(commands, placeholder="Open session…")
+        commands = session_commands(
+            [
+                (info.title, info.session_id, info.model)
+                for info in self.workspace.sessions.values()
+            ],
+            self._opener,
+        )
+        provider = SessionProvider(self, commands)
+        # an instance stands for its class here, as in App.search_commands (see SimpleProvider)
+        palette = CommandPalette(providers=[provider], placeholder="Open session…")  # type: ignore[list-item]
+        self.app.push_screen(palette)
 
     def _opener(self, sid: str) -> Callable[[], None]:
         def open_it() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.conftest import kill_once_partly_saved
 from tests.servers.openai_server import FakeOpenAI, Script
 
@@ -41,8 +43,9 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.parametrize("moment", ["as the prompts go out", "once replies are partly saved"])
 async def test_sigkill_of_the_app_while_three_sessions_stream(
-    config_path: Path, data_dir: Path, fake: FakeOpenAI
+    config_path: Path, data_dir: Path, fake: FakeOpenAI, moment: str
 ) -> None:
     fake.script("slow", Script(text="token " * 3000, delay=0.005))
     proc = subprocess.Popen(
@@ -51,6 +54,20 @@ async def test_sigkill_of_the_app_while_three_sessions_stream(
         text=True,
     )
     assert proc.stdout and proc.stdout.readline().strip() == "sent"
+    if moment == "as the prompts go out":
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        async with CopilotClient(config_path=config_path, data_dir=data_dir) as client:
+            finished = await (await client.resume_session("finished")).get_messages()
+            assert [m.status for m in finished] == ["complete", "complete"]
+            for i in range(3):  # whatever got saved is whole: no reply is left "streaming"
+                messages = await (await client.resume_session(f"kill-{i}")).get_messages()
+                assert [m.role for m in messages] in ([], ["user"], ["user", "assistant"])
+                if messages:
+                    assert messages[0].content == f"stream something long please kill-{i}"
+                if len(messages) == 2:
+                    assert messages[1].status == "interrupted"
+        return
     kill_once_partly_saved(proc, data_dir, [f"kill-{i}" for i in range(3)])
     assert proc.returncode == -signal.SIGKILL
     async with CopilotClient(config_path=config_path, data_dir=data_dir) as client:

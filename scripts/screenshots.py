@@ -74,10 +74,25 @@ async def compare_scene(
         ["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta shape for pesto?"
     )
     await screen.refresh_sessions()
-    await screen._open_compare(comparison.group_id)
+    await screen.open_comparison(comparison.group_id)
     await comparison.wait(timeout=30)
     await asyncio.sleep(0.4)
     app.save_screenshot("compare.svg", str(OUT))
+    # a few votes, then the leaderboard with the comparisons still waiting for one
+    for winner in ("lab/gpt-4o-mini", "lab/slow", "lab/gpt-4o-mini"):
+        fake.script("slow", Script(text="Fusilli."))
+        fake.script("fail", Script(text="Penne, honestly."))
+        voted = await client.compare(
+            ["lab/gpt-4o-mini", "lab/slow", "lab/fail"], "Best pasta for pesto?", tags=["food"]
+        )
+        await voted.wait(timeout=30)
+        await client.vote(voted.group_id, winner=winner)
+    fake.script("slow", Script(text="Trofie."))
+    waiting = await client.compare(["lab/gpt-4o-mini", "lab/slow"], "Pasta for ragu?", blind=True)
+    await waiting.wait(timeout=30)
+    await app.run_action("screen.leaderboard")
+    await asyncio.sleep(1.0)
+    app.save_screenshot("leaderboard.svg", str(OUT))
 
 
 async def main() -> None:
@@ -105,16 +120,16 @@ async def main() -> None:
             pasta = await client.create_session("lab/slow", session_id="pasta")
             app = CopilotApp(client)
             async with app.run_test(size=SIZE) as pilot:
-                await until(
-                    lambda: isinstance(app.screen, MainScreen) and not app.screen._restoring
-                )
+                await until(lambda: isinstance(app.screen, MainScreen) and not app.screen.restoring)
                 screen = app.screen
                 assert isinstance(screen, MainScreen)
                 for sid in ("user-123-chat", "pasta", "rust-lifetimes"):
-                    await screen._open(sid)
+                    await screen.open_session(sid)
                 await pasta.send("Best pasta shape for pesto?")
                 await rust.send("Explain Rust lifetimes with an example")
-                await until(lambda: len(app.live.text(rust.live.id if rust.live else "")) > 420)
+                await until(
+                    lambda: len(app.workspace.live.text(rust.live.id if rust.live else "")) > 420
+                )
                 await pilot.pause(0.1)
                 app.save_screenshot("main.svg", str(OUT))
                 await pilot.press("ctrl+n")

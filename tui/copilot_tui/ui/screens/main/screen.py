@@ -153,7 +153,13 @@ class MainScreen(SessionFlows, CompareFlows, ClipboardActions, SteerFlows):
         index = panes.index(active) if active in panes else 0
         target = panes[(index + step) % len(panes)]
         if target.id:
-            self.tabs.active = target.id
+            self._switch_to(target.id)
+
+    def _switch_to(self, pane_id: str) -> None:
+        """Show the tab now, in this key's own handling, not when the tab bar's message comes
+        back: the prompt that takes the keys typed after it is then the new tab's."""
+        self.tabs.active = pane_id
+        self._sync_active()
 
     def action_prev_tab(self) -> None:
         self._move(-1)
@@ -164,4 +170,4 @@ class MainScreen(SessionFlows, CompareFlows, ClipboardActions, SteerFlows):
     def action_goto_tab(self, number: int) -> None:
         panes = self._tab_panes()
         if 0 < number <= len(panes) and panes[number - 1].id:
-            self.tabs.active = panes[number - 1].id or ""
+            self._switch_to(panes[number - 1].id or "")

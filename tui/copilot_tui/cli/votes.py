@@ -7,7 +7,7 @@ import json
 import sys
 
 from ..service import CopilotClient
-from ..service.votes import BY, InvalidVote, Leaderboard, export_line
+from ..service.votes import BY, InvalidVote, Leaderboard, export_line, parse_ranking
 from .common import EXIT_OK, UsageError, run_with_client, safe_writer, table, write_file
 
 
@@ -57,8 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _tiers(text: str) -> list[list[str]]:
-    tiers = [[n.strip() for n in part.split("=") if n.strip()] for part in text.split(",")]
-    if not any(tiers) or any(not t for t in tiers):
+    tiers = parse_ranking(text)
+    if tiers is None:
         raise UsageError(f"--rank {text!r}: list panes best first, e.g. 'B,A,C' or 'B=A,C'.")
     return tiers
 

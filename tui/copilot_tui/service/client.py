@@ -418,14 +418,14 @@ class CopilotClient:
 
         Panes are named by letter (blind), number, or model as given; ``ranking`` lists tiers
         best first, several names in one tier tying."""
-        live = self._require_started().comparisons.get(group_id)
-        if live is not None:
-            return await live.vote(
-                winner=winner, ranking=ranking, tie=tie, all_bad=all_bad, turn=turn
-            )
-        tiers = [[winner]] if winner is not None else ranking
-        return await votes.cast_vote(
-            self.runtime, group_id, ranking_names=tiers, tie=tie, all_bad=all_bad, turn=turn
+        return await votes.cast_vote(  # an open comparison hears of it there (it reveals)
+            self._require_started(),
+            group_id,
+            winner=winner,
+            ranking_names=ranking,
+            tie=tie,
+            all_bad=all_bad,
+            turn=turn,
         )
 
     async def list_votes(self, group_id: str | None = None) -> list[Vote]:

@@ -390,12 +390,15 @@ class Comparison:
         turn: int | None = None,
     ) -> Vote:
         """Record or change the verdict on a prompt (the latest by default); see ``votes``."""
-        tiers = [[winner]] if winner is not None else ranking
-        vote = await cast_vote(
-            self._rt, self.group_id, ranking_names=tiers, tie=tie, all_bad=all_bad, turn=turn
+        return await cast_vote(
+            self._rt,
+            self.group_id,
+            winner=winner,
+            ranking_names=ranking,
+            tie=tie,
+            all_bad=all_bad,
+            turn=turn,
         )
-        self.voted.add(vote.turn)
-        return vote
 
     @property
     def blind(self) -> bool:

@@ -25,6 +25,12 @@ class InvalidVote(CopilotTuiError):
     """A vote that names no pane of the comparison, or a comparison still answering."""
 
 
+def parse_ranking(text: str) -> list[list[str]] | None:
+    """'B,A,C' (best first) with '=' tying panes: 'B=A,C'; None if malformed."""
+    tiers = [[n.strip() for n in part.split("=") if n.strip()] for part in text.split(",")]
+    return tiers if tiers and all(tiers) else None
+
+
 def letter_of(group: GroupInfo, index: int) -> str:
     return group.letters[index] if group.letters else str(index + 1)
 
@@ -143,12 +149,18 @@ async def cast_vote(
     rt: Runtime,
     group_id: str,
     *,
+    winner: str | None = None,
     ranking_names: Sequence[Sequence[str]] | None = None,
     tie: bool = False,
     all_bad: bool = False,
     turn: int | None = None,
 ) -> Vote:
-    """Record (or change) the verdict on one prompt of a comparison; the latest by default."""
+    """Record (or change) the verdict on one prompt of a comparison; the latest by default.
+    ``winner`` is a ranking of one pane."""
+    if winner is not None:
+        if ranking_names:
+            raise InvalidVote("Give one verdict: a winner (or a ranking), a tie, or all bad.")
+        ranking_names = [[winner]]
     if sum((bool(ranking_names), tie, all_bad)) != 1:
         raise InvalidVote("Give one verdict: a winner (or a ranking), a tie, or all bad.")
     group = await _group(rt, group_id)

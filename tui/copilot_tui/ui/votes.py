@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..service.votes import parse_ranking
+
 
 @dataclass(frozen=True, slots=True)
 class VoteChoice:
@@ -14,7 +16,4 @@ class VoteChoice:
     all_bad: bool = False
 
 
-def parse_ranking(text: str) -> list[list[str]] | None:
-    """'B,A,C' (best first) with '=' tying panes: 'B=A,C'; None if malformed."""
-    tiers = [[n.strip() for n in part.split("=") if n.strip()] for part in text.split(",")]
-    return tiers if tiers and all(tiers) else None
+__all__ = ["VoteChoice", "parse_ranking"]

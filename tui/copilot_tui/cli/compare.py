@@ -160,7 +160,7 @@ async def _compare(client: CopilotClient, args: argparse.Namespace) -> int:
             max_tokens=args.max_tokens,
             blind=args.blind,
             tags=args.tags,
-            mode="agent" if args.agent or args.cwd else "chat",
+            mode=permissions.mode_of(args),
             cwd=args.cwd,
             on_permission_request=one_question_at_a_time(args),
         )

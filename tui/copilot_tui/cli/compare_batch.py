@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..service import CopilotClient
 from ..service.agent import PermissionHandler
 from ..service.compare import MAX_PANES, Comparison, InvalidComparison, PaneSpec
+from . import permissions
 from .common import EXIT_ERROR, EXIT_OK, UsageError, error, safe_writer, table
 
 MAX_PROMPTS = 10_000
@@ -99,7 +100,7 @@ async def run_batch(
                     max_tokens=args.max_tokens,
                     blind=args.blind,
                     tags=[*args.tags, *item.tags],
-                    mode="agent" if args.agent or args.cwd else "chat",
+                    mode=permissions.mode_of(args),
                     cwd=args.cwd,
                     on_permission_request=ask,
                 )

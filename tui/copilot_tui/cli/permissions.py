@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from ..text import strip_controls
-from ..types import PermissionDecision, PermissionRequest
+from ..types import PermissionDecision, PermissionRequest, SessionMode
 
 ANSWERS: dict[str, PermissionDecision] = {
     "y": "approve-once",
@@ -45,6 +45,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--allow-all-tools", action="store_true", help="never ask, allow every tool"
     )
     either.add_argument("--deny-all-tools", action="store_true", help="never ask, deny every tool")
+
+
+def mode_of(args: argparse.Namespace) -> SessionMode:
+    """``--agent`` or a ``--cwd`` makes the new sessions agents; else they are chats."""
+    return "agent" if args.agent or args.cwd else "chat"
 
 
 def _who(request: PermissionRequest) -> str:

@@ -60,7 +60,7 @@ async def _send(client: CopilotClient, args: argparse.Namespace) -> int:
     prompt = read_prompt(args.prompt)
     files = read_attachments(args.attach)  # a file that cannot go is said before anything runs
     created = False
-    mode: SessionMode = "agent" if args.agent or args.cwd else "chat"
+    mode: SessionMode = permissions.mode_of(args)
     if args.session:
         try:
             session = await client.resume_session(args.session)

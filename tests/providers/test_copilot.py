@@ -268,7 +268,8 @@ async def test_401_mid_session_one_shared_refresh_for_two_sessions(
     assert [r.content for r in replies] == ["fresh token works"] * 2
     assert copilot.exchanges == 2
     tokens = [r["copilot_token"] for r in chat_requests(copilot)]
-    assert tokens[-2:] == [copilot.issued[1]] * 2
+    # each session retried once with the one fresh token (their order on the wire may interleave)
+    assert sorted(tokens) == sorted([copilot.issued[0]] * 2 + [copilot.issued[1]] * 2)
 
 
 async def test_timed_refresh_is_shared_by_concurrent_sessions(
